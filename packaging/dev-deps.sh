@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages that building and testing Scispot MCP
+# Desktop need. Idempotent: installs only what is missing and says what.
+#   packaging/dev-deps.sh          install what is missing (uses sudo when not root)
+#   packaging/dev-deps.sh --check  exit 1 and name what is missing, install nothing
+set -euo pipefail
+
+packages=(
+  gnome-keyring    # a real Secret Service for the keychain tests
+  dbus-x11         # dbus-run-session: a private session bus for tests
+  libsecret-tools  # secret-tool, to inspect the keychain by hand
+  git make ca-certificates
+)
+# The interop test drives the gateway with the official TypeScript SDK.
+command -v node >/dev/null 2>&1 || packages+=(nodejs)
+command -v npm >/dev/null 2>&1 || packages+=(npm)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+
+if [ "${1:-}" = "--check" ]; then
+  if [ ${#missing[@]} -gt 0 ]; then
+    echo "missing system packages: ${missing[*]}" >&2
+    exit 1
+  fi
+  exit 0
+fi
+
+if ! command -v go >/dev/null 2>&1; then
+  echo "Go 1.26 or newer is needed: install it from https://go.dev/dl/ and put it on PATH." >&2
+  exit 1
+fi
+
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "dev-deps: all system packages present."
+  exit 0
+fi
+echo "dev-deps: installing ${missing[*]}"
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"

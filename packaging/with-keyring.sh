@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Runs a command inside a private D-Bus session with an unlocked
+# gnome-keyring, so the keychain tests talk to a real Secret Service without
+# touching the developer's own login keyring.
+#   packaging/with-keyring.sh go test ./...
+set -euo pipefail
+if [ "${SCISPOT_IN_KEYRING_SESSION:-}" = 1 ]; then
+  exec "$@"
+fi
+exec dbus-run-session -- bash -c '
+  set -e
+  # The daemon wants a non-empty password to create and unlock the keyring.
+  eval "$(echo -n scispot-test | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
+  export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK SCISPOT_IN_KEYRING_SESSION=1 SCISPOT_REQUIRE_KEYRING=1
+  "$@"
+' bash "$@"
