@@ -1,0 +1,5 @@
+package statedir
+
+func platformDir(env Env) (string, error) {
+	return darwinDir(env.Home)
+}
