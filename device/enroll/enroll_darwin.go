@@ -1,0 +1,7 @@
+package enroll
+
+func platformDefaults(*Options) {}
+
+func platformProbes(o *Options) []probe {
+	return []probe{profilesProbe(o.Run)}
+}
