@@ -1,0 +1,157 @@
+// Package audit is the gateway's tamper-evident audit trail.
+//
+// Every session (one `scispot-mcp serve` process, or one CLI command such as
+// `scispot-mcp kill`) writes its own file under <state>/audit/, one JSON
+// record per line. Each record carries the SHA-256 of the record before it in
+// the same file (prev) and its own SHA-256 (hash), so editing, deleting or
+// reordering a line breaks the chain at that line:
+//
+//	20261124T101500.123Z-3f9a….jsonl
+//	  {"v":1,"seq":1,…,"event":"session.start",…,"hash":"a1…"}
+//	  {"v":1,"seq":2,…,"event":"tool.call",…,"prev":"a1…","hash":"9c…"}
+//	  {"v":1,"seq":3,…,"event":"session.end",…,"prev":"9c…","hash":"47…"}
+//
+// The pieces, one job each:
+//
+//   - [Writer] appends records to one session file and fsyncs each before
+//     returning (design rule 4); [AppendOnce] is the one-record file a CLI
+//     command writes.
+//   - [RedactArgs] removes secrets from tool arguments and caps their size.
+//   - [Verify] and [VerifyFile] check every chain and name the first break.
+//   - [Read], [Export] and [FormatLine] serve `audit tail` and `audit export`.
+//   - [Feed] follows the folder with fsnotify for `audit tail -f` and the
+//     tray's live activity, and knows which sessions are running.
+//
+// Files are never shared between processes, so concurrent sessions cannot
+// corrupt each other's records. The chain makes tampering evident, not
+// impossible: someone who can rewrite a whole file can also recompute its
+// hashes, and deleting a whole file or its last records leaves no break
+// inside any remaining chain (a session without session.end is reported as
+// incomplete).
+package audit
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Version is the record format version written in every record's "v".
+const Version = 1
+
+// Event names what a record is about.
+type Event string
+
+// The events of the audit record (design.md, "Audit record").
+const (
+	EventSessionStart Event = "session.start"
+	EventToolsList    Event = "tools.list"
+	EventToolCall     Event = "tool.call"
+	EventToolDenied   Event = "tool.denied"
+	EventSessionEnd   Event = "session.end"
+	EventKill         Event = "kill"
+	EventResume       Event = "resume"
+	EventPolicyChange Event = "policy.change"
+	EventRefused      Event = "refused"
+	EventTokenSet     Event = "token.set"
+	EventTokenRemove  Event = "token.remove"
+	EventSetupWrite   Event = "setup.write"
+)
+
+// Known reports whether e is one of the events this version writes.
+func (e Event) Known() bool {
+	switch e {
+	case EventSessionStart, EventToolsList, EventToolCall, EventToolDenied,
+		EventSessionEnd, EventKill, EventResume, EventPolicyChange,
+		EventRefused, EventTokenSet, EventTokenRemove, EventSetupWrite:
+		return true
+	}
+	return false
+}
+
+// Outcome is how the audited action ended.
+type Outcome string
+
+// Outcomes. Records that are not about an action leave Outcome empty.
+const (
+	OutcomeOK     Outcome = "ok"
+	OutcomeError  Outcome = "error"
+	OutcomeDenied Outcome = "denied"
+)
+
+// Transport is how the client reached the gateway.
+type Transport string
+
+// Transports.
+const (
+	TransportStdio Transport = "stdio"
+	TransportHTTP  Transport = "http"
+	TransportCLI   Transport = "cli"
+)
+
+// Well-known flags.
+const (
+	// FlagInjectionSuspect marks a result that contained instruction-like text.
+	FlagInjectionSuspect = "injection-suspect"
+)
+
+// Client is the MCP client's implementation info.
+type Client struct {
+	Name    string `json:"name,omitempty"`
+	Version string `json:"version,omitempty"`
+}
+
+// IsZero reports whether c carries nothing.
+func (c Client) IsZero() bool { return c.Name == "" && c.Version == "" }
+
+// Record is one line of an audit file. Field order here is the order of the
+// canonical encoding (see hash.go); empty fields are omitted.
+//
+// The JSON tags are used for decoding only; encoding always goes through the
+// canonical encoder ([Record.MarshalJSON]).
+type Record struct {
+	V           int             `json:"v"`
+	Seq         int64           `json:"seq"`
+	Time        time.Time       `json:"time"`
+	Session     string          `json:"session"`
+	Event       Event           `json:"event"`
+	PID         int             `json:"pid,omitempty"`
+	User        string          `json:"user,omitempty"`
+	Device      string          `json:"device,omitempty"`
+	Token       string          `json:"token,omitempty"` // fingerprint, never the token
+	Client      Client          `json:"client,omitzero"`
+	Transport   Transport       `json:"transport,omitempty"`
+	Tool        string          `json:"tool,omitempty"`
+	Args        json.RawMessage `json:"args,omitempty"`
+	Outcome     Outcome         `json:"outcome,omitempty"`
+	Reason      string          `json:"reason,omitempty"`
+	DurationMS  int64           `json:"duration_ms,omitempty"`
+	ResultBytes int64           `json:"result_bytes,omitempty"`
+	Flags       []string        `json:"flags,omitempty"`
+	Prev        string          `json:"prev,omitempty"`
+	Hash        string          `json:"hash,omitempty"`
+}
+
+// MarshalJSON returns the canonical encoding of r, hash included (the exact
+// bytes of its line in an audit file, without the newline).
+func (r Record) MarshalJSON() ([]byte, error) {
+	return appendLine(nil, &r), nil
+}
+
+// SessionInfo is what a Writer stamps on every record of its session.
+type SessionInfo struct {
+	// Session is the session id; empty means a new random id. It becomes
+	// part of the file name, so only [A-Za-z0-9._-] are accepted.
+	Session string
+	// PID is the process that owns the session; 0 means this process.
+	PID int
+	// User is the OS account name.
+	User string
+	// Device is the protected machine id.
+	Device string
+	// Token is the token fingerprint, the default for records that leave
+	// Token empty. Never the token itself.
+	Token string
+	// Client and Transport are defaults for records that leave them empty.
+	Client    Client
+	Transport Transport
+}
