@@ -1,0 +1,224 @@
+package policy
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+)
+
+// The policy key names of design.md. They are case-sensitive and are the
+// same in the Linux JSON file, the macOS plist and the Windows registry.
+const (
+	KeyEnabled           = "Enabled"
+	KeyUpstreamURL       = "UpstreamURL"
+	KeyAllowedTools      = "AllowedTools"
+	KeyDeniedTools       = "DeniedTools"
+	KeyAllowWriteTools   = "AllowWriteTools"
+	KeyAllowedClients    = "AllowedClients"
+	KeyAuthorizedUsers   = "AuthorizedUsers"
+	KeyRequireEnrollment = "RequireEnrollment"
+	KeyManagedBy         = "ManagedBy"
+	KeyAllowDemo         = "AllowDemo"
+	KeyAllowLocalHTTP    = "AllowLocalHTTP"
+	KeyMaxCallsPerMinute = "MaxCallsPerMinute"
+	KeyMaxResultBytes    = "MaxResultBytes"
+	KeyMaxBytesPerHour   = "MaxBytesPerHour"
+	KeyInjectionAction   = "InjectionAction"
+	KeyConfirmWrites     = "ConfirmWrites"
+)
+
+// kind is the type of a policy key's value. Each kind has one canonical Go
+// type in Settings: bool, string, []string or int64.
+type kind uint8
+
+const (
+	kindBool kind = iota + 1
+	kindString
+	kindStrings
+	kindInt
+)
+
+// String names the kind as the error messages use it.
+func (k kind) String() string {
+	switch k {
+	case kindBool:
+		return "a boolean"
+	case kindString:
+		return "a string"
+	case kindStrings:
+		return "a list of strings"
+	case kindInt:
+		return "an integer"
+	}
+	return "unknown"
+}
+
+// keyDef defines one policy key: how its value is checked beyond its kind,
+// and where it lives in Policy.
+type keyDef struct {
+	name string
+	kind kind
+	// max bounds kindInt values (the minimum is always 0) so that they fit
+	// the Policy field.
+	max int64
+	// check validates a value of the right kind and returns the problem,
+	// phrased to follow `policy key "X"`; nil accepts every value.
+	check func(v any) string
+	set   func(p *Policy, v any)
+	get   func(p Policy) any
+}
+
+// keyTable lists every key in the order of design.md's table. It is
+// read-only: nothing assigns to it after initialisation.
+var keyTable = [...]keyDef{
+	{name: KeyEnabled, kind: kindBool,
+		set: func(p *Policy, v any) { p.Enabled = v.(bool) },
+		get: func(p Policy) any { return p.Enabled }},
+	{name: KeyUpstreamURL, kind: kindString, check: checkUpstreamURL,
+		set: func(p *Policy, v any) { p.UpstreamURL = v.(string) },
+		get: func(p Policy) any { return p.UpstreamURL }},
+	{name: KeyAllowedTools, kind: kindStrings,
+		set: func(p *Policy, v any) { p.AllowedTools = cloneList(v.([]string)) },
+		get: func(p Policy) any { return cloneList(p.AllowedTools) }},
+	{name: KeyDeniedTools, kind: kindStrings,
+		set: func(p *Policy, v any) { p.DeniedTools = cloneList(v.([]string)) },
+		get: func(p Policy) any { return nonNilList(p.DeniedTools) }},
+	{name: KeyAllowWriteTools, kind: kindBool,
+		set: func(p *Policy, v any) { p.AllowWriteTools = v.(bool) },
+		get: func(p Policy) any { return p.AllowWriteTools }},
+	{name: KeyAllowedClients, kind: kindStrings,
+		set: func(p *Policy, v any) { p.AllowedClients = cloneList(v.([]string)) },
+		get: func(p Policy) any { return nonNilList(p.AllowedClients) }},
+	{name: KeyAuthorizedUsers, kind: kindStrings,
+		set: func(p *Policy, v any) { p.AuthorizedUsers = cloneList(v.([]string)) },
+		get: func(p Policy) any { return nonNilList(p.AuthorizedUsers) }},
+	{name: KeyRequireEnrollment, kind: kindBool,
+		set: func(p *Policy, v any) { p.RequireEnrollment = v.(bool) },
+		get: func(p Policy) any { return p.RequireEnrollment }},
+	{name: KeyManagedBy, kind: kindString,
+		set: func(p *Policy, v any) { p.ManagedBy = v.(string) },
+		get: func(p Policy) any { return p.ManagedBy }},
+	{name: KeyAllowDemo, kind: kindBool,
+		set: func(p *Policy, v any) { p.AllowDemo = v.(bool) },
+		get: func(p Policy) any { return p.AllowDemo }},
+	{name: KeyAllowLocalHTTP, kind: kindBool,
+		set: func(p *Policy, v any) { p.AllowLocalHTTP = v.(bool) },
+		get: func(p Policy) any { return p.AllowLocalHTTP }},
+	// MaxCallsPerMinute is an int in Policy; bounding it to 32 bits keeps
+	// it meaningful on every platform.
+	{name: KeyMaxCallsPerMinute, kind: kindInt, max: math.MaxInt32,
+		set: func(p *Policy, v any) { p.MaxCallsPerMinute = int(v.(int64)) },
+		get: func(p Policy) any { return int64(p.MaxCallsPerMinute) }},
+	{name: KeyMaxResultBytes, kind: kindInt, max: math.MaxInt64,
+		set: func(p *Policy, v any) { p.MaxResultBytes = v.(int64) },
+		get: func(p Policy) any { return p.MaxResultBytes }},
+	{name: KeyMaxBytesPerHour, kind: kindInt, max: math.MaxInt64,
+		set: func(p *Policy, v any) { p.MaxBytesPerHour = v.(int64) },
+		get: func(p Policy) any { return p.MaxBytesPerHour }},
+	{name: KeyInjectionAction, kind: kindString, check: checkInjectionAction,
+		set: func(p *Policy, v any) { p.InjectionAction = v.(string) },
+		get: func(p Policy) any { return p.InjectionAction }},
+	{name: KeyConfirmWrites, kind: kindBool,
+		set: func(p *Policy, v any) { p.ConfirmWrites = v.(bool) },
+		get: func(p Policy) any { return p.ConfirmWrites }},
+}
+
+// Keys returns every policy key name, in the order of design.md's table.
+func Keys() []string {
+	names := make([]string, len(keyTable))
+	for i, d := range keyTable {
+		names[i] = d.name
+	}
+	return names
+}
+
+// lookupKey returns the definition of the key with exactly that name.
+func lookupKey(name string) (keyDef, bool) {
+	for _, d := range keyTable {
+		if d.name == name {
+			return d, true
+		}
+	}
+	return keyDef{}, false
+}
+
+// unknownKeyError names an unknown key and, when it differs from a known
+// key only in case (keys are case-sensitive), the key that was meant.
+func unknownKeyError(name string) error {
+	for _, d := range keyTable {
+		if strings.EqualFold(d.name, name) {
+			return keyErrorf(name, "is not a known key (key names are case-sensitive: did you mean %q?)", d.name)
+		}
+	}
+	return keyErrorf(name, "is not a known key")
+}
+
+func checkInjectionAction(v any) string {
+	switch s := v.(string); s {
+	case InjectionFlag, InjectionRedact, InjectionBlock:
+		return ""
+	default:
+		return fmt.Sprintf("must be %q, %q or %q, got %q", InjectionFlag, InjectionRedact, InjectionBlock, s)
+	}
+}
+
+// checkUpstreamURL accepts an absolute https URL, or plain http to a
+// loopback host (a local test or proxy upstream), because the user's token
+// travels to it as a Bearer header.
+func checkUpstreamURL(v any) string {
+	s := v.(string)
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Sprintf("must be an absolute https URL, got %q", s)
+	}
+	if u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
+		return fmt.Sprintf("must be an absolute https URL with a host, got %q", s)
+	}
+	if u.User != nil {
+		// Credentials in the URL would be logged and shown; the token goes
+		// in the Authorization header only.
+		return "must not contain a user name or password"
+	}
+	switch u.Scheme {
+	case "https":
+		return ""
+	case "http":
+		if isLoopbackHost(u.Hostname()) {
+			return ""
+		}
+		return fmt.Sprintf("must use https (plain http is allowed only for 127.0.0.1, ::1 and localhost), got %q", s)
+	default:
+		return fmt.Sprintf("must be an https URL, got scheme %q", u.Scheme)
+	}
+}
+
+// isLoopbackHost reports whether host is localhost, an address in
+// 127.0.0.0/8 or ::1.
+func isLoopbackHost(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	addr, err := netip.ParseAddr(host)
+	return err == nil && addr.Zone() == "" && addr.IsLoopback()
+}
+
+// cloneList copies a list, keeping nil as nil and empty as empty: for
+// AllowedTools they mean different things.
+func cloneList(l []string) []string {
+	if l == nil {
+		return nil
+	}
+	return append(make([]string, 0, len(l)), l...)
+}
+
+// nonNilList copies a list, giving an empty list for nil, for keys where the
+// two mean the same.
+func nonNilList(l []string) []string {
+	if l == nil {
+		return []string{}
+	}
+	return slices.Clone(l)
+}

@@ -1,0 +1,106 @@
+// Package policy reads the organisation's managed policy for Scispot MCP
+// Desktop and resolves it into one effective Policy.
+//
+// Policy comes only from places an administrator controls (see Store and
+// DefaultStores); it is never taken from a flag or the environment:
+//
+//	Linux    /etc/scispot-mcp/policy.json (root-owned, not group/other-writable)
+//	macOS    /Library/Managed Preferences/io.scispot.mcp.plist, then
+//	         /Library/Managed Preferences/<user>/io.scispot.mcp.plist
+//	Windows  HKLM\SOFTWARE\Policies\Scispot\MCP, then HKCU\… (same path)
+//
+// Parsing is strict and the same for every source: an unknown key or a value
+// of the wrong type makes the whole policy invalid (ErrInvalid), and callers
+// fail closed on an invalid policy. A source that exists but is not
+// admin-controlled is ignored and reported (ErrUntrusted).
+//
+// The pieces, in the order data flows:
+//
+//	Store.Read ──> Settings (one source, validated)
+//	Load(ctx, stores...) ──> Resolve(layers...) ──> Snapshot{Policy, Sources, Ignored, Err}
+//	Watcher.Run(ctx) ──> OnChange(Snapshot) when a source changes
+//
+// A gateway loads the policy at start and follows its changes:
+//
+//	stores := policy.DefaultStores()
+//	snap := policy.Load(ctx, stores...)
+//	if snap.Err != nil {
+//		return refuse(snap.Err) // fail closed, and show why
+//	}
+//	w := &policy.Watcher{Stores: stores, Current: snap, OnChange: apply}
+//	go w.Run(ctx)
+package policy
+
+// Injection actions for results that contain instruction-like text.
+const (
+	InjectionFlag   = "flag"
+	InjectionRedact = "redact"
+	InjectionBlock  = "block"
+)
+
+// DefaultUpstreamURL is Scispot's own MCP endpoint.
+const DefaultUpstreamURL = "https://mcp.scispot.io/"
+
+// Policy is the effective managed policy. The field names are the policy
+// key names of design.md; Keys lists them.
+type Policy struct {
+	// Enabled false is the admin's kill switch: no AI access at all.
+	Enabled bool
+	// UpstreamURL is the Scispot MCP endpoint: https, or plain http to a
+	// loopback host.
+	UpstreamURL string
+	// AllowedTools are the tools that may be listed and called. Nil means
+	// the default, the read-only tools; empty means none.
+	AllowedTools []string
+	// DeniedTools are always hidden, whatever AllowedTools says.
+	DeniedTools []string
+	// AllowWriteTools must be true for any write tool to be allowed.
+	AllowWriteTools bool
+	// AllowedClients are the MCP client names (from the client's
+	// implementation info) that may connect; empty means any.
+	AllowedClients []string
+	// AuthorizedUsers are the OS account names that may use MCP on this
+	// device; empty means any.
+	AuthorizedUsers []string
+	// RequireEnrollment refuses service unless the device is MDM-enrolled.
+	RequireEnrollment bool
+	// ManagedBy names the configuration-management system that owns a
+	// Linux device; in the root-owned policy file it is Linux's enrollment
+	// signal when no MDM agent is found. Other systems ignore it.
+	ManagedBy string
+	// AllowDemo allows the demo workspace.
+	AllowDemo bool
+	// AllowLocalHTTP allows `serve --http` on loopback.
+	AllowLocalHTTP bool
+	// MaxCallsPerMinute limits tool calls per session; excess calls are
+	// refused, not queued (so 0 refuses every call).
+	MaxCallsPerMinute int
+	// MaxResultBytes refuses larger results with a "narrow your query"
+	// message.
+	MaxResultBytes int64
+	// MaxBytesPerHour limits result bytes per user per device across
+	// sessions: the bulk-export guard.
+	MaxBytesPerHour int64
+	// InjectionAction is InjectionFlag, InjectionRedact or InjectionBlock,
+	// for results that contain instruction-like text.
+	InjectionAction string
+	// ConfirmWrites makes every write ask the person first (MCP
+	// elicitation, or the tray when the client cannot ask).
+	ConfirmWrites bool
+}
+
+// Default returns the policy that applies when no administrator has set
+// anything.
+func Default() Policy {
+	return Policy{
+		Enabled:           true,
+		UpstreamURL:       DefaultUpstreamURL,
+		RequireEnrollment: true,
+		AllowDemo:         true,
+		MaxCallsPerMinute: 60,
+		MaxResultBytes:    2097152,
+		MaxBytesPerHour:   52428800,
+		InjectionAction:   InjectionFlag,
+		ConfirmWrites:     true,
+	}
+}

@@ -1,0 +1,319 @@
+package policy_test
+
+import (
+	"encoding/json"
+	"errors"
+	"math"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/scispot/mcp-desktop/device/policy"
+)
+
+// allKeysJSON sets every key to a value that differs from its default.
+const allKeysJSON = `{
+  "Enabled": false,
+  "UpstreamURL": "https://mcp.example.org/lab/",
+  "AllowedTools": ["list_labsheets", "get_labsheet_row"],
+  "DeniedTools": ["get_image_thumbnail"],
+  "AllowWriteTools": true,
+  "AllowedClients": ["claude-ai", "cursor-vscode"],
+  "AuthorizedUsers": ["alice", "bob"],
+  "RequireEnrollment": false,
+  "ManagedBy": "Ansible",
+  "AllowDemo": false,
+  "AllowLocalHTTP": true,
+  "MaxCallsPerMinute": 10,
+  "MaxResultBytes": 1024,
+  "MaxBytesPerHour": 0,
+  "InjectionAction": "block",
+  "ConfirmWrites": false
+}`
+
+func TestParseJSONEveryKey(t *testing.T) {
+	s, err := policy.ParseJSON([]byte(allKeysJSON))
+	if err != nil {
+		t.Fatalf("ParseJSON: %v", err)
+	}
+	want := policy.Settings{
+		"Enabled":           false,
+		"UpstreamURL":       "https://mcp.example.org/lab/",
+		"AllowedTools":      []string{"list_labsheets", "get_labsheet_row"},
+		"DeniedTools":       []string{"get_image_thumbnail"},
+		"AllowWriteTools":   true,
+		"AllowedClients":    []string{"claude-ai", "cursor-vscode"},
+		"AuthorizedUsers":   []string{"alice", "bob"},
+		"RequireEnrollment": false,
+		"ManagedBy":         "Ansible",
+		"AllowDemo":         false,
+		"AllowLocalHTTP":    true,
+		"MaxCallsPerMinute": int64(10),
+		"MaxResultBytes":    int64(1024),
+		"MaxBytesPerHour":   int64(0),
+		"InjectionAction":   "block",
+		"ConfirmWrites":     false,
+	}
+	if diff := cmp.Diff(want, s); diff != "" {
+		t.Errorf("settings (-want +got):\n%s", diff)
+	}
+	if len(s) != len(policy.Keys()) {
+		t.Errorf("the test sets %d keys, the policy has %d: cover the new key", len(s), len(policy.Keys()))
+	}
+
+	got := policy.Resolve(s)
+	wantPolicy := policy.Policy{
+		Enabled:           false,
+		UpstreamURL:       "https://mcp.example.org/lab/",
+		AllowedTools:      []string{"list_labsheets", "get_labsheet_row"},
+		DeniedTools:       []string{"get_image_thumbnail"},
+		AllowWriteTools:   true,
+		AllowedClients:    []string{"claude-ai", "cursor-vscode"},
+		AuthorizedUsers:   []string{"alice", "bob"},
+		RequireEnrollment: false,
+		ManagedBy:         "Ansible",
+		AllowDemo:         false,
+		AllowLocalHTTP:    true,
+		MaxCallsPerMinute: 10,
+		MaxResultBytes:    1024,
+		MaxBytesPerHour:   0,
+		InjectionAction:   policy.InjectionBlock,
+		ConfirmWrites:     false,
+	}
+	if diff := cmp.Diff(wantPolicy, got); diff != "" {
+		t.Errorf("Resolve (-want +got):\n%s", diff)
+	}
+}
+
+func TestParseJSONAccepts(t *testing.T) {
+	tests := []struct {
+		name string
+		json string
+		want policy.Settings
+	}{
+		{"empty object", `{}`, policy.Settings{}},
+		{"whitespace around", " \n{ }\n\t", policy.Settings{}},
+		{"empty list kept", `{"AllowedTools": []}`, policy.Settings{"AllowedTools": []string{}}},
+		{"escaped key name", `{"Enabl\u0065d": true}`, policy.Settings{"Enabled": true}},
+		{"zero int", `{"MaxCallsPerMinute": 0}`, policy.Settings{"MaxCallsPerMinute": int64(0)}},
+		{"minus zero", `{"MaxCallsPerMinute": -0}`, policy.Settings{"MaxCallsPerMinute": int64(0)}},
+		{"largest int64", `{"MaxBytesPerHour": 9223372036854775807}`, policy.Settings{"MaxBytesPerHour": int64(math.MaxInt64)}},
+		{"largest calls", `{"MaxCallsPerMinute": 2147483647}`, policy.Settings{"MaxCallsPerMinute": int64(math.MaxInt32)}},
+		{"injection flag", `{"InjectionAction": "flag"}`, policy.Settings{"InjectionAction": "flag"}},
+		{"injection redact", `{"InjectionAction": "redact"}`, policy.Settings{"InjectionAction": "redact"}},
+		{"empty ManagedBy", `{"ManagedBy": ""}`, policy.Settings{"ManagedBy": ""}},
+		{"https with port and path", `{"UpstreamURL": "https://mcp.example.org:8443/v1/mcp"}`, policy.Settings{"UpstreamURL": "https://mcp.example.org:8443/v1/mcp"}},
+		{"upper-case scheme", `{"UpstreamURL": "HTTPS://mcp.scispot.io/"}`, policy.Settings{"UpstreamURL": "HTTPS://mcp.scispot.io/"}},
+		{"http 127.0.0.1", `{"UpstreamURL": "http://127.0.0.1:8080/"}`, policy.Settings{"UpstreamURL": "http://127.0.0.1:8080/"}},
+		{"http 127.9.9.9", `{"UpstreamURL": "http://127.9.9.9/"}`, policy.Settings{"UpstreamURL": "http://127.9.9.9/"}},
+		{"http ::1", `{"UpstreamURL": "http://[::1]:9000/mcp"}`, policy.Settings{"UpstreamURL": "http://[::1]:9000/mcp"}},
+		{"http localhost", `{"UpstreamURL": "http://localhost:3000"}`, policy.Settings{"UpstreamURL": "http://localhost:3000"}},
+		{"http LOCALHOST", `{"UpstreamURL": "http://LocalHost/"}`, policy.Settings{"UpstreamURL": "http://LocalHost/"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := policy.ParseJSON([]byte(tt.json))
+			if err != nil {
+				t.Fatalf("ParseJSON(%s): %v", tt.json, err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseJSONRejects(t *testing.T) {
+	tests := []struct {
+		name string
+		json string
+		want string // the exact error message
+	}{
+		// Keys.
+		{"unknown key", `{"Foo": 1}`, `policy key "Foo" is not a known key`},
+		{"wrong case", `{"enabled": true}`, `policy key "enabled" is not a known key (key names are case-sensitive: did you mean "Enabled"?)`},
+		{"duplicate key", `{"Enabled": true, "Enabled": true}`, `policy key "Enabled" is set more than once`},
+		{"duplicate through escape", `{"Enabled": true, "Enabl\u0065d": false}`, `policy key "Enabled" is set more than once`},
+
+		// Wrong types, one per kind and JSON type.
+		{"bool as string", `{"Enabled": "true"}`, `policy key "Enabled" must be a boolean, got string`},
+		{"bool as number", `{"AllowDemo": 1}`, `policy key "AllowDemo" must be a boolean, got number`},
+		{"bool as null", `{"ConfirmWrites": null}`, `policy key "ConfirmWrites" must be a boolean, got null`},
+		{"string as number", `{"ManagedBy": 5}`, `policy key "ManagedBy" must be a string, got number`},
+		{"string as list", `{"UpstreamURL": ["https://a/"]}`, `policy key "UpstreamURL" must be a string, got list`},
+		{"list as string", `{"AllowedTools": "list_labsheets"}`, `policy key "AllowedTools" must be a list of strings, got string`},
+		{"list as object", `{"DeniedTools": {}}`, `policy key "DeniedTools" must be a list of strings, got object`},
+		{"list as null", `{"AllowedClients": null}`, `policy key "AllowedClients" must be a list of strings, got null`},
+		{"list item number", `{"AuthorizedUsers": ["alice", 7]}`, `policy key "AuthorizedUsers" must be a list of strings, got number at item 2`},
+		{"list item empty", `{"AllowedTools": ["a", ""]}`, `policy key "AllowedTools" must not contain an empty string (item 2)`},
+		{"int as string", `{"MaxResultBytes": "1024"}`, `policy key "MaxResultBytes" must be an integer, got string`},
+		{"int as bool", `{"MaxCallsPerMinute": true}`, `policy key "MaxCallsPerMinute" must be an integer, got boolean`},
+		{"int fraction", `{"MaxResultBytes": 1.5}`, `policy key "MaxResultBytes" must be an integer, got 1.5`},
+		{"int written as real", `{"MaxResultBytes": 1.0}`, `policy key "MaxResultBytes" must be an integer, got 1.0`},
+		{"int exponent", `{"MaxBytesPerHour": 1e6}`, `policy key "MaxBytesPerHour" must be an integer, got 1e6`},
+		{"int negative", `{"MaxCallsPerMinute": -1}`, `policy key "MaxCallsPerMinute" must not be negative, got -1`},
+		{"int huge negative", `{"MaxResultBytes": -99999999999999999999}`, `policy key "MaxResultBytes" must not be negative, got -99999999999999999999`},
+		{"int too large", `{"MaxBytesPerHour": 9223372036854775808}`, `policy key "MaxBytesPerHour" must be at most 9223372036854775807, got 9223372036854775808`},
+		{"calls too large", `{"MaxCallsPerMinute": 2147483648}`, `policy key "MaxCallsPerMinute" must be at most 2147483647, got 2147483648`},
+
+		// InjectionAction.
+		{"injection unknown", `{"InjectionAction": "warn"}`, `policy key "InjectionAction" must be "flag", "redact" or "block", got "warn"`},
+		{"injection case", `{"InjectionAction": "Block"}`, `policy key "InjectionAction" must be "flag", "redact" or "block", got "Block"`},
+		{"injection empty", `{"InjectionAction": ""}`, `policy key "InjectionAction" must be "flag", "redact" or "block", got ""`},
+
+		// UpstreamURL.
+		{"url plain http", `{"UpstreamURL": "http://mcp.scispot.io/"}`, `policy key "UpstreamURL" must use https (plain http is allowed only for 127.0.0.1, ::1 and localhost), got "http://mcp.scispot.io/"`},
+		{"url http private address", `{"UpstreamURL": "http://10.0.0.1/"}`, `policy key "UpstreamURL" must use https (plain http is allowed only for 127.0.0.1, ::1 and localhost), got "http://10.0.0.1/"`},
+		{"url http localhost lookalike", `{"UpstreamURL": "http://localhost.example.com/"}`, `policy key "UpstreamURL" must use https (plain http is allowed only for 127.0.0.1, ::1 and localhost), got "http://localhost.example.com/"`},
+		{"url http 0.0.0.0", `{"UpstreamURL": "http://0.0.0.0/"}`, `policy key "UpstreamURL" must use https (plain http is allowed only for 127.0.0.1, ::1 and localhost), got "http://0.0.0.0/"`},
+		{"url ftp", `{"UpstreamURL": "ftp://mcp.scispot.io/"}`, `policy key "UpstreamURL" must be an https URL, got scheme "ftp"`},
+		{"url relative", `{"UpstreamURL": "/mcp"}`, `policy key "UpstreamURL" must be an absolute https URL with a host, got "/mcp"`},
+		{"url no scheme", `{"UpstreamURL": "mcp.scispot.io"}`, `policy key "UpstreamURL" must be an absolute https URL with a host, got "mcp.scispot.io"`},
+		{"url opaque", `{"UpstreamURL": "https:mcp.scispot.io"}`, `policy key "UpstreamURL" must be an absolute https URL with a host, got "https:mcp.scispot.io"`},
+		{"url no host", `{"UpstreamURL": "https:///mcp"}`, `policy key "UpstreamURL" must be an absolute https URL with a host, got "https:///mcp"`},
+		{"url port only", `{"UpstreamURL": "https://:443/"}`, `policy key "UpstreamURL" must be an absolute https URL with a host, got "https://:443/"`},
+		{"url empty", `{"UpstreamURL": ""}`, `policy key "UpstreamURL" must be an absolute https URL with a host, got ""`},
+		{"url unparsable", `{"UpstreamURL": "https://[::1"}`, `policy key "UpstreamURL" must be an absolute https URL, got "https://[::1"`},
+		{"url credentials", `{"UpstreamURL": "https://user:secret@mcp.scispot.io/"}`, `policy key "UpstreamURL" must not contain a user name or password`},
+
+		// Document shape.
+		{"empty input", ``, `policy is not valid JSON: unexpected end of input`},
+		{"not an object", `["Enabled"]`, `policy must be a JSON object, got a list`},
+		{"top-level string", `"Enabled"`, `policy must be a JSON object, got string`},
+		{"top-level null", `null`, `policy must be a JSON object, got null`},
+		{"truncated", `{"Enabled": true`, `policy is not valid JSON: unexpected end of input`},
+		{"trailing object", `{}{}`, `policy is not valid JSON at line 1, column 3: invalid character '{' after top-level value`},
+		{"trailing garbage", "{}\n x", `policy is not valid JSON at line 2, column 2: invalid character 'x' after top-level value`},
+		{"trailing comma", "{\n  \"Enabled\": true,\n}", `policy is not valid JSON at line 3, column 1: invalid character '}' looking for beginning of object key string`},
+		{"comment", "{// no comments\n}", `policy is not valid JSON at line 1, column 2: invalid character '/' looking for beginning of object key string`},
+		{"bad literal", "{\"Enabled\": tru}", `policy is not valid JSON at line 1, column 16: invalid character '}' in literal true (expecting 'e')`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s, err := policy.ParseJSON([]byte(tt.json))
+			if err == nil {
+				t.Fatalf("ParseJSON(%s) = %v, want error %q", tt.json, s, tt.want)
+			}
+			if !errors.Is(err, policy.ErrInvalid) {
+				t.Errorf("error %v does not wrap ErrInvalid", err)
+			}
+			if got := err.Error(); got != tt.want {
+				t.Errorf("error:\n got %s\nwant %s", got, tt.want)
+			}
+			if s != nil {
+				t.Errorf("settings = %v, want nil on error", s)
+			}
+		})
+	}
+}
+
+// TestParseJSONSyntaxErrorCause checks that a syntax error keeps its cause
+// for callers that want the position.
+func TestParseJSONSyntaxErrorCause(t *testing.T) {
+	_, err := policy.ParseJSON([]byte(`{"Enabled": tru}`))
+	var se *json.SyntaxError
+	if !errors.As(err, &se) {
+		t.Fatalf("error %v does not wrap *json.SyntaxError", err)
+	}
+	if !errors.Is(err, policy.ErrInvalid) {
+		t.Errorf("error %v does not wrap ErrInvalid", err)
+	}
+}
+
+func TestFromValues(t *testing.T) {
+	tests := []struct {
+		name    string
+		values  map[string]any
+		want    policy.Settings
+		wantErr string
+	}{
+		{
+			name: "plist types",
+			values: map[string]any{
+				"Enabled":           true,
+				"AllowedTools":      []any{"list_labsheets"},
+				"DeniedTools":       []string{"get_manifest"},
+				"MaxCallsPerMinute": uint64(30),
+				"MaxResultBytes":    int64(4096),
+				"MaxBytesPerHour":   int(7),
+				"InjectionAction":   "redact",
+			},
+			want: policy.Settings{
+				"Enabled":           true,
+				"AllowedTools":      []string{"list_labsheets"},
+				"DeniedTools":       []string{"get_manifest"},
+				"MaxCallsPerMinute": int64(30),
+				"MaxResultBytes":    int64(4096),
+				"MaxBytesPerHour":   int64(7),
+				"InjectionAction":   "redact",
+			},
+		},
+		{name: "nil map", values: nil, want: policy.Settings{}},
+		{name: "small int types", values: map[string]any{"MaxCallsPerMinute": uint8(5), "MaxResultBytes": int32(6), "MaxBytesPerHour": uint32(8)},
+			want: policy.Settings{"MaxCallsPerMinute": int64(5), "MaxResultBytes": int64(6), "MaxBytesPerHour": int64(8)}},
+		{name: "real for int", values: map[string]any{"MaxResultBytes": 2.0}, wantErr: `policy key "MaxResultBytes" must be an integer, got real number`},
+		{name: "uint64 too large", values: map[string]any{"MaxResultBytes": uint64(math.MaxUint64)}, wantErr: `policy key "MaxResultBytes" must be at most 9223372036854775807, got 18446744073709551615`},
+		{name: "negative int64", values: map[string]any{"MaxResultBytes": int64(-5)}, wantErr: `policy key "MaxResultBytes" must not be negative, got -5`},
+		{name: "int for bool", values: map[string]any{"Enabled": uint64(1)}, wantErr: `policy key "Enabled" must be a boolean, got integer`},
+		{name: "data for string", values: map[string]any{"ManagedBy": []byte("x")}, wantErr: `policy key "ManagedBy" must be a string, got data`},
+		{name: "dictionary for list", values: map[string]any{"AllowedTools": map[string]any{}}, wantErr: `policy key "AllowedTools" must be a list of strings, got object`},
+		{name: "list of ints", values: map[string]any{"AllowedTools": []any{uint64(1)}}, wantErr: `policy key "AllowedTools" must be a list of strings, got integer at item 1`},
+		{name: "unknown key", values: map[string]any{"Bar": true}, wantErr: `policy key "Bar" is not a known key`},
+		{name: "first bad key in sorted order", values: map[string]any{"Zed": 1, "Alpha": 1, "Enabled": "no"}, wantErr: `policy key "Alpha" is not a known key`},
+		{name: "url rules apply", values: map[string]any{"UpstreamURL": "http://example.com/"}, wantErr: `policy key "UpstreamURL" must use https (plain http is allowed only for 127.0.0.1, ::1 and localhost), got "http://example.com/"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := policy.FromValues(tt.values)
+			if tt.wantErr != "" {
+				if err == nil || err.Error() != tt.wantErr || !errors.Is(err, policy.ErrInvalid) {
+					t.Fatalf("FromValues error = %v, want %q wrapping ErrInvalid", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("FromValues: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestFromValuesDoesNotAlias checks that settings do not share a list with
+// the caller's input, so later changes to the input change nothing.
+func TestFromValuesDoesNotAlias(t *testing.T) {
+	in := []string{"a"}
+	s, err := policy.FromValues(map[string]any{"AllowedTools": in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in[0] = "changed"
+	if got := s["AllowedTools"].([]string)[0]; got != "a" {
+		t.Errorf("settings changed with the input: %q", got)
+	}
+}
+
+func TestKeys(t *testing.T) {
+	keys := policy.Keys()
+	if len(keys) != 16 {
+		t.Errorf("Keys() has %d keys, design.md has 16", len(keys))
+	}
+	want := []string{"Enabled", "UpstreamURL", "AllowedTools", "DeniedTools", "AllowWriteTools",
+		"AllowedClients", "AuthorizedUsers", "RequireEnrollment", "ManagedBy", "AllowDemo",
+		"AllowLocalHTTP", "MaxCallsPerMinute", "MaxResultBytes", "MaxBytesPerHour",
+		"InjectionAction", "ConfirmWrites"}
+	if diff := cmp.Diff(want, keys); diff != "" {
+		t.Errorf("Keys (-want +got):\n%s", diff)
+	}
+	keys[0] = "changed"
+	if policy.Keys()[0] != "Enabled" {
+		t.Error("Keys returned the package's own slice")
+	}
+	for _, k := range want {
+		if strings.TrimSpace(k) != k {
+			t.Errorf("key %q has spaces", k)
+		}
+	}
+}
