@@ -1,0 +1,381 @@
+// Package gateway is the local MCP server that AI clients talk to. It lists
+// the upstream's tools that policy allows, forwards allowed calls on one
+// path, and refuses everything else with a sentence the person can act on.
+//
+//	AI client ──MCP──▶ Gateway.Server() ─┬─ middleware: refusals, hidden tools, audit
+//	                                     └─ tool handlers ──▶ Upstream (Scispot or the demo)
+//
+// The gateway owns no policy source, keychain or audit file: the serve
+// command decides the process-wide State (policy and any Refusal) and pushes
+// changes with SetState; audit records go to a Recorder.
+package gateway
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/scispot/mcp-desktop/device/policy"
+)
+
+// Upstream is what the gateway needs from Scispot's MCP server (or the demo
+// workspace standing in for it).
+type Upstream interface {
+	ListTools(ctx context.Context) ([]*mcp.Tool, error)
+	CallTool(ctx context.Context, params *mcp.CallToolParams) (*mcp.CallToolResult, error)
+}
+
+// State is the process-wide situation the serve command has established.
+type State struct {
+	Policy policy.Policy
+	// Refusal, when set, puts every session in the refused state of rule 1.
+	Refusal *Refusal
+}
+
+// Audit event names (design.md, "Audit record").
+const (
+	EventToolsList  = "tools.list"
+	EventToolCall   = "tool.call"
+	EventToolDenied = "tool.denied"
+)
+
+// Outcomes of a call.
+const (
+	OutcomeOK     = "ok"
+	OutcomeError  = "error"
+	OutcomeDenied = "denied"
+)
+
+// Event is one thing the gateway did on behalf of a client, handed to the
+// Recorder before the client sees the result.
+type Event struct {
+	Kind        string
+	Session     *mcp.ServerSession
+	Client      *mcp.Implementation
+	Tool        string
+	Args        json.RawMessage
+	Outcome     string
+	Reason      string
+	Rule        string
+	Duration    time.Duration
+	ResultBytes int
+	Flags       []string
+}
+
+// Recorder writes the audit trail. Record must persist the event before it
+// returns: the gateway returns the result to the client only afterwards,
+// and refuses to return it if Record fails.
+type Recorder interface {
+	Record(ctx context.Context, e Event) error
+}
+
+// Options configure a Gateway. The zero value is usable.
+type Options struct {
+	// Name and Version identify the gateway to clients.
+	Name, Version string
+	Logger        *slog.Logger
+	Recorder      Recorder
+	Now           func() time.Time
+}
+
+// Gateway is one MCP server in front of one upstream.
+type Gateway struct {
+	up     Upstream
+	opts   Options
+	server *mcp.Server
+
+	// stopCtx ends every in-flight forward when the kill switch or the
+	// policy stops access; stopCause says why.
+	stopCtx  context.Context
+	stopFunc context.CancelCauseFunc
+
+	fetchMu sync.Mutex // held while listing the upstream, so sessions share one fetch
+
+	mu         sync.Mutex
+	state      State
+	upTools    []*mcp.Tool // nil until listed
+	registered map[string]*mcp.Tool
+}
+
+// New builds a gateway. up may be nil only when initial.Refusal is set
+// (there is nothing to forward to: for example no token is stored).
+func New(up Upstream, initial State, opts *Options) *Gateway {
+	g := &Gateway{up: up, state: initial, registered: map[string]*mcp.Tool{}}
+	if opts != nil {
+		g.opts = *opts
+	}
+	if g.opts.Name == "" {
+		g.opts.Name = "scispot"
+	}
+	if g.opts.Logger == nil {
+		g.opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if g.opts.Now == nil {
+		g.opts.Now = time.Now
+	}
+	g.stopCtx, g.stopFunc = context.WithCancelCause(context.Background())
+	g.server = mcp.NewServer(&mcp.Implementation{Name: g.opts.Name, Title: "Scispot MCP Desktop", Version: g.opts.Version}, &mcp.ServerOptions{
+		Logger:       g.opts.Logger,
+		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: true}},
+	})
+	g.server.AddReceivingMiddleware(g.middleware)
+	g.mu.Lock()
+	g.syncLocked()
+	g.mu.Unlock()
+	return g
+}
+
+// Server is the MCP server to run on a transport.
+func (g *Gateway) Server() *mcp.Server { return g.server }
+
+// State returns the current process-wide state.
+func (g *Gateway) State() State {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.state
+}
+
+// SetState applies a new policy or refusal to every session: the tool list
+// changes (clients get notifications/tools/list_changed) and later calls
+// follow the new rules.
+func (g *Gateway) SetState(s State) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.state = s
+	g.syncLocked()
+}
+
+// Stop ends access for good: in-flight calls return r's sentence and every
+// later request is refused with it. The serve command calls it for the
+// kill switch and then exits.
+func (g *Gateway) Stop(r *Refusal) {
+	g.SetState(State{Policy: g.State().Policy, Refusal: r})
+	g.stopFunc(r)
+}
+
+// Refresh forgets the upstream's tool list (it sent tools/list_changed) and
+// lists it again, so new tools are judged by policy before anyone sees them.
+func (g *Gateway) Refresh(ctx context.Context) error {
+	g.mu.Lock()
+	g.upTools = nil
+	g.mu.Unlock()
+	_, err := g.upstreamTools(ctx)
+	return err
+}
+
+// ToolInfo is one upstream tool with the policy's verdict on it.
+type ToolInfo struct {
+	Tool *mcp.Tool
+	Visibility
+}
+
+// Tools lists every upstream tool with its visibility, for
+// `scispot-mcp tools --all`. A process-wide refusal is returned as the error.
+func (g *Gateway) Tools(ctx context.Context) ([]ToolInfo, error) {
+	if r := g.State().Refusal; r != nil {
+		return nil, r
+	}
+	tools, err := g.upstreamTools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p := g.State().Policy
+	out := make([]ToolInfo, 0, len(tools))
+	for _, t := range tools {
+		out = append(out, ToolInfo{Tool: t, Visibility: g.judge(p, t)})
+	}
+	return out, nil
+}
+
+// Visible is the policy's verdict on a tool name under the current state.
+func (g *Gateway) Visible(name string) Visibility {
+	return Decide(g.State().Policy, name)
+}
+
+// judge is Decide plus the checks that need the tool's definition.
+func (g *Gateway) judge(p policy.Policy, t *mcp.Tool) Visibility {
+	v := Decide(p, t.Name)
+	if v.Visible && !objectSchema(t.InputSchema) {
+		return Visibility{Reason: "published by the upstream with an input schema that is not a JSON object"}
+	}
+	return v
+}
+
+// upstreamTools lists the upstream once and caches the answer; concurrent
+// callers wait for the same fetch.
+func (g *Gateway) upstreamTools(ctx context.Context) ([]*mcp.Tool, error) {
+	g.mu.Lock()
+	tools := g.upTools
+	g.mu.Unlock()
+	if tools != nil {
+		return tools, nil
+	}
+	g.fetchMu.Lock()
+	defer g.fetchMu.Unlock()
+	g.mu.Lock()
+	tools = g.upTools
+	g.mu.Unlock()
+	if tools != nil {
+		return tools, nil
+	}
+	if g.up == nil {
+		return nil, errors.New("no upstream is configured")
+	}
+	tools, err := g.up.ListTools(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if tools == nil {
+		tools = []*mcp.Tool{}
+	}
+	g.mu.Lock()
+	g.upTools = tools
+	g.syncLocked()
+	g.mu.Unlock()
+	return tools, nil
+}
+
+// syncLocked makes the server's tool registry match what a session that is
+// not refused may see. The SDK sends notifications/tools/list_changed for
+// every change, which is how running sessions learn of policy changes.
+func (g *Gateway) syncLocked() {
+	want := map[string]*mcp.Tool{}
+	switch {
+	case g.state.Refusal != nil:
+		want[StatusToolName] = statusTool(g.state.Refusal)
+	default:
+		for _, t := range g.upTools {
+			if g.judge(g.state.Policy, t).Visible {
+				want[t.Name] = t
+			}
+		}
+	}
+	var remove []string
+	for name, t := range g.registered {
+		if w, ok := want[name]; !ok || w != t {
+			remove = append(remove, name)
+		}
+	}
+	if len(remove) > 0 {
+		slices.Sort(remove)
+		g.server.RemoveTools(remove...)
+		for _, name := range remove {
+			delete(g.registered, name)
+		}
+	}
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		if _, ok := g.registered[name]; ok {
+			continue
+		}
+		t := want[name]
+		if name == StatusToolName {
+			g.server.AddTool(t, g.statusHandler)
+		} else {
+			g.server.AddTool(t, g.forward)
+		}
+		g.registered[name] = t
+	}
+}
+
+func objectSchema(s any) bool {
+	var m map[string]any
+	switch v := s.(type) {
+	case map[string]any:
+		m = v
+	case nil:
+		return false
+	default:
+		b, err := json.Marshal(v)
+		if err != nil || json.Unmarshal(b, &m) != nil {
+			return false
+		}
+	}
+	return m["type"] == "object"
+}
+
+// refusalFor is the refusal that applies to one request: the process-wide
+// one, or one for this particular client.
+func (g *Gateway) refusalFor(client *mcp.Implementation) *Refusal {
+	s := g.State()
+	if s.Refusal != nil {
+		return s.Refusal
+	}
+	if len(s.Policy.AllowedClients) > 0 {
+		name := ""
+		if client != nil {
+			name = client.Name
+		}
+		if !ClientAllowed(s.Policy.AllowedClients, name) {
+			seen := name
+			if seen == "" {
+				seen = "(no name)"
+			}
+			return &Refusal{
+				Rule:     RuleClientNotAllow,
+				Sentence: fmt.Sprintf("The AI client %q is not approved for Scispot on this workstation; ask your Scispot admin to add it to the policy's AllowedClients.", seen),
+			}
+		}
+	}
+	return nil
+}
+
+// ClientAllowed reports whether a client implementation name matches one of
+// the patterns: case-insensitive, where '*' matches any run of characters.
+func ClientAllowed(patterns []string, name string) bool {
+	name = strings.ToLower(name)
+	for _, p := range patterns {
+		if globMatch(strings.ToLower(p), name) {
+			return true
+		}
+	}
+	return false
+}
+
+func globMatch(pattern, s string) bool {
+	parts := strings.Split(pattern, "*")
+	if len(parts) == 1 {
+		return pattern == s
+	}
+	if !strings.HasPrefix(s, parts[0]) {
+		return false
+	}
+	s = s[len(parts[0]):]
+	last := parts[len(parts)-1]
+	for _, mid := range parts[1 : len(parts)-1] {
+		i := strings.Index(s, mid)
+		if i < 0 {
+			return false
+		}
+		s = s[i+len(mid):]
+	}
+	return strings.HasSuffix(s, last)
+}
+
+// clientOf reads the calling client's implementation info for both
+// handshake styles: the SDK reads it from the request's _meta (protocol
+// 2026-07-28) or from the session's initialize parameters.
+func clientOf(req mcp.Request) *mcp.Implementation {
+	if ir, ok := req.(*mcp.InitializeRequest); ok && ir.Params != nil {
+		return ir.Params.ClientInfo
+	}
+	type clientInfoer interface{ ClientInfo() *mcp.Implementation }
+	if ci, ok := req.(clientInfoer); ok {
+		return ci.ClientInfo()
+	}
+	return nil
+}
+
+func sessionOf(req mcp.Request) *mcp.ServerSession {
+	s, _ := req.GetSession().(*mcp.ServerSession)
+	return s
+}

@@ -1,0 +1,222 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+)
+
+// middleware is where every rule meets every request: the handshake gets
+// instructions that carry any refusal, tools/list answers the refused state
+// or the allowed tools, and tools/call is refused, forwarded and recorded.
+func (g *Gateway) middleware(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		switch method {
+		case "initialize", "server/discover":
+			res, err := next(ctx, method, req)
+			if err != nil {
+				return res, err
+			}
+			text := instructions(g.refusalFor(clientOf(req)))
+			switch r := res.(type) {
+			case *mcp.InitializeResult:
+				if r != nil {
+					r.Instructions = text
+				}
+			case *mcp.DiscoverResult:
+				if r != nil {
+					r.Instructions = text
+				}
+			}
+			return res, nil
+		case "tools/list":
+			return g.listTools(ctx, method, req, next)
+		case "tools/call":
+			return g.callTool(ctx, method, req, next)
+		}
+		return next(ctx, method, req)
+	}
+}
+
+func (g *Gateway) listTools(ctx context.Context, method string, req mcp.Request, next mcp.MethodHandler) (mcp.Result, error) {
+	client := clientOf(req)
+	ev := Event{Kind: EventToolsList, Session: sessionOf(req), Client: client, Outcome: OutcomeOK}
+	var res mcp.Result
+	if r := g.refusalFor(client); r != nil {
+		ev.Outcome, ev.Reason, ev.Rule = OutcomeDenied, r.Sentence, r.Rule
+		res = &mcp.ListToolsResult{Tools: []*mcp.Tool{statusTool(r)}}
+	} else if _, err := g.upstreamTools(ctx); err != nil {
+		// The upstream is down or rejected us: say so through the one tool
+		// every client shows, rather than an opaque protocol error.
+		r := upstreamRefusal(err)
+		ev.Outcome, ev.Reason, ev.Rule = OutcomeError, r.Sentence, r.Rule
+		res = &mcp.ListToolsResult{Tools: []*mcp.Tool{statusTool(r)}}
+	} else {
+		var err error
+		res, err = next(ctx, method, req)
+		if err != nil {
+			ev.Outcome, ev.Reason = OutcomeError, err.Error()
+		}
+		if err := g.record(ctx, ev); err != nil {
+			return nil, err
+		}
+		return res, err
+	}
+	if err := g.record(ctx, ev); err != nil {
+		return nil, err
+	}
+	return res, nil
+}
+
+func (g *Gateway) callTool(ctx context.Context, method string, req mcp.Request, next mcp.MethodHandler) (mcp.Result, error) {
+	start := g.opts.Now()
+	client := clientOf(req)
+	params, _ := req.GetParams().(*mcp.CallToolParamsRaw)
+	if params == nil {
+		params = &mcp.CallToolParamsRaw{}
+	}
+	ev := Event{Kind: EventToolCall, Session: sessionOf(req), Client: client, Tool: params.Name, Args: params.Arguments}
+	deny := func(r *Refusal, res *mcp.CallToolResult) (mcp.Result, error) {
+		ev.Kind, ev.Outcome, ev.Reason, ev.Rule = EventToolDenied, OutcomeDenied, r.Sentence, r.Rule
+		ev.Duration = g.opts.Now().Sub(start)
+		if err := g.record(ctx, ev); err != nil {
+			return nil, err
+		}
+		return res, nil
+	}
+
+	if r := g.refusalFor(client); r != nil {
+		if params.Name == StatusToolName {
+			return deny(r, textResult(false, r.Sentence))
+		}
+		return deny(r, textResult(true, r.Sentence))
+	}
+	if params.Name == StatusToolName {
+		return textResult(false, "Scispot access is available on this workstation."), nil
+	}
+	tools, err := g.upstreamTools(ctx)
+	if err != nil {
+		r := upstreamRefusal(err)
+		ev.Outcome, ev.Reason, ev.Rule = OutcomeError, r.Sentence, r.Rule
+		ev.Duration = g.opts.Now().Sub(start)
+		if err := g.record(ctx, ev); err != nil {
+			return nil, err
+		}
+		return textResult(true, r.Sentence), nil
+	}
+	var tool *mcp.Tool
+	for _, t := range tools {
+		if t.Name == params.Name {
+			tool = t
+			break
+		}
+	}
+	v := Visibility{Reason: "not published by the Scispot workspace"}
+	if tool != nil {
+		v = g.judge(g.State().Policy, tool)
+	}
+	if !v.Visible {
+		r := &Refusal{Rule: RuleToolHidden, Sentence: hiddenSentence(params.Name, v)}
+		return deny(r, textResult(true, r.Sentence))
+	}
+
+	res, err := next(ctx, method, req)
+	ev.Duration = g.opts.Now().Sub(start)
+	out, _ := res.(*mcp.CallToolResult) // may be a typed nil
+	switch {
+	case err != nil:
+		ev.Outcome, ev.Reason = OutcomeError, err.Error()
+	case out == nil:
+		ev.Outcome, ev.Reason = OutcomeError, "the upstream returned no result"
+	default:
+		ev.Outcome = OutcomeOK
+		if out.IsError {
+			ev.Outcome = OutcomeError
+			ev.Reason = firstText(out)
+		}
+		if b, mErr := json.Marshal(out); mErr == nil {
+			ev.ResultBytes = len(b)
+		}
+	}
+	if rerr := g.record(ctx, ev); rerr != nil {
+		return nil, rerr
+	}
+	return res, err
+}
+
+// forward is the one path from a client's call to the upstream.
+func (g *Gateway) forward(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(g.stopCtx, func() { cancel(context.Cause(g.stopCtx)) })
+	defer stop()
+
+	params := &mcp.CallToolParams{Name: req.Params.Name}
+	// "arguments": null is sent as no arguments: some servers (go-sdk
+	// v1.8 among them) crash decoding null into a schema with defaults.
+	if args := bytes.TrimSpace(req.Params.Arguments); len(args) > 0 && !bytes.Equal(args, []byte("null")) {
+		params.Arguments = req.Params.Arguments
+	}
+	res, err := g.up.CallTool(ctx, params)
+	if r, ok := context.Cause(ctx).(*Refusal); ok {
+		return textResult(true, r.Sentence), nil
+	}
+	if err != nil {
+		return textResult(true, upstreamRefusal(err).Sentence), nil
+	}
+	if res == nil {
+		return textResult(true, "Scispot's MCP server returned an empty answer; try again."), nil
+	}
+	return res, nil
+}
+
+func (g *Gateway) statusHandler(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+	if r := g.State().Refusal; r != nil {
+		return textResult(false, r.Sentence), nil
+	}
+	return textResult(false, "Scispot access is available on this workstation."), nil
+}
+
+// upstreamRefusal turns an upstream failure into the sentence a scientist
+// sees. The upstream package already words its errors that way.
+func upstreamRefusal(err error) *Refusal {
+	var r *Refusal
+	if errors.As(err, &r) {
+		return r
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return &Refusal{Rule: RuleUpstream, Sentence: "Scispot did not answer in time; try again."}
+	}
+	if errors.Is(err, context.Canceled) {
+		return &Refusal{Rule: RuleUpstream, Sentence: "The call was cancelled before Scispot answered."}
+	}
+	return &Refusal{Rule: RuleUpstream, Sentence: fmt.Sprint(err)}
+}
+
+func (g *Gateway) record(ctx context.Context, e Event) error {
+	if g.opts.Recorder == nil {
+		return nil
+	}
+	if err := g.opts.Recorder.Record(context.WithoutCancel(ctx), e); err != nil {
+		g.opts.Logger.Error("audit record failed", "event", e.Kind, "err", err)
+		return fmt.Errorf("the Scispot MCP audit trail could not be written, so the result is withheld: %w", err)
+	}
+	return nil
+}
+
+func firstText(res *mcp.CallToolResult) string {
+	for _, c := range res.Content {
+		if t, ok := c.(*mcp.TextContent); ok {
+			s := t.Text
+			if len(s) > 300 {
+				s = s[:300] + "…"
+			}
+			return s
+		}
+	}
+	return ""
+}
