@@ -188,10 +188,12 @@ func upstreamRefusal(err error) *Refusal {
 	if errors.As(err, &r) {
 		return r
 	}
-	if errors.Is(err, context.DeadlineExceeded) {
+	// Only a bare context error gets our wording: the upstream package's
+	// errors also match context.DeadlineExceeded but say more.
+	switch err {
+	case context.DeadlineExceeded:
 		return &Refusal{Rule: RuleUpstream, Sentence: "Scispot did not answer in time; try again."}
-	}
-	if errors.Is(err, context.Canceled) {
+	case context.Canceled:
 		return &Refusal{Rule: RuleUpstream, Sentence: "The call was cancelled before Scispot answered."}
 	}
 	return &Refusal{Rule: RuleUpstream, Sentence: fmt.Sprint(err)}
