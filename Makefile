@@ -28,8 +28,8 @@ demo: deps build
 	@$(BIN) tools --demo --all
 	@echo; echo "== scispot-mcp call list_labsheets --demo"
 	@$(BIN) call list_labsheets --demo
-	@echo; echo "== scispot-mcp call get_manifest '{\"barcode\":\"PLT-00142\"}' --demo   (first lines)"
-	@$(BIN) call get_manifest '{"barcode":"PLT-00142"}' --demo | head -n 25
+	@echo; echo "== scispot-mcp call get_manifest '{\"id\":\"PLT-00142\"}' --demo   (first lines)"
+	@$(BIN) call get_manifest '{"id":"PLT-00142"}' --demo | head -n 25
 	@echo; echo "== A write the default policy refuses: scispot-mcp call add_labsheet_rows ... --demo"
 	@$(BIN) call add_labsheet_rows '{"labsheet":"Cell Lines","rows":[{"Name":"HeLa-2"}]}' --demo || true
 	@echo; echo "Connect an AI client: see README.md, 'Connect Claude Desktop'."
@@ -54,8 +54,10 @@ vet-cross:
 	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./... | grep -v 'fyne.io/fyne/v2/app' | cut -d' ' -f1); \
 	for os in darwin windows; do echo "go vet GOOS=$$os"; GOOS=$$os CGO_ENABLED=0 $(GO) vet $$pkgs || exit 1; done
 
-bench: deps build
-	$(GO) run ./cmd/scispot-bench
+# The performance table of design.md (measured, never asserted in tests).
+bench: deps
+	@packaging/with-keyring.sh env SCISPOT_BENCH=1 $(GO) test -count=1 -v -timeout 30m -run TestBenchTable ./bench/ 2>&1 \
+	  | sed -n -e '/^|/p' -e '/^--- FAIL/,$$p'
 
 clean:
 	rm -rf bin dist

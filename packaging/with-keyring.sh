@@ -9,6 +9,10 @@ if [ "${SCISPOT_IN_KEYRING_SESSION:-}" = 1 ]; then
 fi
 exec dbus-run-session -- bash -c '
   set -e
+  # A keyring of its own, so a login keyring already in $HOME (with another
+  # password) can neither block the tests nor be touched by them.
+  export XDG_DATA_HOME="$(mktemp -d)"
+  trap "rm -rf \"$XDG_DATA_HOME\"" EXIT
   # The daemon wants a non-empty password to create and unlock the keyring.
   eval "$(echo -n scispot-test | gnome-keyring-daemon --unlock --components=secrets)" >/dev/null
   export GNOME_KEYRING_CONTROL SSH_AUTH_SOCK SCISPOT_IN_KEYRING_SESSION=1 SCISPOT_REQUIRE_KEYRING=1

@@ -1,0 +1,181 @@
+package bench
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/scispot/mcp-desktop/device/keychain"
+	"github.com/scispot/mcp-desktop/mcpserver/upstream"
+	"github.com/scispot/mcp-desktop/mcpserver/upstream/upstreamtest"
+)
+
+// row is one line of the table.
+type row struct {
+	figure, target, measured string
+}
+
+func TestBenchTable(t *testing.T) {
+	if os.Getenv("SCISPOT_BENCH") != "1" {
+		t.Skip("set SCISPOT_BENCH=1 (make bench) to measure")
+	}
+	bin := buildBinary(t)
+	var rows []row
+	for _, m := range []func(*testing.T, string) []row{
+		benchGatewayOverhead,
+		benchServeStart,
+	} {
+		rows = append(rows, m(t, bin)...)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n| %-58s | %-22s | %-40s |\n", "figure", "target", "measured")
+	fmt.Fprintf(&b, "|%s|%s|%s|\n", strings.Repeat("-", 60), strings.Repeat("-", 24), strings.Repeat("-", 42))
+	for _, r := range rows {
+		fmt.Fprintf(&b, "| %-58s | %-22s | %-40s |\n", r.figure, r.target, r.measured)
+	}
+	fmt.Println(b.String())
+}
+
+func buildBinary(t *testing.T) string {
+	bin := filepath.Join(t.TempDir(), "scispot-mcp")
+	cmd := exec.Command("go", "build", "-o", bin, "../cmd/scispot-mcp")
+	cmd.Stderr = os.Stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatal(err)
+	}
+	return bin
+}
+
+func percentiles(d []time.Duration) (p50, p99 time.Duration) {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)*50/100], s[min(len(s)-1, len(s)*99/100)]
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Microseconds())/1000) }
+
+// benchGatewayOverhead compares a client calling the loopback upstream
+// directly with the same client calling through `scispot-mcp serve` over
+// stdio (policy, keychain token, audit and all).
+func benchGatewayOverhead(t *testing.T, bin string) []row {
+	const n = 1000
+	figure := "gateway overhead per tools/call (1000 calls, loopback)"
+	if os.Geteuid() != 0 || os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		return []row{{figure, "p50 < 1 ms, p99 < 3 ms", "skipped: needs root and a keyring session"}}
+	}
+	token := randomToken()
+	up := upstreamtest.New(t, token)
+	restore := installPolicy(t, fmt.Sprintf(`{"UpstreamURL": %q, "ManagedBy": "bench"}`, up.URL))
+	defer restore()
+	kc := keychain.System()
+	ctx := context.Background()
+	old, oldErr := kc.Get(ctx, keychain.AccountToken)
+	if err := kc.Set(ctx, keychain.AccountToken, token); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if oldErr == nil {
+			kc.Set(ctx, keychain.AccountToken, old)
+		} else {
+			kc.Delete(ctx, keychain.AccountToken)
+		}
+	}()
+
+	direct, err := upstream.NewHTTP(up.URL, token, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer direct.Close()
+	params := &mcp.CallToolParams{Name: "get_labsheet_row", Arguments: map[string]any{"labsheet": "Cell Lines", "row_id": "abc"}}
+	timeCalls := func(call func() error) []time.Duration {
+		for range 50 { // warm up connections and caches
+			if err := call(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		out := make([]time.Duration, n)
+		for i := range out {
+			start := time.Now()
+			if err := call(); err != nil {
+				t.Fatal(err)
+			}
+			out[i] = time.Since(start)
+		}
+		return out
+	}
+	directTimes := timeCalls(func() error { _, err := direct.CallTool(ctx, params); return err })
+
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench"}, nil).Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	viaTimes := timeCalls(func() error {
+		res, err := cs.CallTool(ctx, params)
+		if err == nil && res.IsError {
+			err = fmt.Errorf("call failed: %v", res.Content)
+		}
+		return err
+	})
+	d50, d99 := percentiles(directTimes)
+	g50, g99 := percentiles(viaTimes)
+	return []row{{figure, "p50 < 1 ms, p99 < 3 ms",
+		fmt.Sprintf("+%s p50, +%s p99 (direct %s / %s)", ms(g50-d50), ms(g99-d99), ms(d50), ms(d99))}}
+}
+
+// benchServeStart measures process start to handshake answered.
+func benchServeStart(t *testing.T, bin string) []row {
+	const n = 30
+	times := make([]time.Duration, n)
+	for i := range times {
+		cmd := exec.Command(bin, "serve", "--demo")
+		cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+		start := time.Now()
+		cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench"}, nil).Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-06-18"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		times[i] = time.Since(start)
+		cs.Close()
+	}
+	p50, p99 := percentiles(times)
+	return []row{{"serve start to handshake answered (demo, 30 runs)", "< 50 ms", fmt.Sprintf("p50 %s, max %s", ms(p50), ms(p99))}}
+}
+
+func randomToken() string {
+	b := make([]byte, 24)
+	rand.Read(b)
+	return "sst_" + hex.EncodeToString(b)
+}
+
+const policyPath = "/etc/scispot-mcp/policy.json"
+
+func installPolicy(t *testing.T, body string) (restore func()) {
+	saved, err := os.ReadFile(policyPath)
+	had := err == nil
+	if err := os.MkdirAll(filepath.Dir(policyPath), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(policyPath, []byte(body), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return func() {
+		if had {
+			os.WriteFile(policyPath, saved, 0o644)
+		} else {
+			os.Remove(policyPath)
+		}
+	}
+}

@@ -1,0 +1,27 @@
+// Command scispot-mcp is Scispot MCP Desktop: the tray app, the local MCP
+// gateway that AI clients launch (`scispot-mcp serve`) and the admin CLI.
+// Everything lives in package cli; this file only wires the process in.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/scispot/mcp-desktop/cmd/scispot-mcp/cli"
+)
+
+// Stamped by the linker: -X main.version=… -X main.commit=… -X main.date=…
+var (
+	version = "dev"
+	commit  = "unknown"
+	date    = "unknown"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := cli.Run(ctx, os.Args[1:], cli.SystemEnv(cli.Build{Version: version, Commit: commit, Date: date}))
+	stop()
+	os.Exit(code)
+}
