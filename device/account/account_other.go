@@ -1,0 +1,5 @@
+//go:build !windows
+
+package account
+
+func platformAliases() []string { return nil }
