@@ -1,13 +1,22 @@
 // Package access decides whether this workstation may reach Scispot right
-// now. It turns the facts the serve command gathered (policy, token, …)
-// into at most one gateway.Refusal, always in the same order, so the
-// person sees the most fundamental reason first.
+// now. Gather collects the facts (policy, kill switch, account, enrollment,
+// token) from the sources it is given; Decide turns them into at most one
+// gateway.Refusal, always in the same order, so the person sees the most
+// fundamental reason first. serve, status and the tray all use it, so they
+// never disagree.
 package access
 
 import (
+	"context"
+	"errors"
 	"fmt"
+	"strings"
 
+	"github.com/scispot/mcp-desktop/device/account"
+	"github.com/scispot/mcp-desktop/device/enroll"
+	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/device/policy"
+	"github.com/scispot/mcp-desktop/mcpserver/control"
 	"github.com/scispot/mcp-desktop/mcpserver/gateway"
 )
 
@@ -15,23 +24,113 @@ import (
 const (
 	RulePolicyInvalid = "policy-invalid"
 	RuleDisabled      = "policy-disabled"
+	RuleKilled        = "kill-switch"
 	RuleDemoDisabled  = "demo-disabled"
+	RuleUser          = "user-not-authorized"
+	RuleNotEnrolled   = "not-enrolled"
 	RuleKeychain      = "keychain"
 )
 
-// Facts are what the caller found out about the workstation.
+// Facts are what the workstation looks like right now. They never hold
+// the token itself.
 type Facts struct {
 	Policy policy.Snapshot
 	// Demo is true for the built-in demo workspace, which holds no lab
-	// data: it needs no token.
+	// data: it needs neither a token nor an enrolled device.
 	Demo bool
-	// TokenPresent says a Scispot token is stored; TokenErr is set when the
-	// keychain could not be asked (locked, no Secret Service…).
-	TokenPresent bool
-	TokenErr     error
+
+	Kill    control.State
+	KillErr error // the control file could not be read: treated as killed
+
+	User    account.Account
+	UserErr error
+
+	// Enrollment is checked only when the policy requires it.
+	EnrollmentChecked bool
+	Enrollment        enroll.Result
+	EnrollmentErr     error
+
+	TokenPresent     bool
+	TokenFingerprint string
+	TokenErr         error // the keychain could not be asked
+}
+
+// Sources are where Gather looks. Nil fields are skipped (their facts
+// stay zero), which the tests and the demo-only paths use.
+type Sources struct {
+	Policy      []policy.Store
+	ControlFile string
+	User        func() (account.Account, error)
+	// Enroll checks enrollment; managedBy is the trusted policy's
+	// ManagedBy, Linux's signal.
+	Enroll   func(ctx context.Context, managedBy string) (enroll.Result, error)
+	Keychain keychain.Store
+}
+
+// Gather collects the facts and, when one is stored and needed, the token.
+func Gather(ctx context.Context, src Sources, demo bool) (Facts, string) {
+	f := Facts{Policy: policy.Load(ctx, src.Policy...), Demo: demo}
+	return f, f.refresh(ctx, src, true)
+}
+
+// Refresh re-reads everything but the token, after a policy or kill
+// switch change.
+func Refresh(ctx context.Context, src Sources, old Facts) Facts {
+	f := Facts{
+		Policy: policy.Load(ctx, src.Policy...), Demo: old.Demo,
+		TokenPresent: old.TokenPresent, TokenFingerprint: old.TokenFingerprint, TokenErr: old.TokenErr,
+	}
+	f.refresh(ctx, src, false)
+	return f
+}
+
+func (f *Facts) refresh(ctx context.Context, src Sources, readToken bool) (token string) {
+	if src.ControlFile != "" {
+		f.Kill, f.KillErr = control.Read(src.ControlFile)
+	}
+	if src.User != nil {
+		f.User, f.UserErr = src.User()
+	}
+	if !f.Demo && f.Policy.Err == nil && f.Policy.Policy.RequireEnrollment && src.Enroll != nil {
+		f.EnrollmentChecked = true
+		f.Enrollment, f.EnrollmentErr = src.Enroll(ctx, f.Policy.Policy.ManagedBy)
+	}
+	if readToken && !f.Demo && src.Keychain != nil {
+		t, err := src.Keychain.Get(ctx, keychain.AccountToken)
+		switch {
+		case err == nil:
+			token, f.TokenPresent, f.TokenFingerprint = t, true, keychain.Fingerprint(t)
+		case errors.Is(err, keychain.ErrNotFound):
+		default:
+			f.TokenErr = err
+		}
+	}
+	return token
+}
+
+// Killed reports whether the user's kill switch is on (or its file is
+// unreadable, which counts as on).
+func (f Facts) Killed() bool { return f.Kill.Killed || f.KillErr != nil }
+
+// Authorized reports whether the OS account may use MCP here.
+func (f Facts) Authorized() bool {
+	return f.UserErr == nil && f.User.Authorized(f.Policy.Policy.AuthorizedUsers)
+}
+
+// KillRefusal is the sentence for the user's kill switch.
+func KillRefusal(s control.State, readErr error) *gateway.Refusal {
+	if readErr != nil {
+		return &gateway.Refusal{Rule: RuleKilled, Sentence: fmt.Sprintf("AI access is stopped because the kill-switch file could not be read (%v); run `scispot-mcp resume` to repair it.", readErr)}
+	}
+	why := ""
+	if r := strings.TrimSpace(s.Reason); r != "" {
+		why = fmt.Sprintf(" (%s)", r)
+	}
+	return &gateway.Refusal{Rule: RuleKilled, Sentence: "Stopped by the Scispot MCP kill switch on this workstation" + why + "; run `scispot-mcp resume` or use the tray to allow AI access again."}
 }
 
 // Decide returns the refusal that applies, or nil when access is allowed.
+// Per-client approval is decided by the gateway for each request.
 func Decide(f Facts) *gateway.Refusal {
 	if err := f.Policy.Err; err != nil {
 		return &gateway.Refusal{Rule: RulePolicyInvalid, Sentence: fmt.Sprintf("The admin policy for Scispot MCP is invalid, so access is blocked: %v. Ask your IT admin to fix it.", err)}
@@ -40,11 +139,30 @@ func Decide(f Facts) *gateway.Refusal {
 	if !p.Enabled {
 		return &gateway.Refusal{Rule: RuleDisabled, Sentence: "Your organisation's admin policy has turned off AI access to Scispot on this workstation (Enabled is false); ask your IT admin if you need it."}
 	}
+	if f.Killed() {
+		return KillRefusal(f.Kill, f.KillErr)
+	}
+	if f.Demo && !p.AllowDemo {
+		return &gateway.Refusal{Rule: RuleDemoDisabled, Sentence: "The admin policy does not allow the demo workspace on this workstation (AllowDemo is false)."}
+	}
+	if f.UserErr != nil {
+		return &gateway.Refusal{Rule: RuleUser, Sentence: fmt.Sprintf("Scispot MCP could not tell which OS account is running it (%v), so access is blocked.", f.UserErr)}
+	}
+	if !f.User.Authorized(p.AuthorizedUsers) {
+		return &gateway.Refusal{Rule: RuleUser, Sentence: fmt.Sprintf("Your account %q is not authorised to use Scispot MCP on this device; ask your IT admin to add it to the policy's AuthorizedUsers.", f.User.Name)}
+	}
 	if f.Demo {
-		if !p.AllowDemo {
-			return &gateway.Refusal{Rule: RuleDemoDisabled, Sentence: "The admin policy does not allow the demo workspace on this workstation (AllowDemo is false)."}
-		}
 		return nil
+	}
+	if p.RequireEnrollment && (!f.EnrollmentChecked || !f.Enrollment.Managed) {
+		detail := f.Enrollment.Detail
+		if f.EnrollmentErr != nil {
+			detail = f.EnrollmentErr.Error()
+		}
+		if detail == "" {
+			detail = "no device-management enrollment was found"
+		}
+		return &gateway.Refusal{Rule: RuleNotEnrolled, Sentence: fmt.Sprintf("This workstation is not enrolled in your organisation's device management (MDM); ask IT to enroll it (%s).", strings.TrimSuffix(detail, "."))}
 	}
 	if f.TokenErr != nil {
 		return &gateway.Refusal{Rule: RuleKeychain, Sentence: fmt.Sprintf("The Scispot API token could not be read from the keychain: %v", f.TokenErr)}

@@ -44,9 +44,10 @@ type State struct {
 
 // Audit event names (design.md, "Audit record").
 const (
-	EventToolsList  = "tools.list"
-	EventToolCall   = "tool.call"
-	EventToolDenied = "tool.denied"
+	EventSessionStart = "session.start"
+	EventToolsList    = "tools.list"
+	EventToolCall     = "tool.call"
+	EventToolDenied   = "tool.denied"
 )
 
 // Outcomes of a call.
@@ -101,16 +102,23 @@ type Gateway struct {
 
 	fetchMu sync.Mutex // held while listing the upstream, so sessions share one fetch
 
+	// inflight counts tools/call requests between arrival and their audit
+	// record, so Drain can let stopped calls answer before the process exits.
+	inflight sync.WaitGroup
+
 	mu         sync.Mutex
 	state      State
 	upTools    []*mcp.Tool // nil until listed
 	registered map[string]*mcp.Tool
+	// listed is what each session saw at its last tools/list, so a
+	// list_changed that changes nothing for it is not sent.
+	listed map[*mcp.ServerSession]string
 }
 
 // New builds a gateway. up may be nil only when initial.Refusal is set
 // (there is nothing to forward to: for example no token is stored).
 func New(up Upstream, initial State, opts *Options) *Gateway {
-	g := &Gateway{up: up, state: initial, registered: map[string]*mcp.Tool{}}
+	g := &Gateway{up: up, state: initial, registered: map[string]*mcp.Tool{}, listed: map[*mcp.ServerSession]string{}}
 	if opts != nil {
 		g.opts = *opts
 	}
@@ -129,6 +137,7 @@ func New(up Upstream, initial State, opts *Options) *Gateway {
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: true}},
 	})
 	g.server.AddReceivingMiddleware(g.middleware)
+	g.server.AddSendingMiddleware(g.sendingMiddleware)
 	g.mu.Lock()
 	g.syncLocked()
 	g.mu.Unlock()
@@ -161,6 +170,19 @@ func (g *Gateway) SetState(s State) {
 func (g *Gateway) Stop(r *Refusal) {
 	g.SetState(State{Policy: g.State().Policy, Refusal: r})
 	g.stopFunc(r)
+}
+
+// Drain waits until every call in progress has answered and been
+// recorded, or ctx ends. After Stop that is quick: forwards are cancelled.
+func (g *Gateway) Drain(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() { g.inflight.Wait(); close(done) }()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 }
 
 // Refresh forgets the upstream's tool list (it sent tools/list_changed) and

@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
@@ -21,7 +23,11 @@ func (g *Gateway) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 			if err != nil {
 				return res, err
 			}
-			text := instructions(g.refusalFor(clientOf(req)))
+			client := clientOf(req)
+			if err := g.record(ctx, Event{Kind: EventSessionStart, Session: sessionOf(req), Client: client, Outcome: OutcomeOK}); err != nil {
+				return nil, err
+			}
+			text := instructions(g.refusalFor(client))
 			switch r := res.(type) {
 			case *mcp.InitializeResult:
 				if r != nil {
@@ -42,7 +48,68 @@ func (g *Gateway) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 	}
 }
 
+// sendingMiddleware drops a tools/list_changed that would show a session
+// the list it already has: the first listing of the upstream fills the
+// registry, and the SDK announces every registry change.
+func (g *Gateway) sendingMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
+	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
+		if method == "notifications/tools/list_changed" {
+			if ss := sessionOf(req); ss != nil {
+				now := toolsSignature(g.currentTools())
+				g.mu.Lock()
+				seen, ok := g.listed[ss]
+				g.mu.Unlock()
+				if ok && seen == now {
+					return nil, nil
+				}
+			}
+		}
+		return next(ctx, method, req)
+	}
+}
+
+// currentTools is what a session that is not refused for its own client
+// would list now.
+func (g *Gateway) currentTools() []*mcp.Tool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	tools := make([]*mcp.Tool, 0, len(g.registered))
+	for _, t := range g.registered {
+		tools = append(tools, t)
+	}
+	return tools
+}
+
+func toolsSignature(tools []*mcp.Tool) string {
+	parts := make([]string, 0, len(tools))
+	for _, t := range tools {
+		parts = append(parts, t.Name+"\x00"+t.Description)
+	}
+	slices.Sort(parts)
+	return strings.Join(parts, "\x01")
+}
+
+func (g *Gateway) noteListed(req mcp.Request, res mcp.Result) {
+	ss := sessionOf(req)
+	lr, _ := res.(*mcp.ListToolsResult)
+	if ss == nil || lr == nil || lr.NextCursor != "" {
+		return
+	}
+	sig := toolsSignature(lr.Tools)
+	g.mu.Lock()
+	g.listed[ss] = sig
+	g.mu.Unlock()
+}
+
 func (g *Gateway) listTools(ctx context.Context, method string, req mcp.Request, next mcp.MethodHandler) (mcp.Result, error) {
+	res, err := g.listToolsInner(ctx, method, req, next)
+	if err == nil {
+		g.noteListed(req, res)
+	}
+	return res, err
+}
+
+func (g *Gateway) listToolsInner(ctx context.Context, method string, req mcp.Request, next mcp.MethodHandler) (mcp.Result, error) {
 	client := clientOf(req)
 	ev := Event{Kind: EventToolsList, Session: sessionOf(req), Client: client, Outcome: OutcomeOK}
 	var res mcp.Result
@@ -73,6 +140,8 @@ func (g *Gateway) listTools(ctx context.Context, method string, req mcp.Request,
 }
 
 func (g *Gateway) callTool(ctx context.Context, method string, req mcp.Request, next mcp.MethodHandler) (mcp.Result, error) {
+	g.inflight.Add(1)
+	defer g.inflight.Done()
 	start := g.opts.Now()
 	client := clientOf(req)
 	params, _ := req.GetParams().(*mcp.CallToolParamsRaw)
