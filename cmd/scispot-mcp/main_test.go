@@ -170,10 +170,15 @@ func (w *world) run(stdin string, args ...string) (string, string, int) {
 // given one ("2025-06-18" takes the initialize path).
 func (w *world) connect(protocol string, clientName string, args ...string) *mcp.ClientSession {
 	w.t.Helper()
+	return w.connectWith(protocol, clientName, nil, args...)
+}
+
+func (w *world) connectWith(protocol string, clientName string, opts *mcp.ClientOptions, args ...string) *mcp.ClientSession {
+	w.t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve"}, args...)...)
 	cmd.Env = w.env()
 	cmd.Stderr = w.logWriter()
-	client := mcp.NewClient(&mcp.Implementation{Name: clientName, Version: "1.0.0"}, nil)
+	client := mcp.NewClient(&mcp.Implementation{Name: clientName, Version: "1.0.0"}, opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: protocol})

@@ -45,6 +45,7 @@ func TestServeDemoOverStdio(t *testing.T) {
 
 func TestServeWithoutTokenIsRefused(t *testing.T) {
 	requireKeyring(t)
+	writePolicy(t, `{"ManagedBy": "Ansible"}`)
 	w := newWorld(t)
 	w.run("", "token", "remove")
 	for name, proto := range protocols {

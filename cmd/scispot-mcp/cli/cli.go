@@ -13,8 +13,13 @@ import (
 	"os"
 	"strings"
 
+	"github.com/scispot/mcp-desktop/device/account"
+	"github.com/scispot/mcp-desktop/device/enroll"
+	"github.com/scispot/mcp-desktop/device/identity"
 	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/device/policy"
+	"github.com/scispot/mcp-desktop/device/statedir"
+	"github.com/scispot/mcp-desktop/mcpserver/access"
 	"github.com/scispot/mcp-desktop/mcpserver/gateway"
 )
 
@@ -45,6 +50,11 @@ type Env struct {
 	// PolicyStores are the admin-controlled policy sources; never taken
 	// from a flag or the environment.
 	PolicyStores []policy.Store
+	// StateDir finds the per-user state folder (audit trail, kill switch).
+	StateDir func() (string, error)
+	User     func() (account.Account, error)
+	Enroll   func(ctx context.Context, managedBy string) (enroll.Result, error)
+	DeviceID func() (string, error)
 	// Executable is this binary's absolute path (for client configs).
 	Executable func() (string, error)
 	Logger     *slog.Logger
@@ -61,6 +71,10 @@ func SystemEnv(b Build) Env {
 		ReadSecret:      readSecretNoEcho,
 		Keychain:        keychain.System(),
 		PolicyStores:    policy.DefaultStores(),
+		StateDir:        func() (string, error) { return statedir.Dir(statedir.FromOS()) },
+		User:            account.Current,
+		Enroll:          access.Enrollment(enroll.Options{}),
+		DeviceID:        identity.DeviceID,
 		Executable:      os.Executable,
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
@@ -73,8 +87,12 @@ func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
 
-// refusedError is a refusal by policy or device state (exit 3).
-type refusedError struct{ r *gateway.Refusal }
+// refusedError is a refusal by policy or device state (exit 3). quiet
+// skips the sentence on stderr when the output already carries it.
+type refusedError struct {
+	r     *gateway.Refusal
+	quiet bool
+}
 
 func (e *refusedError) Error() string { return e.r.Sentence }
 
@@ -90,6 +108,10 @@ func commands() []command {
 		{"serve", "serve [--demo]", "run the MCP gateway on stdio (what AI client configs launch)", runServe},
 		{"tools", "tools [--demo] [--all]", "list the tools the gateway exposes now; --all adds hidden tools and why", runTools},
 		{"call", "call TOOL [JSON-ARGS] [--demo]", "make one call through the gateway (client name scispot-mcp-cli)", runCall},
+		{"status", "status [--json]", "enrollment, policy, account, token, kill switch and live sessions", runStatus},
+		{"kill", "kill [--reason TEXT]", "stop all AI access on this workstation now (the kill switch)", runKill},
+		{"resume", "resume", "allow AI access again after kill", runResume},
+		{"audit", "audit verify|tail|export ...", "check, follow or export the tamper-evident audit trail", runAudit},
 		{"token", "token set [--no-verify] | token status | token remove", "manage the Scispot API token in the OS keychain", runToken},
 		{"version", "version", "print version, commit and build date", runVersion},
 	}
@@ -130,7 +152,9 @@ func report(env Env, c command, err error) int {
 		fmt.Fprintf(env.Stderr, "scispot-mcp %s: %s\nusage: scispot-mcp %s\n", c.name, ue.msg, c.usage)
 		return ExitUsage
 	case errors.As(err, &re):
-		fmt.Fprintln(env.Stderr, re.r.Sentence)
+		if !re.quiet {
+			fmt.Fprintln(env.Stderr, re.r.Sentence)
+		}
 		return ExitRefused
 	default:
 		fmt.Fprintf(env.Stderr, "scispot-mcp %s: %v\n", c.name, err)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/stdio"
 )
 
@@ -18,17 +19,15 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	s, err := openSession(ctx, env, *useDemo)
+	s, err := startSession(ctx, env, *useDemo, audit.TransportStdio)
 	if err != nil {
 		return err
 	}
-	defer s.Close()
-	if r := s.gw.State().Refusal; r != nil {
+	if r := s.Gateway().State().Refusal; r != nil {
 		// Clients show a server's stderr in their logs: say it there too.
 		fmt.Fprintf(env.Stderr, "scispot-mcp serve: access blocked: %s\n", r.Sentence)
 	}
-	err = s.gw.Server().Run(ctx, &stdio.Transport{In: env.Stdin, Out: env.Stdout})
-	if err != nil && !errors.Is(err, context.Canceled) {
+	if err := s.Serve(ctx, &stdio.Transport{In: env.Stdin, Out: env.Stdout}); err != nil && !errors.Is(err, context.Canceled) {
 		return fmt.Errorf("serving MCP on stdio: %w", err)
 	}
 	return nil

@@ -9,6 +9,7 @@ import (
 
 	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/device/policy"
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream"
 )
 
@@ -81,7 +82,18 @@ func runTokenSet(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("storing the token in the keychain: %w", err)
 	}
 	fmt.Fprintf(env.Stdout, "Token stored in the OS keychain (fingerprint %s).\n", keychain.Fingerprint(token))
-	return nil
+	return recordTokenChange(ctx, env, audit.Record{Event: audit.EventTokenSet, Outcome: audit.OutcomeOK, Token: keychain.Fingerprint(token)})
+}
+
+// recordTokenChange leaves the token change in the audit trail, by
+// fingerprint. The keychain already changed, so a failure here is
+// reported but does not undo it.
+func recordTokenChange(ctx context.Context, env Env, r audit.Record) error {
+	state, err := env.stateDir()
+	if err == nil {
+		err = recordOnce(ctx, env, state, r)
+	}
+	return err
 }
 
 // verifyToken lists the upstream's tools with the token, which proves
@@ -129,6 +141,7 @@ func runTokenRemove(ctx context.Context, env Env, args []string) error {
 	} else if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
+	old, _ := env.Keychain.Get(ctx, keychain.AccountToken)
 	err := env.Keychain.Delete(ctx, keychain.AccountToken)
 	switch {
 	case errors.Is(err, keychain.ErrNotFound):
@@ -138,5 +151,9 @@ func runTokenRemove(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("removing the token from the keychain: %w", err)
 	}
 	fmt.Fprintln(env.Stdout, "The Scispot API token was removed from the OS keychain.")
-	return nil
+	fp := ""
+	if old != "" {
+		fp = keychain.Fingerprint(old)
+	}
+	return recordTokenChange(ctx, env, audit.Record{Event: audit.EventTokenRemove, Outcome: audit.OutcomeOK, Token: fp})
 }

@@ -25,18 +25,18 @@ func runTools(ctx context.Context, env Env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	s, err := openSession(ctx, env, *useDemo)
+	s, err := connectCLI(ctx, env, *useDemo)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if r := s.gw.State().Refusal; r != nil {
-		return &refusedError{r}
+	if r := s.Gateway().State().Refusal; r != nil {
+		return &refusedError{r: r}
 	}
 	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	defer w.Flush()
 	if *all {
-		infos, err := s.gw.Tools(ctx)
+		infos, err := s.Gateway().Tools(ctx)
 		if err != nil {
 			return err
 		}
@@ -59,17 +59,9 @@ func runTools(ctx context.Context, env Env, args []string) error {
 		}
 		return nil
 	}
-	cs, err := s.connectCLI(ctx, env.Build.Version)
-	if err != nil {
-		return err
-	}
-	defer cs.Close()
-	res, err := cs.ListTools(ctx, nil)
+	res, err := s.client.ListTools(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("listing tools: %w", err)
-	}
-	if r := s.gw.State().Refusal; r != nil {
-		return &refusedError{r}
 	}
 	for _, t := range res.Tools {
 		if t.Name == "scispot_access_status" {
@@ -106,17 +98,17 @@ func runCall(ctx context.Context, env Env, args []string) error {
 			return usagef("the arguments must be one JSON object, such as '{\"labsheet\": \"Cell Lines\"}'")
 		}
 	}
-	s, err := openSession(ctx, env, *useDemo)
+	s, err := connectCLI(ctx, env, *useDemo)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	cs, err := s.connectCLI(ctx, env.Build.Version)
-	if err != nil {
-		return err
+	if r := s.Gateway().State().Refusal; r != nil {
+		// Still made through the gateway, so the refusal is audited.
+		s.client.CallTool(ctx, &mcp.CallToolParams{Name: pos[0], Arguments: callArgs})
+		return &refusedError{r: r}
 	}
-	defer cs.Close()
-	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: pos[0], Arguments: callArgs})
+	res, err := s.client.CallTool(ctx, &mcp.CallToolParams{Name: pos[0], Arguments: callArgs})
 	if err != nil {
 		return fmt.Errorf("calling %s: %w", pos[0], err)
 	}
@@ -125,11 +117,11 @@ func runCall(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(env.Stdout, text)
 		return nil
 	}
-	if r := s.gw.State().Refusal; r != nil {
-		return &refusedError{r}
+	if r := s.Gateway().State().Refusal; r != nil {
+		return &refusedError{r: r}
 	}
-	if v := s.gw.Visible(pos[0]); !v.Visible {
-		return &refusedError{&gateway.Refusal{Rule: "tool-hidden", Sentence: text}}
+	if v := s.Gateway().Visible(pos[0]); !v.Visible {
+		return &refusedError{r: &gateway.Refusal{Rule: "tool-hidden", Sentence: text}}
 	}
 	return fmt.Errorf("%s", text)
 }

@@ -1,0 +1,190 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/scispot/mcp-desktop/device/statedir"
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
+)
+
+const auditUsage = "audit verify [--json] | audit tail [-f] [-n N] [--json] | audit export [--format csv|jsonl] [--since T] [--until T]"
+
+func runAudit(ctx context.Context, env Env, args []string) error {
+	if len(args) == 0 {
+		return usagef("say what to do: verify, tail or export")
+	}
+	switch args[0] {
+	case "verify":
+		return runAuditVerify(ctx, env, args[1:])
+	case "tail":
+		return runAuditTail(ctx, env, args[1:])
+	case "export":
+		return runAuditExport(ctx, env, args[1:])
+	case "-h", "--help", "help":
+		fmt.Fprintf(env.Stderr, "usage: scispot-mcp %s\n", auditUsage)
+		fmt.Fprintln(env.Stderr, "  verify  check every session file's hash chain; names the file and line of the first break")
+		fmt.Fprintln(env.Stderr, "  tail    recent records across all sessions, oldest first; -f follows new ones")
+		fmt.Fprintln(env.Stderr, "  export  every record in a time range, as CSV or JSON lines, for a QA reviewer")
+		return nil
+	}
+	return usagef("unknown audit command %q", args[0])
+}
+
+func auditDir(env Env) (string, error) {
+	state, err := env.stateDir()
+	if err != nil {
+		return "", err
+	}
+	return statedir.AuditDir(state), nil
+}
+
+func runAuditVerify(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "audit verify", "audit verify [--json]")
+	asJSON := fs.Bool("json", false, "print the report as JSON")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	dir, err := auditDir(env)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	rep, err := audit.Verify(ctx, dir)
+	if err != nil {
+		return fmt.Errorf("verifying the audit trail in %s: %w", dir, err)
+	}
+	if *asJSON {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(rep)
+	} else {
+		for _, f := range rep.Files {
+			if f.Status != audit.StatusOK {
+				fmt.Fprintln(env.Stdout, f.String())
+			}
+		}
+		t := rep.Totals
+		fmt.Fprintf(env.Stdout, "%d files, %d records in %s: %d ok, %d incomplete (crash or still running), %d broken, %d unreadable (%s)\n",
+			t.Files, t.Records, dir, t.OK, t.Incomplete, t.Broken, t.Unreadable, time.Since(start).Round(time.Millisecond))
+	}
+	if err := rep.Err(); err != nil {
+		return fmt.Errorf("the audit trail does not verify: %w", err)
+	}
+	return nil
+}
+
+func parseTime(flag, v string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, v, time.Local); err == nil {
+			return t, nil
+		}
+	}
+	if d, err := time.ParseDuration(v); err == nil && d > 0 {
+		return time.Now().Add(-d), nil
+	}
+	return time.Time{}, usagef("%s %q is not a time: use RFC 3339 (2026-11-24T09:00:00Z), a date (2026-11-24) or a duration back from now (24h)", flag, v)
+}
+
+func runAuditTail(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "audit tail", "audit tail [-f] [-n N] [--json]")
+	follow := fs.Bool("f", false, "keep following new records from every session")
+	n := fs.Int("n", 20, "how many recent records to show first")
+	asJSON := fs.Bool("json", false, "print records as JSON lines")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	dir, err := auditDir(env)
+	if err != nil {
+		return err
+	}
+	print := func(r audit.Record) {
+		if *asJSON {
+			b, _ := r.MarshalJSON()
+			fmt.Fprintf(env.Stdout, "%s\n", b)
+		} else {
+			fmt.Fprintln(env.Stdout, audit.FormatLine(r, time.Local))
+		}
+	}
+	var feed *audit.Feed
+	var records <-chan audit.Record
+	if *follow {
+		// Subscribe before reading history, then skip what history showed,
+		// so nothing falls between the two.
+		feed = audit.NewFeed(dir, audit.FeedOptions{})
+		var cancel func()
+		records, cancel = feed.Subscribe(1024)
+		defer cancel()
+		go feed.Run(ctx)
+		select {
+		case <-feed.Ready():
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	recs, err := audit.Read(ctx, dir, audit.Filter{})
+	if err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("reading the audit trail: %w", err)
+	}
+	if *n >= 0 && len(recs) > *n {
+		recs = recs[len(recs)-*n:]
+	}
+	for _, r := range recs {
+		print(r)
+	}
+	if !*follow {
+		return nil
+	}
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case r := <-records:
+			print(r)
+		}
+	}
+}
+
+func runAuditExport(ctx context.Context, env Env, args []string) error {
+	fs := newFlags(env, "audit export", "audit export [--format csv|jsonl] [--since T] [--until T]")
+	format := fs.String("format", "csv", "csv or jsonl")
+	since := fs.String("since", "", "only records at or after this time (RFC 3339, a date, or a duration such as 24h)")
+	until := fs.String("until", "", "only records before this time")
+	if pos, err := parse(fs, args); err != nil {
+		return err
+	} else if len(pos) > 0 {
+		return usagef("unexpected argument %q", pos[0])
+	}
+	f := audit.Format(strings.ToLower(*format))
+	if f != audit.FormatCSV && f != audit.FormatJSONL {
+		return usagef("--format must be csv or jsonl")
+	}
+	s, err := parseTime("--since", *since)
+	if err != nil {
+		return err
+	}
+	u, err := parseTime("--until", *until)
+	if err != nil {
+		return err
+	}
+	dir, err := auditDir(env)
+	if err != nil {
+		return err
+	}
+	recs, err := audit.Read(ctx, dir, audit.Filter{Since: s, Until: u})
+	if err != nil {
+		return fmt.Errorf("reading the audit trail: %w", err)
+	}
+	return audit.Export(env.Stdout, recs, f)
+}
