@@ -34,6 +34,10 @@ func TestBenchTable(t *testing.T) {
 	for _, m := range []func(*testing.T, string) []row{
 		benchGatewayOverhead,
 		benchServeStart,
+		benchAuditAppend,
+		benchAuditVerify,
+		benchKillSwitch,
+		benchFeedLatency,
 	} {
 		rows = append(rows, m(t, bin)...)
 	}
