@@ -167,8 +167,13 @@ func (g *Gateway) SetState(s State) {
 // Stop ends access for good: in-flight calls return r's sentence and every
 // later request is refused with it. The serve command calls it for the
 // kill switch and then exits.
+//
+// The tool registry is left alone: the session is ending, and announcing a
+// new tool list to every client would only slow the kill switch down.
 func (g *Gateway) Stop(r *Refusal) {
-	g.SetState(State{Policy: g.State().Policy, Refusal: r})
+	g.mu.Lock()
+	g.state.Refusal = r
+	g.mu.Unlock()
 	g.stopFunc(r)
 }
 

@@ -48,7 +48,8 @@ type Config struct {
 	// Upstream, when set, overrides the HTTP client options (tests, bench).
 	Upstream *upstream.Options
 	// ShutdownGrace bounds how long a stopped session waits for its
-	// cancelled calls to answer; default 50 ms.
+	// cancelled calls to answer; default 1 s. Cancelled calls return at
+	// once, so this bounds only a call that ignores cancellation.
 	ShutdownGrace time.Duration
 }
 
@@ -82,7 +83,7 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.ShutdownGrace <= 0 {
-		cfg.ShutdownGrace = 50 * time.Millisecond
+		cfg.ShutdownGrace = time.Second
 	}
 	s := &Session{cfg: cfg, log: cfg.Logger}
 	facts, token := access.Gather(ctx, cfg.Sources, cfg.Demo)
@@ -165,7 +166,8 @@ func (s *Session) Facts() access.Facts {
 func (s *Session) Serve(ctx context.Context, t mcp.Transport) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ss, err := s.gw.Server().Connect(ctx, t, nil)
+	pt := newPendingTransport(t)
+	ss, err := s.gw.Server().Connect(ctx, pt, nil)
 	if err != nil {
 		s.End(EndContext)
 		return fmt.Errorf("starting the MCP session: %w", err)
@@ -186,15 +188,22 @@ func (s *Session) Serve(ctx context.Context, t mcp.Transport) error {
 		reason = EndContext
 	}
 	cancel()
-	wg.Wait()
-	if reason != EndClientLeft {
-		// Stopped calls answer with the stop sentence before we go.
-		grace, done := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
-		s.gw.Drain(grace)
-		done()
+	if reason == EndClientLeft || reason == EndContext {
+		wg.Wait()
+		ss.Close()
+		s.End(reason)
+		return nil
 	}
+	// Stopped by the kill switch or policy: every millisecond counts. The
+	// cancelled calls answer with the stop sentence (they return at once;
+	// the grace only bounds a call that does not), session.end is
+	// written, and the watchers are left to end with the process.
+	grace, done := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
+	s.gw.Drain(grace)
+	pt.wait(grace)
+	done()
+	s.end(reason, false)
 	ss.Close()
-	s.End(reason)
 	return nil
 }
 
@@ -293,7 +302,10 @@ func (s *Session) applyResume(ctx context.Context) {
 }
 
 // End writes session.end once and releases the session's resources.
-func (s *Session) End(reason string) {
+func (s *Session) End(reason string) { s.end(reason, true) }
+
+// end writes session.end; graceful also says goodbye to the upstream.
+func (s *Session) end(reason string, graceful bool) {
 	s.mu.Lock()
 	if s.ended {
 		s.mu.Unlock()
@@ -307,7 +319,7 @@ func (s *Session) End(reason string) {
 	s.mu.Unlock()
 	s.append(context.Background(), audit.Record{Event: audit.EventSessionEnd, Client: client, Outcome: audit.OutcomeOK, Reason: reason})
 	s.audit.Close()
-	if s.up != nil {
+	if s.up != nil && graceful {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		s.up.Shutdown(ctx)
 		cancel()
