@@ -80,12 +80,33 @@ type Recorder interface {
 	Record(ctx context.Context, e Event) error
 }
 
+// CallInfo is one allowed call on its way to the upstream.
+type CallInfo struct {
+	Session *mcp.ServerSession
+	Client  *mcp.Implementation
+	Tool    string
+	Args    json.RawMessage
+	Policy  policy.Policy
+}
+
+// Guards are the policy checks around the one forwarding path. Before runs
+// before anything reaches the upstream (rate limits, budgets, write
+// confirmation); After sees the upstream's result before it is recorded
+// and returned, and may replace it (prompt-injection notice or redaction)
+// or refuse it (too large, over budget, blocked). Every refusal is audited
+// as tool.denied with its sentence.
+type Guards interface {
+	Before(ctx context.Context, c CallInfo) *Refusal
+	After(ctx context.Context, c CallInfo, res *mcp.CallToolResult, size int) (out *mcp.CallToolResult, flags []string, r *Refusal)
+}
+
 // Options configure a Gateway. The zero value is usable.
 type Options struct {
 	// Name and Version identify the gateway to clients.
 	Name, Version string
 	Logger        *slog.Logger
 	Recorder      Recorder
+	Guards        Guards
 	Now           func() time.Time
 }
 

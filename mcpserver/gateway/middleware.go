@@ -193,6 +193,13 @@ func (g *Gateway) callTool(ctx context.Context, method string, req mcp.Request, 
 		return deny(r, textResult(true, r.Sentence))
 	}
 
+	info := CallInfo{Session: ev.Session, Client: client, Tool: params.Name, Args: params.Arguments, Policy: g.State().Policy}
+	if g.opts.Guards != nil {
+		if r := g.opts.Guards.Before(ctx, info); r != nil {
+			return deny(r, textResult(true, r.Sentence))
+		}
+	}
+
 	res, err := next(ctx, method, req)
 	ev.Duration = g.opts.Now().Sub(start)
 	out, _ := res.(*mcp.CallToolResult) // may be a typed nil
@@ -201,6 +208,7 @@ func (g *Gateway) callTool(ctx context.Context, method string, req mcp.Request, 
 		ev.Outcome, ev.Reason = OutcomeError, err.Error()
 	case out == nil:
 		ev.Outcome, ev.Reason = OutcomeError, "the upstream returned no result"
+		res = textResult(true, "Scispot's MCP server returned an empty answer; try again.")
 	default:
 		ev.Outcome = OutcomeOK
 		if out.IsError {
@@ -209,6 +217,16 @@ func (g *Gateway) callTool(ctx context.Context, method string, req mcp.Request, 
 		}
 		if b, mErr := json.Marshal(out); mErr == nil {
 			ev.ResultBytes = len(b)
+		}
+		if g.opts.Guards != nil && !out.IsError {
+			guarded, flags, r := g.opts.Guards.After(ctx, info, out, ev.ResultBytes)
+			if r != nil {
+				return deny(r, textResult(true, r.Sentence))
+			}
+			ev.Flags = flags
+			if guarded != nil {
+				res = guarded
+			}
 		}
 	}
 	if rerr := g.record(ctx, ev); rerr != nil {

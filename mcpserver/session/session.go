@@ -1,13 +1,15 @@
-// Package session runs one audited MCP session of the gateway: it gathers
-// the workstation's facts, decides access, opens the session's audit file,
-// builds the gateway in front of Scispot (or the demo workspace), follows
-// policy and kill-switch changes while the client is connected, and ends
-// with a session.end record.
+// Package session runs the gateway for real: it gathers the workstation's
+// facts, decides access, builds the gateway in front of Scispot (or the
+// demo workspace), gives every MCP session that connects its own audit file,
+// follows policy and kill-switch changes while clients are connected, and
+// ends each session with a session.end record.
 //
-//	Start ─▶ Gather facts ─▶ Decide ─▶ audit.Open ─▶ gateway.New
-//	Serve ─▶ client connected ─┬─ policy.Watcher  ─▶ SetState / Stop
-//	                           └─ control.Watcher ─▶ Stop (kill switch, per-session stop)
-//	         client gone, killed or ctx done ─▶ Drain ─▶ session.end
+//	Start ─▶ Gather facts ─▶ Decide ─▶ gateway.New ─▶ Host
+//	Host.Serve(transport)  one client (stdio, or the CLI in memory)
+//	Host.Handler()         many clients over loopback Streamable HTTP
+//	      each MCP session ─▶ its own audit file: session.start … session.end
+//	      policy.Watcher  ─▶ SetState (tools appear/disappear) / Enabled:false stops
+//	      control.Watcher ─▶ kill switch stops all; stop_sessions ends one
 //
 // `scispot-mcp serve`, `call` and `tools` all go through here, so a call
 // from the CLI takes exactly the path an AI client's call takes.
@@ -33,7 +35,7 @@ import (
 	"github.com/scispot/mcp-desktop/mcpserver/upstream"
 )
 
-// Config describes the session to start.
+// Config describes the gateway to start.
 type Config struct {
 	Sources access.Sources
 	// Demo serves the built-in demo workspace instead of Scispot.
@@ -45,8 +47,10 @@ type Config struct {
 	Version   string
 	Transport audit.Transport
 	Logger    *slog.Logger
-	// Upstream, when set, overrides the HTTP client options (tests, bench).
+	// Upstream, when set, is the base for the upstream client's options.
 	Upstream *upstream.Options
+	// Guards, when set, are the policy guards the gateway applies.
+	Guards gateway.Guards
 	// ShutdownGrace bounds how long a stopped session waits for its
 	// cancelled calls to answer; default 1 s. Cancelled calls return at
 	// once, so this bounds only a call that ignores cancellation.
@@ -57,50 +61,63 @@ type Config struct {
 const (
 	EndClientLeft = "the client closed the connection"
 	EndContext    = "the gateway was shut down"
+	EndStopped    = "stopped from the tray"
 )
 
-// Session is one started session.
-type Session struct {
-	cfg   Config
-	gw    *gateway.Gateway
-	up    *upstream.Client
-	audit *audit.Writer
-	log   *slog.Logger
+// Host is one started gateway and the MCP sessions connected to it.
+type Host struct {
+	cfg    Config
+	gw     *gateway.Gateway
+	up     *upstream.Client
+	log    *slog.Logger
+	secret []string // the token, so audit redaction can find it in arguments
+
+	watchOnce sync.Once
+	// stopped is closed when the kill switch or policy ends all access;
+	// stopReason says why.
+	stopped    chan struct{}
+	stopOnce   sync.Once
+	stopReason string
 
 	mu      sync.Mutex
 	facts   access.Facts
-	refusal *gateway.Refusal // the refusal at start, recorded after session.start
-	client  audit.Client     // the client, once it has identified itself
-	started bool             // session.start is written
+	refusal *gateway.Refusal // the refusal at start, recorded in each session
+	conns   map[*mcp.ServerSession]*conn
+}
+
+// conn is one MCP session's audit trail.
+type conn struct {
+	ss *mcp.ServerSession
+	w  *audit.Writer
+	// stop is closed when this session alone is stopped from the tray.
+	stop     chan struct{}
+	stopOnce sync.Once
+
+	mu      sync.Mutex
+	client  audit.Client
+	started bool
 	ended   bool
 }
 
 // Start gathers the facts and builds the gateway; nothing connects
-// upstream yet. An error means the session cannot even be recorded: the
-// caller must not serve.
-func Start(ctx context.Context, cfg Config) (*Session, error) {
+// upstream yet.
+func Start(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = time.Second
 	}
-	s := &Session{cfg: cfg, log: cfg.Logger}
-	facts, token := access.Gather(ctx, cfg.Sources, cfg.Demo)
-	s.facts = facts
-	refusal := access.Decide(facts)
-
-	w, err := audit.Open(statedir.AuditDir(cfg.StateDir), audit.SessionInfo{
-		User:      facts.User.Name,
-		Device:    cfg.Device,
-		Token:     facts.TokenFingerprint,
-		Transport: cfg.Transport,
-	}, audit.WithSecrets(nonEmpty(token)...))
-	if err != nil {
-		return nil, fmt.Errorf("opening this session's audit trail: %w", err)
+	if err := statedir.Ensure(cfg.StateDir); err != nil {
+		return nil, fmt.Errorf("preparing the state folder for the audit trail: %w", err)
 	}
-	s.audit = w
-
+	h := &Host{cfg: cfg, log: cfg.Logger, stopped: make(chan struct{}), conns: map[*mcp.ServerSession]*conn{}}
+	facts, token := access.Gather(ctx, cfg.Sources, cfg.Demo)
+	h.facts = facts
+	if token != "" {
+		h.secret = []string{token}
+	}
+	refusal := access.Decide(facts)
 	if refusal == nil {
 		opts := &upstream.Options{}
 		if cfg.Upstream != nil {
@@ -113,112 +130,141 @@ func Start(ctx context.Context, cfg Config) (*Session, error) {
 			opts.ClientInfo = &mcp.Implementation{Name: "scispot-mcp-desktop", Version: cfg.Version}
 		}
 		opts.OnToolsChanged = func() {
-			if s.gw != nil {
-				s.gw.Refresh(context.Background())
+			if h.gw != nil {
+				h.gw.Refresh(context.Background())
 			}
 		}
 		if cfg.Demo {
-			s.up = upstream.NewInProcess(demo.NewServer(), opts)
+			h.up = upstream.NewInProcess(demo.NewServer(), opts)
 		} else if up, err := upstream.NewHTTP(facts.Policy.Policy.UpstreamURL, token, opts); err != nil {
 			refusal = &gateway.Refusal{Rule: access.RulePolicyInvalid, Sentence: fmt.Sprintf("The admin policy's UpstreamURL cannot be used: %v", err)}
 		} else {
-			s.up = up
+			h.up = up
 		}
 	}
+	h.refusal = refusal
 	var up gateway.Upstream
-	if s.up != nil {
-		up = s.up
+	if h.up != nil {
+		up = h.up
 	}
-	s.gw = gateway.New(up, gateway.State{Policy: facts.Policy.Policy, Refusal: refusal}, &gateway.Options{
+	h.gw = gateway.New(up, gateway.State{Policy: facts.Policy.Policy, Refusal: refusal}, &gateway.Options{
 		Name:     "scispot",
 		Version:  cfg.Version,
 		Logger:   cfg.Logger,
-		Recorder: recorder{s},
+		Recorder: recorder{h},
+		Guards:   cfg.Guards,
 	})
-	s.refusal = refusal
-	return s, nil
+	return h, nil
 }
 
-func nonEmpty(s string) []string {
-	if s == "" {
-		return nil
-	}
-	return []string{s}
-}
-
-// Gateway is the session's gateway.
-func (s *Session) Gateway() *gateway.Gateway { return s.gw }
-
-// ID is the session id in the audit trail and in control.json's
-// stop_sessions.
-func (s *Session) ID() string { return s.audit.Session() }
+// Gateway is the host's gateway.
+func (h *Host) Gateway() *gateway.Gateway { return h.gw }
 
 // Facts are the facts access was last decided on.
-func (s *Session) Facts() access.Facts {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.facts
+func (h *Host) Facts() access.Facts {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.facts
+}
+
+// Stopped is closed once the kill switch or the policy has ended all
+// access; StopReason then says why.
+func (h *Host) Stopped() <-chan struct{} { return h.stopped }
+
+// StopReason is the sentence that stopped the host.
+func (h *Host) StopReason() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.stopReason
 }
 
 // Serve connects the gateway to one client on t and returns when the
-// client leaves, the kill switch or policy stops the session, or ctx ends.
-// It always writes session.end.
-func (s *Session) Serve(ctx context.Context, t mcp.Transport) error {
+// client leaves, the kill switch or policy stops access, this session is
+// stopped from the tray, or ctx ends. It always writes session.end.
+func (h *Host) Serve(ctx context.Context, t mcp.Transport) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	h.Watch(ctx)
 	pt := newPendingTransport(t)
-	ss, err := s.gw.Server().Connect(ctx, pt, nil)
+	ss, err := h.gw.Server().Connect(ctx, pt, nil)
 	if err != nil {
-		s.End(EndContext)
 		return fmt.Errorf("starting the MCP session: %w", err)
+	}
+	c, err := h.connFor(ss)
+	if err != nil {
+		ss.Close()
+		return err
 	}
 	clientGone := make(chan struct{})
 	go func() { ss.Wait(); close(clientGone) }()
-	stopped := make(chan string, 1)
-	var wg sync.WaitGroup
-	wg.Add(2)
-	go func() { defer wg.Done(); s.followPolicy(ctx, stopped) }()
-	go func() { defer wg.Done(); s.followControl(ctx, stopped) }()
 
-	reason := EndClientLeft
+	var reason string
 	select {
 	case <-clientGone:
-	case reason = <-stopped:
-	case <-ctx.Done():
-		reason = EndContext
-	}
-	cancel()
-	if reason == EndClientLeft || reason == EndContext {
-		wg.Wait()
-		ss.Close()
-		s.End(reason)
+		h.endConn(c, EndClientLeft)
 		return nil
+	case <-ctx.Done():
+		ss.Close()
+		h.endConn(c, EndContext)
+		return nil
+	case <-h.stopped:
+		reason = h.StopReason()
+	case <-c.stop:
+		reason = EndStopped
 	}
-	// Stopped by the kill switch or policy: every millisecond counts. The
-	// cancelled calls answer with the stop sentence (they return at once;
-	// the grace only bounds a call that does not), session.end is
-	// written, and the watchers are left to end with the process.
-	grace, done := context.WithTimeout(context.Background(), s.cfg.ShutdownGrace)
-	s.gw.Drain(grace)
+	// Stopped: every millisecond counts. Cancelled calls answer with the
+	// stop sentence, session.end is written, and the process may exit.
+	grace, done := context.WithTimeout(context.Background(), h.cfg.ShutdownGrace)
+	h.gw.Drain(grace)
 	pt.wait(grace)
 	done()
-	s.end(reason, false)
+	h.endConn(c, reason)
 	ss.Close()
 	return nil
 }
 
-// stop ends access for this session for good: in-flight calls are
-// cancelled and answer with r's sentence.
-func (s *Session) stop(r *gateway.Refusal, stopped chan<- string) {
-	s.gw.Stop(r)
-	select {
-	case stopped <- r.Sentence:
-	default:
+// Close ends every session still open (for a shutting-down HTTP server)
+// and says goodbye to the upstream.
+func (h *Host) Close(reason string) {
+	h.mu.Lock()
+	conns := make([]*conn, 0, len(h.conns))
+	for _, c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		h.endConn(c, reason)
+	}
+	if h.up != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+		h.up.Shutdown(ctx)
+		cancel()
 	}
 }
 
-func (s *Session) followControl(ctx context.Context, stopped chan<- string) {
-	w := control.NewWatcher(statedir.ControlFile(s.cfg.StateDir), control.WithLogger(s.log))
+// Watch starts following policy and the kill switch (once per host) until
+// ctx ends.
+func (h *Host) Watch(ctx context.Context) {
+	h.watchOnce.Do(func() {
+		go h.followPolicy(ctx)
+		go h.followControl(ctx)
+	})
+}
+
+// stopAll ends access for good: in-flight calls are cancelled and answer
+// with r's sentence; every session is told to end.
+func (h *Host) stopAll(r *gateway.Refusal) {
+	h.stopOnce.Do(func() {
+		h.mu.Lock()
+		h.stopReason = r.Sentence
+		h.mu.Unlock()
+		h.gw.Stop(r)
+		close(h.stopped)
+	})
+}
+
+func (h *Host) followControl(ctx context.Context) {
+	w := control.NewWatcher(statedir.ControlFile(h.cfg.StateDir), control.WithLogger(h.log))
 	go w.Run(ctx)
 	for {
 		select {
@@ -226,146 +272,174 @@ func (s *Session) followControl(ctx context.Context, stopped chan<- string) {
 			return
 		case snap := <-w.Changes():
 			if snap.Killed() {
-				if s.Facts().Killed() {
-					// Killed before this session began: it is already in
-					// the refused state and waits for a resume.
+				if h.Facts().Killed() {
+					// Killed before this host started: it is already in the
+					// refused state and waits for a resume.
 					continue
 				}
-				s.stop(access.KillRefusal(snap.State, snap.Err), stopped)
+				h.stopAll(access.KillRefusal(snap.State, snap.Err))
 				return
 			}
-			if s.Facts().Killed() {
-				s.applyResume(ctx)
+			if h.Facts().Killed() {
+				h.applyResume()
 			}
-			if snap.Stops(s.ID()) {
-				s.stop(&gateway.Refusal{Rule: access.RuleKilled, Sentence: "This session was stopped from the Scispot MCP tray on this workstation; start a new conversation to reconnect."}, stopped)
-				return
+			h.mu.Lock()
+			for _, c := range h.conns {
+				if snap.Stops(c.w.Session()) {
+					c.stopOnce.Do(func() { close(c.stop) })
+				}
 			}
+			h.mu.Unlock()
 		}
 	}
 }
 
-func (s *Session) followPolicy(ctx context.Context, stopped chan<- string) {
+func (h *Host) followPolicy(ctx context.Context) {
 	w := policy.Watcher{
-		Stores:  s.cfg.Sources.Policy,
-		Current: s.Facts().Policy,
-		Logger:  s.log,
-		OnChange: func(snap policy.Snapshot) {
-			s.applyPolicy(ctx, snap, stopped)
-		},
+		Stores:   h.cfg.Sources.Policy,
+		Current:  h.Facts().Policy,
+		Logger:   h.log,
+		OnChange: func(snap policy.Snapshot) { h.applyPolicy(ctx) },
 	}
 	if err := w.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		s.log.Warn("policy changes will not reach this session", "err", err)
+		h.log.Warn("policy changes will not reach this gateway", "err", err)
 	}
 }
 
 // applyPolicy re-decides access after a policy change and pushes the
-// result to the running session; Enabled: false ends it like a kill.
-func (s *Session) applyPolicy(ctx context.Context, snap policy.Snapshot, stopped chan<- string) {
-	s.mu.Lock()
-	old := s.facts
-	s.mu.Unlock()
-	facts := access.Refresh(ctx, s.cfg.Sources, old)
-	s.mu.Lock()
-	s.facts = facts
-	s.mu.Unlock()
+// result to the running sessions; Enabled: false ends them like a kill.
+func (h *Host) applyPolicy(ctx context.Context) {
+	facts := access.Refresh(ctx, h.cfg.Sources, h.Facts())
+	h.mu.Lock()
+	h.facts = facts
+	h.mu.Unlock()
 	r := access.Decide(facts)
 	reason := "the admin policy changed"
 	if r != nil {
 		reason = r.Sentence
 	}
-	s.append(ctx, audit.Record{Event: audit.EventPolicyChange, Outcome: audit.OutcomeOK, Reason: reason})
+	h.recordAll(audit.Record{Event: audit.EventPolicyChange, Outcome: audit.OutcomeOK, Reason: reason})
 	if r != nil && r.Rule == access.RuleDisabled {
-		s.stop(r, stopped)
+		h.stopAll(r)
 		return
 	}
-	if r == nil && s.up == nil {
+	h.setState(facts, r)
+}
+
+// applyResume handles a resume in a host that started killed.
+func (h *Host) applyResume() {
+	h.mu.Lock()
+	h.facts.Kill, h.facts.KillErr = control.State{}, nil
+	facts := h.facts
+	h.mu.Unlock()
+	h.setState(facts, access.Decide(facts))
+}
+
+func (h *Host) setState(facts access.Facts, r *gateway.Refusal) {
+	if r == nil && h.up == nil {
 		// Access was refused at start, so there is no upstream to reach:
-		// the client must reconnect to pick up the new policy.
-		r = &gateway.Refusal{Rule: "restart", Sentence: "The admin policy changed and now allows access; restart the AI client's connection to Scispot to use it."}
+		// the client must reconnect to pick up the change.
+		r = &gateway.Refusal{Rule: "restart", Sentence: "AI access to Scispot is now allowed on this workstation; restart the AI client's connection to Scispot to use it."}
 	}
-	s.gw.SetState(gateway.State{Policy: facts.Policy.Policy, Refusal: r})
+	h.gw.SetState(gateway.State{Policy: facts.Policy.Policy, Refusal: r})
 }
 
-// applyResume handles a resume in a session that began killed: it has no
-// upstream, so the client has to reconnect.
-func (s *Session) applyResume(ctx context.Context) {
-	s.mu.Lock()
-	s.facts.Kill, s.facts.KillErr = control.State{}, nil
-	facts := s.facts
-	s.mu.Unlock()
-	r := access.Decide(facts)
-	if r == nil && s.up == nil {
-		r = &gateway.Refusal{Rule: "restart", Sentence: "AI access was allowed again on this workstation; restart the AI client's connection to Scispot to use it."}
+// connFor returns the audit trail of an MCP session, opening its file on
+// first use; a watcher writes session.end when the SDK closes the session.
+func (h *Host) connFor(ss *mcp.ServerSession) (*conn, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if c, ok := h.conns[ss]; ok {
+		return c, nil
 	}
-	s.gw.SetState(gateway.State{Policy: facts.Policy.Policy, Refusal: r})
-}
-
-// End writes session.end once and releases the session's resources.
-func (s *Session) End(reason string) { s.end(reason, true) }
-
-// end writes session.end; graceful also says goodbye to the upstream.
-func (s *Session) end(reason string, graceful bool) {
-	s.mu.Lock()
-	if s.ended {
-		s.mu.Unlock()
-		return
-	}
-	s.ended = true
-	s.mu.Unlock()
-	s.ensureStarted(context.Background(), audit.Client{})
-	s.mu.Lock()
-	client := s.client
-	s.mu.Unlock()
-	s.append(context.Background(), audit.Record{Event: audit.EventSessionEnd, Client: client, Outcome: audit.OutcomeOK, Reason: reason})
-	s.audit.Close()
-	if s.up != nil && graceful {
-		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
-		s.up.Shutdown(ctx)
-		cancel()
-	}
-}
-
-func (s *Session) append(ctx context.Context, r audit.Record) (audit.Record, error) {
-	rec, err := s.audit.Append(ctx, r)
+	facts := h.facts
+	w, err := audit.Open(statedir.AuditDir(h.cfg.StateDir), audit.SessionInfo{
+		User:      facts.User.Name,
+		Device:    h.cfg.Device,
+		Token:     facts.TokenFingerprint,
+		Transport: h.cfg.Transport,
+	}, audit.WithSecrets(h.secret...))
 	if err != nil {
-		s.log.Error("audit append failed", "event", r.Event, "err", err)
+		return nil, fmt.Errorf("opening this session's audit trail: %w", err)
 	}
-	return rec, err
+	c := &conn{ss: ss, w: w, stop: make(chan struct{})}
+	h.conns[ss] = c
+	if ss != nil {
+		go func() { ss.Wait(); h.endConn(c, EndClientLeft) }()
+	}
+	return c, nil
 }
 
-// ensureStarted writes session.start (and the refusal the session began
+// ensureStarted writes session.start (and the refusal the host began
 // with) before the session's first other record. The client is known only
 // once it has spoken, so the first record it causes carries it.
-func (s *Session) ensureStarted(ctx context.Context, client audit.Client) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.client.IsZero() {
-		s.client = client
+func (h *Host) ensureStarted(ctx context.Context, c *conn, client audit.Client) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.client.IsZero() {
+		c.client = client
 	}
-	if s.started {
+	if c.started {
 		return nil
 	}
-	if _, err := s.audit.Append(ctx, audit.Record{Event: audit.EventSessionStart, Client: client, Outcome: audit.OutcomeOK}); err != nil {
+	if _, err := c.w.Append(ctx, audit.Record{Event: audit.EventSessionStart, Client: client, Outcome: audit.OutcomeOK}); err != nil {
 		return err
 	}
-	s.started = true
-	if r := s.refusal; r != nil {
-		if _, err := s.audit.Append(ctx, audit.Record{Event: audit.EventRefused, Client: client, Outcome: audit.OutcomeDenied, Reason: r.Sentence}); err != nil {
+	c.started = true
+	if r := h.refusal; r != nil {
+		if _, err := c.w.Append(ctx, audit.Record{Event: audit.EventRefused, Client: client, Outcome: audit.OutcomeDenied, Reason: r.Sentence}); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-// recorder turns gateway events into audit records. session.start is
-// written once, when the client first identifies itself.
-type recorder struct{ s *Session }
+// endConn writes session.end once and closes the session's file.
+func (h *Host) endConn(c *conn, reason string) {
+	ctx := context.Background()
+	h.ensureStarted(ctx, c, audit.Client{})
+	c.mu.Lock()
+	if c.ended {
+		c.mu.Unlock()
+		return
+	}
+	c.ended = true
+	client := c.client
+	c.mu.Unlock()
+	if _, err := c.w.Append(ctx, audit.Record{Event: audit.EventSessionEnd, Client: client, Outcome: audit.OutcomeOK, Reason: reason}); err != nil {
+		h.log.Error("writing session.end", "err", err)
+	}
+	c.w.Close()
+	h.mu.Lock()
+	delete(h.conns, c.ss)
+	h.mu.Unlock()
+}
+
+// recordAll writes r into every open session's trail.
+func (h *Host) recordAll(r audit.Record) {
+	h.mu.Lock()
+	conns := make([]*conn, 0, len(h.conns))
+	for _, c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	for _, c := range conns {
+		if err := h.ensureStarted(context.Background(), c, audit.Client{}); err == nil {
+			c.w.Append(context.Background(), r)
+		}
+	}
+}
+
+// recorder turns gateway events into audit records in the session's file.
+type recorder struct{ h *Host }
 
 var _ gateway.Recorder = recorder{}
 
 func (r recorder) Record(ctx context.Context, e gateway.Event) error {
-	s := r.s
+	c, err := r.h.connFor(e.Session)
+	if err != nil {
+		return err
+	}
 	rec := audit.Record{
 		Event:       audit.Event(e.Kind),
 		Tool:        e.Tool,
@@ -379,12 +453,12 @@ func (r recorder) Record(ctx context.Context, e gateway.Event) error {
 	if e.Client != nil {
 		rec.Client = audit.Client{Name: e.Client.Name, Version: e.Client.Version}
 	}
-	if err := s.ensureStarted(ctx, rec.Client); err != nil {
+	if err := r.h.ensureStarted(ctx, c, rec.Client); err != nil {
 		return err
 	}
 	if rec.Event == audit.EventSessionStart {
 		return nil
 	}
-	_, err := s.audit.Append(ctx, rec)
+	_, err = c.w.Append(ctx, rec)
 	return err
 }

@@ -50,8 +50,8 @@ func (env Env) deviceID() string {
 	return id
 }
 
-// startSession starts one audited gateway session.
-func startSession(ctx context.Context, env Env, useDemo bool, transport audit.Transport) (*session.Session, error) {
+// startSession starts the audited gateway.
+func startSession(ctx context.Context, env Env, useDemo bool, transport audit.Transport) (*session.Host, error) {
 	state, err := env.stateDir()
 	if err != nil {
 		return nil, err
@@ -70,7 +70,7 @@ func startSession(ctx context.Context, env Env, useDemo bool, transport audit.Tr
 // cliSession is a session whose client is this command, connected in
 // memory: `tools` and `call` take exactly the path an AI client takes.
 type cliSession struct {
-	*session.Session
+	*session.Host
 	client *mcp.ClientSession
 	served chan struct{}
 }
@@ -81,7 +81,7 @@ func connectCLI(ctx context.Context, env Env, useDemo bool) (*cliSession, error)
 		return nil, err
 	}
 	ct, st := mcp.NewInMemoryTransports()
-	cs := &cliSession{Session: s, served: make(chan struct{})}
+	cs := &cliSession{Host: s, served: make(chan struct{})}
 	go func() {
 		defer close(cs.served)
 		s.Serve(context.WithoutCancel(ctx), st)
@@ -89,7 +89,7 @@ func connectCLI(ctx context.Context, env Env, useDemo bool) (*cliSession, error)
 	c := mcp.NewClient(&mcp.Implementation{Name: cliClientName, Version: env.Build.Version}, nil)
 	cs.client, err = c.Connect(ctx, ct, nil)
 	if err != nil {
-		s.End(session.EndContext)
+		s.Close(session.EndContext)
 		return nil, fmt.Errorf("connecting to the gateway: %w", err)
 	}
 	return cs, nil
