@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/scispot/mcp-desktop/cmd/scispot-mcp/cli"
+	"github.com/scispot/mcp-desktop/cmd/scispot-mcp/quietstart"
 )
 
 // Stamped by the linker: -X main.version=… -X main.commit=… -X main.date=…
@@ -20,6 +21,7 @@ var (
 )
 
 func main() {
+	quietstart.Restore()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := cli.Run(ctx, os.Args[1:], cli.SystemEnv(cli.Build{Version: version, Commit: commit, Date: date}))
 	stop()

@@ -108,6 +108,7 @@ func commands() []command {
 		{"serve", "serve [--demo]", "run the MCP gateway on stdio (what AI client configs launch)", runServe},
 		{"tools", "tools [--demo] [--all]", "list the tools the gateway exposes now; --all adds hidden tools and why", runTools},
 		{"call", "call TOOL [JSON-ARGS] [--demo]", "make one call through the gateway (client name scispot-mcp-cli)", runCall},
+		{"setup", "setup CLIENT [--demo] [--remove] [--dry-run] [--migrate]", "write or remove this app's entry in an AI client's config", runSetup},
 		{"status", "status [--json]", "enrollment, policy, account, token, kill switch and live sessions", runStatus},
 		{"kill", "kill [--reason TEXT]", "stop all AI access on this workstation now (the kill switch)", runKill},
 		{"resume", "resume", "allow AI access again after kill", runResume},
