@@ -10,6 +10,7 @@ SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null || date +%s)
 DATE     := $(shell date -u -d @$(SOURCE_DATE_EPOCH) +%Y-%m-%dT%H:%M:%SZ)
 LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.date=$(DATE)
 INTEROP  := cmd/scispot-mcp/testdata/interop
+CONFORM  := cmd/scispot-mcp/testdata/conformance
 
 .PHONY: all deps build demo test test-go interop-deps lint bench vet-cross clean
 
@@ -34,8 +35,11 @@ demo: deps build
 	@$(BIN) call add_labsheet_rows '{"labsheet":"Cell Lines","rows":[{"Name":"HeLa-2"}]}' --demo || true
 	@echo; echo "Connect an AI client: see README.md, 'Connect Claude Desktop'."
 
+# npm packages the end-to-end tests drive the binary with: the official
+# TypeScript SDK, and the MCP conformance suite with the Node 22 it needs.
 interop-deps:
 	@cd $(INTEROP) && { [ -d node_modules/@modelcontextprotocol/sdk ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd $(CONFORM) && { [ -d node_modules/@modelcontextprotocol/conformance ] || npm ci --no-audit --no-fund --loglevel=error; }
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -49,9 +53,10 @@ test: deps interop-deps lint
 test-go:
 	$(GO) test -count=1 -timeout 20m ./...
 
-# Non-UI packages must build and vet for the other desktops.
+# Non-UI packages (none that import Fyne) must build and vet for the other
+# desktops; Fyne itself does not vet for darwin without cgo.
 vet-cross:
-	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./... | grep -v 'fyne.io/fyne/v2/app' | cut -d' ' -f1); \
+	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./... | grep -v 'fyne.io/fyne/v2' | cut -d' ' -f1); \
 	for os in darwin windows; do echo "go vet GOOS=$$os"; GOOS=$$os CGO_ENABLED=0 $(GO) vet $$pkgs || exit 1; done
 
 # The performance table of design.md (measured, never asserted in tests).
