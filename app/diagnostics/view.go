@@ -1,0 +1,155 @@
+package diagnostics
+
+import (
+	"context"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	"github.com/scispot/mcp-desktop/app"
+	"github.com/scispot/mcp-desktop/app/clients"
+	"github.com/scispot/mcp-desktop/device/statedir"
+)
+
+// Title is the window's title; Open finds an open window by it.
+const Title = "Scispot MCP diagnostics"
+
+// Open shows the diagnostics window (or brings it forward) and runs the
+// checks, Scispot's in the background.
+func Open(d *app.Deps) { open(d, func(f func()) { go f() }) }
+
+func open(d *app.Deps, spawn func(func())) {
+	for _, w := range d.App.Driver().AllWindows() {
+		if w.Title() == Title {
+			w.Show()
+			w.RequestFocus()
+			return
+		}
+	}
+	env := Env{
+		Sources:  d.Sources,
+		Demo:     d.Demo,
+		AuditDir: statedir.AuditDir(d.StateDir),
+		Clients: func(ctx context.Context) []clients.ClientStatus {
+			return clients.Status(ctx, clients.FromOS(), clients.StatusOptions{
+				Executable: d.Executable, StateFile: ClientsStateFile(d.StateDir)})
+		},
+		Version: d.Version,
+		Device:  d.Device,
+	}
+	w := d.App.NewWindow(Title)
+	v := NewView(w, d.App.Clipboard())
+	v.spawn = spawn
+	ctx, cancel := context.WithCancel(context.Background())
+	w.SetOnClosed(cancel)
+	v.OnRefresh = func() { v.spawn(func() { Collect(ctx, env, v.Update) }) }
+	w.SetContent(v.Content())
+	w.Resize(fyne.NewSize(720, 640))
+	w.Show()
+	v.OnRefresh()
+}
+
+// ClientsStateFile is where the clients package remembers the entries this
+// app wrote (clients.Options.StateFile), inside the state folder.
+func ClientsStateFile(state string) string { return filepath.Join(state, "clients.json") }
+
+// View renders the checks.
+type View struct {
+	win       fyne.Window
+	clipboard fyne.Clipboard
+	spawn     func(func())
+	// OnRefresh runs the checks again.
+	OnRefresh func()
+
+	mu sync.Mutex
+	in Input
+
+	list    *fyne.Container
+	copy    *widget.Button
+	refresh *widget.Button
+	copied  *widget.Label
+	content fyne.CanvasObject
+}
+
+// NewView builds the window's widgets; Update fills them.
+func NewView(win fyne.Window, clip fyne.Clipboard) *View {
+	v := &View{win: win, clipboard: clip, spawn: func(f func()) { go f() }}
+	v.list = container.NewVBox()
+	v.copied = widget.NewLabel("")
+	v.copy = widget.NewButton("Copy report", v.doCopy)
+	v.refresh = widget.NewButton("Refresh", func() {
+		if v.OnRefresh != nil {
+			v.OnRefresh()
+		}
+	})
+	heading := widget.NewLabelWithStyle("Why AI clients can or cannot reach Scispot here", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	v.content = container.NewBorder(
+		heading,
+		container.NewHBox(v.refresh, v.copy, v.copied),
+		nil, nil,
+		container.NewVScroll(v.list),
+	)
+	return v
+}
+
+// Content is the window's content.
+func (v *View) Content() fyne.CanvasObject { return v.content }
+
+// Update shows in; it may be called from any goroutine.
+func (v *View) Update(in Input) {
+	v.mu.Lock()
+	v.in = in
+	v.mu.Unlock()
+	fyne.Do(func() { v.render(Checks(in)) })
+}
+
+// Report is the current plain-text report.
+func (v *View) Report() string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.in.Time.IsZero() {
+		v.in.Time = time.Now()
+	}
+	return Report(v.in)
+}
+
+func (v *View) render(checks []Check) {
+	rows := make([]fyne.CanvasObject, 0, len(checks))
+	for _, c := range checks {
+		rows = append(rows, row(c))
+	}
+	v.list.Objects = rows
+	v.list.Refresh()
+}
+
+func row(c Check) fyne.CanvasObject {
+	mark := widget.NewLabelWithStyle(c.Status.Mark(), fyne.TextAlignCenter, fyne.TextStyle{Bold: true})
+	switch c.Status {
+	case OK:
+		mark.Importance = widget.SuccessImportance
+	case Fail:
+		mark.Importance = widget.DangerImportance
+	case Info, Pending:
+		mark.Importance = widget.LowImportance
+	}
+	name := widget.NewLabelWithStyle(c.Name, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
+	detail := widget.NewLabel(c.Detail)
+	detail.Wrapping = fyne.TextWrapWord
+	body := container.NewVBox(name, detail)
+	if c.Remedy != "" {
+		r := widget.NewLabel("What to do: " + c.Remedy)
+		r.Wrapping = fyne.TextWrapWord
+		r.Importance = widget.WarningImportance
+		body.Add(r)
+	}
+	return container.NewBorder(nil, widget.NewSeparator(), container.NewVBox(mark), nil, body)
+}
+
+func (v *View) doCopy() {
+	v.clipboard.SetContent(v.Report())
+	v.copied.SetText("Copied — paste it into a message to IT.")
+}
