@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/scispot/mcp-desktop/device/statedir"
+	"github.com/scispot/mcp-desktop/mcpserver/apitoken"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/control"
 )
@@ -70,14 +71,16 @@ func setKill(ctx context.Context, env Env, kill bool, reason string) error {
 	return nil
 }
 
-// recordOnce writes a one-record audit session for a CLI action.
-func recordOnce(ctx context.Context, env Env, state string, r audit.Record) error {
+// cliSessionInfo attributes the CLI's own one-record audit sessions.
+func (env Env) cliSessionInfo() audit.SessionInfo {
 	info := audit.SessionInfo{Device: env.deviceID(), Transport: audit.TransportCLI, Client: audit.Client{Name: cliClientName, Version: env.Build.Version}}
 	if a, err := env.User(); err == nil {
 		info.User = a.Name
 	}
-	if _, err := audit.AppendOnce(ctx, statedir.AuditDir(state), info, r); err != nil {
-		return fmt.Errorf("recording %s in the audit trail: %w", r.Event, err)
-	}
-	return nil
+	return info
+}
+
+// recordOnce writes a one-record audit session for a CLI action.
+func recordOnce(ctx context.Context, env Env, state string, r audit.Record) error {
+	return apitoken.Record(ctx, state, env.cliSessionInfo(), r)
 }

@@ -9,7 +9,7 @@ import (
 
 	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/device/policy"
-	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/apitoken"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream"
 )
 
@@ -78,22 +78,25 @@ func runTokenSet(ctx context.Context, env Env, args []string) error {
 		}
 		fmt.Fprintf(env.Stdout, "Scispot accepted the token (%d tools published).\n", n)
 	}
-	if err := env.Keychain.Set(ctx, keychain.AccountToken, token); err != nil {
-		return fmt.Errorf("storing the token in the keychain: %w", err)
+	ch, err := tokenChanger(env)
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(env.Stdout, "Token stored in the OS keychain (fingerprint %s).\n", keychain.Fingerprint(token))
-	return recordTokenChange(ctx, env, audit.Record{Event: audit.EventTokenSet, Outcome: audit.OutcomeOK, Token: keychain.Fingerprint(token)})
+	info, err := ch.Set(ctx, token)
+	if info.Fingerprint == "" {
+		return err
+	}
+	fmt.Fprintf(env.Stdout, "Token stored in the OS keychain (fingerprint %s).\n", info.Fingerprint)
+	return err
 }
 
-// recordTokenChange leaves the token change in the audit trail, by
-// fingerprint. The keychain already changed, so a failure here is
-// reported but does not undo it.
-func recordTokenChange(ctx context.Context, env Env, r audit.Record) error {
+// tokenChanger is the token logic the tray's token window uses too.
+func tokenChanger(env Env) (apitoken.Changer, error) {
 	state, err := env.stateDir()
-	if err == nil {
-		err = recordOnce(ctx, env, state, r)
+	if err != nil {
+		return apitoken.Changer{}, err
 	}
-	return err
+	return apitoken.Changer{Keychain: env.Keychain, StateDir: state, Session: env.cliSessionInfo()}, nil
 }
 
 // verifyToken lists the upstream's tools with the token, which proves
@@ -103,16 +106,11 @@ func verifyToken(ctx context.Context, env Env, token string) (int, error) {
 	if snap.Err != nil {
 		return 0, fmt.Errorf("the admin policy is invalid, so Scispot's address is unknown: %w (use --no-verify to store it anyway)", snap.Err)
 	}
-	up, err := upstream.NewHTTP(snap.Policy.UpstreamURL, token, &upstream.Options{Logger: env.Logger, Timeout: 20 * time.Second})
-	if err != nil {
-		return 0, err
-	}
-	defer up.Close()
-	tools, err := up.ListTools(ctx)
+	v, err := apitoken.Verify(ctx, snap.Policy.UpstreamURL, token, &upstream.Options{Logger: env.Logger, Timeout: 20 * time.Second})
 	if err != nil {
 		return 0, fmt.Errorf("checking it with Scispot at %s: %w", snap.Policy.UpstreamURL, err)
 	}
-	return len(tools), nil
+	return v.Tools, nil
 }
 
 func runTokenStatus(ctx context.Context, env Env, args []string) error {
@@ -141,19 +139,21 @@ func runTokenRemove(ctx context.Context, env Env, args []string) error {
 	} else if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	old, _ := env.Keychain.Get(ctx, keychain.AccountToken)
-	err := env.Keychain.Delete(ctx, keychain.AccountToken)
+	ch, err := tokenChanger(env)
+	if err != nil {
+		return err
+	}
+	_, err = ch.Remove(ctx)
 	switch {
 	case errors.Is(err, keychain.ErrNotFound):
 		fmt.Fprintln(env.Stdout, "No Scispot API token was stored; nothing to remove.")
 		return nil
+	case errors.Is(err, apitoken.ErrNotRecorded):
+		fmt.Fprintln(env.Stdout, "The Scispot API token was removed from the OS keychain.")
+		return err
 	case err != nil:
-		return fmt.Errorf("removing the token from the keychain: %w", err)
+		return err
 	}
 	fmt.Fprintln(env.Stdout, "The Scispot API token was removed from the OS keychain.")
-	fp := ""
-	if old != "" {
-		fp = keychain.Fingerprint(old)
-	}
-	return recordTokenChange(ctx, env, audit.Record{Event: audit.EventTokenRemove, Outcome: audit.OutcomeOK, Token: fp})
+	return nil
 }
