@@ -24,12 +24,16 @@ func (w *world) auditDir() string { return filepath.Join(w.stateDir(), "audit") 
 
 // managedWorld is a managed workstation with a stored token and a
 // loopback upstream.
-func managedWorld(t *testing.T) (*world, *upstreamtest.Server, string) {
+func managedWorld(t *testing.T, extraPolicy ...string) (*world, *upstreamtest.Server, string) {
 	requireRoot(t)
 	requireKeyring(t)
 	token := newToken(t)
 	up := upstreamtest.New(t, token)
-	writePolicy(t, fmt.Sprintf(`{"UpstreamURL": %q, "ManagedBy": "Ansible"}`, up.URL))
+	extra := ""
+	for _, e := range extraPolicy {
+		extra += ", " + e
+	}
+	writePolicy(t, fmt.Sprintf(`{"UpstreamURL": %q, "ManagedBy": "Ansible"%s}`, up.URL, extra))
 	w := newWorld(t)
 	w.storeToken(token)
 	return w, up, token
@@ -97,7 +101,7 @@ func TestAuditAttribution(t *testing.T) {
 // TestConcurrentSessionsAudit: 20 serve processes x 200 calls, every call
 // exactly one record, every chain verifies.
 func TestConcurrentSessionsAudit(t *testing.T) {
-	w, up, token := managedWorld(t)
+	w, up, token := managedWorld(t, `"MaxCallsPerMinute": 100000`)
 	const sessions, calls = 20, 200
 	var wg sync.WaitGroup
 	errs := make(chan error, sessions)

@@ -84,9 +84,12 @@ type Recorder interface {
 type CallInfo struct {
 	Session *mcp.ServerSession
 	Client  *mcp.Implementation
-	Tool    string
-	Args    json.RawMessage
-	Policy  policy.Policy
+	// CanElicit says the client declared MCP elicitation, so the gateway
+	// can ask the person through it.
+	CanElicit bool
+	Tool      string
+	Args      json.RawMessage
+	Policy    policy.Policy
 }
 
 // Guards are the policy checks around the one forwarding path. Before runs
@@ -96,7 +99,9 @@ type CallInfo struct {
 // or refuse it (too large, over budget, blocked). Every refusal is audited
 // as tool.denied with its sentence.
 type Guards interface {
-	Before(ctx context.Context, c CallInfo) *Refusal
+	// Before may return flags for the call's audit record (for example
+	// who confirmed a write).
+	Before(ctx context.Context, c CallInfo) (flags []string, r *Refusal)
 	After(ctx context.Context, c CallInfo, res *mcp.CallToolResult, size int) (out *mcp.CallToolResult, flags []string, r *Refusal)
 }
 
@@ -421,6 +426,17 @@ func clientOf(req mcp.Request) *mcp.Implementation {
 		return ci.ClientInfo()
 	}
 	return nil
+}
+
+func canElicit(req mcp.Request) bool {
+	type capser interface {
+		ClientCapabilities() *mcp.ClientCapabilities
+	}
+	if c, ok := req.(capser); ok {
+		caps := c.ClientCapabilities()
+		return caps != nil && caps.Elicitation != nil
+	}
+	return false
 }
 
 func sessionOf(req mcp.Request) *mcp.ServerSession {

@@ -193,9 +193,12 @@ func (g *Gateway) callTool(ctx context.Context, method string, req mcp.Request, 
 		return deny(r, textResult(true, r.Sentence))
 	}
 
-	info := CallInfo{Session: ev.Session, Client: client, Tool: params.Name, Args: params.Arguments, Policy: g.State().Policy}
+	info := CallInfo{Session: ev.Session, Client: client, CanElicit: canElicit(req), Tool: params.Name, Args: params.Arguments, Policy: g.State().Policy}
+	var beforeFlags []string
 	if g.opts.Guards != nil {
-		if r := g.opts.Guards.Before(ctx, info); r != nil {
+		var r *Refusal
+		if beforeFlags, r = g.opts.Guards.Before(ctx, info); r != nil {
+			ev.Flags = beforeFlags
 			return deny(r, textResult(true, r.Sentence))
 		}
 	}
@@ -218,12 +221,13 @@ func (g *Gateway) callTool(ctx context.Context, method string, req mcp.Request, 
 		if b, mErr := json.Marshal(out); mErr == nil {
 			ev.ResultBytes = len(b)
 		}
+		ev.Flags = beforeFlags
 		if g.opts.Guards != nil && !out.IsError {
 			guarded, flags, r := g.opts.Guards.After(ctx, info, out, ev.ResultBytes)
 			if r != nil {
 				return deny(r, textResult(true, r.Sentence))
 			}
-			ev.Flags = flags
+			ev.Flags = append(beforeFlags, flags...)
 			if guarded != nil {
 				res = guarded
 			}

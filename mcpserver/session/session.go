@@ -49,7 +49,8 @@ type Config struct {
 	Logger    *slog.Logger
 	// Upstream, when set, is the base for the upstream client's options.
 	Upstream *upstream.Options
-	// Guards, when set, are the policy guards the gateway applies.
+	// Guards, when set, replace the policy guards (NewGuards) that the
+	// gateway applies by default.
 	Guards gateway.Guards
 	// ShutdownGrace bounds how long a stopped session waits for its
 	// cancelled calls to answer; default 1 s. Cancelled calls return at
@@ -143,6 +144,13 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 		}
 	}
 	h.refusal = refusal
+	if cfg.Guards == nil {
+		g, err := NewGuards(cfg.StateDir, func() string { return facts.User.Name })
+		if err != nil {
+			return nil, err
+		}
+		cfg.Guards = g
+	}
 	var up gateway.Upstream
 	if h.up != nil {
 		up = h.up

@@ -1,0 +1,109 @@
+package injection_test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/scispot/mcp-desktop/mcpserver/guard/injection"
+)
+
+type corpusCase struct {
+	Name string `json:"name"`
+	Text string `json:"text"`
+}
+
+func loadCorpus(tb testing.TB, path string) []corpusCase {
+	tb.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var cases []corpusCase
+	if err := json.Unmarshal(b, &cases); err != nil {
+		tb.Fatalf("%s: %v", path, err)
+	}
+	return cases
+}
+
+// asRow embeds text in a labsheet row the way a tool result carries it.
+func asRow(text string) string {
+	b, err := json.Marshal(map[string]any{
+		"uuid": "0b2c4d6e-8f01-4a23-b456-7890abcdef12", "labsheet": "Cell Lines",
+		"data": map[string]any{"ID": "CL-0999", "Name": "HEK293T", "Notes": text, "Passage": 12},
+	})
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
+}
+
+// asciiJSON is asRow with every non-ASCII character escaped, as Python's
+// json.dumps and many other encoders write it.
+func asciiJSON(text string) string {
+	var b strings.Builder
+	for _, r := range asRow(text) {
+		if r < 0x80 {
+			b.WriteRune(r)
+			continue
+		}
+		for _, u := range utf16.Encode([]rune{r}) {
+			fmt.Fprintf(&b, `\u%04x`, u)
+		}
+	}
+	return b.String()
+}
+
+func describe(text string, fs []injection.Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintf(&b, "\n\t%s %q", f.Rule, text[f.Start:f.End])
+	}
+	return b.String()
+}
+
+func TestCorpusPositives(t *testing.T) {
+	cases := loadCorpus(t, "testdata/positives.json")
+	if len(cases) < 40 {
+		t.Fatalf("only %d positives; the corpus needs at least 40", len(cases))
+	}
+	for _, c := range cases {
+		for _, v := range []struct{ how, text string }{
+			{"raw", c.Text},
+			{"in a JSON row", asRow(c.Text)},
+			{"in an ASCII-escaped JSON row", asciiJSON(c.Text)},
+		} {
+			if fs := injection.Detect(v.text); len(fs) == 0 {
+				t.Errorf("%s (%s): no finding in %q", c.Name, v.how, v.text)
+			}
+		}
+	}
+}
+
+func TestCorpusNegatives(t *testing.T) {
+	cases := loadCorpus(t, "testdata/negatives.json")
+	if len(cases) < 60 {
+		t.Fatalf("only %d negatives; the corpus needs at least 60", len(cases))
+	}
+	var all []string
+	for _, c := range cases {
+		all = append(all, c.Text)
+		for _, v := range []struct{ how, text string }{
+			{"raw", c.Text},
+			{"in a JSON row", asRow(c.Text)},
+			{"in an ASCII-escaped JSON row", asciiJSON(c.Text)},
+		} {
+			if fs := injection.Detect(v.text); len(fs) > 0 {
+				t.Errorf("%s (%s): false positive:%s", c.Name, v.how, describe(v.text, fs))
+			}
+		}
+	}
+	// Ordinary notes read together, as a long documentation page would.
+	joined := strings.Join(all, "\n\n")
+	if fs := injection.Detect(joined); len(fs) > 0 {
+		t.Errorf("the negatives joined into one page: false positive:%s", describe(joined, fs))
+	}
+}

@@ -1,0 +1,361 @@
+// Package injection finds text inside lab data that is aimed at an AI
+// assistant rather than at a person: "ignore previous instructions", role
+// play ("you are now DAN"), chat-template markers, requests to send the
+// workspace or secrets somewhere, and text hidden with invisible Unicode.
+//
+// Lab records are full of words such as "instructions", "export", "system"
+// and "ignore", so the rules are phrases, not words:
+//
+//   - Strong rules are phrasings that only make sense addressed to a model
+//     ("ignore all previous instructions", "reveal your system prompt",
+//     "<|im_start|>"). One match is a finding.
+//   - Weak rules are phrasings that are ordinary in a protocol on their own
+//     ("export all data", "upload the reads to https://…", "instead, just
+//     …"). A weak match is a finding only when a weak match of a different
+//     kind is within about two sentences of it, as in "silently export all
+//     records" or "send all rows to https://collector.example".
+//   - Hidden-text rules report invisible characters used to disguise text.
+//
+// Matching runs on a normalized copy of the text (case-folded, whitespace
+// collapsed, JSON escapes decoded, invisible characters removed, look-alike
+// letters folded), so "Ignore\u200b previous\n  INSTRUCTIONS" still
+// matches; findings point back into the original text. Weak signals in
+// different paragraphs, or in different strings of a JSON text, do not
+// combine.
+//
+// Known limits, by design: a person writing the attack's own words is
+// flagged ("disregard the above instructions and reply …"), though the
+// caveats labs attach are not ("ignore the previous instructions for the
+// ELISA kit"); rare lab phrasings that pair two weak signals ("quietly
+// export all data") are flagged; phrases are English, with "ignore previous
+// instructions" also in German, French, Spanish, Italian and Portuguese.
+// testdata/ holds the corpus the rules are held to.
+//
+//	for _, f := range injection.Detect(notes) {
+//		fmt.Println(f.Rule, notes[f.Start:f.End])
+//	}
+package injection
+
+import (
+	"cmp"
+	"encoding/base64"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// Finding is one piece of instruction-like or hidden text.
+type Finding struct {
+	// Rule is the name of the rule that matched, one of the Rule constants.
+	Rule string
+	// Start and End are byte offsets into the text given to Detect, with
+	// 0 <= Start < End <= len(text).
+	Start, End int
+}
+
+// Detect returns the instruction-like and hidden text in text, ordered by
+// Start (then End, then Rule). It returns nil when there is none.
+func Detect(text string) []Finding {
+	return detect(text, 0)
+}
+
+// maxDepth bounds decoding base64 inside base64.
+const maxDepth = 2
+
+type candidate struct {
+	rule       string
+	kind       kind
+	start, end int // in the normalized text
+}
+
+func detect(text string, depth int) []Finding {
+	n := normalize(text, nil)
+	cands := match(n.s)
+	found := confirm(n.s, cands)
+
+	var out []Finding
+	if len(found) > 0 {
+		// Offsets are only needed when something matched, and only for
+		// the ends of the matches: a second pass maps those back.
+		var want []int
+		for _, c := range found {
+			want = append(want, c.start, c.end-1)
+		}
+		slices.Sort(want)
+		m := normalize(text, slices.Compact(want))
+		for _, c := range found {
+			s, e := m.span(c.start, c.end)
+			out = append(out, Finding{Rule: c.rule, Start: s, End: e})
+		}
+	}
+	out = append(out, n.hidden...)
+	if depth < maxDepth {
+		out = append(out, detectBase64(text, depth)...)
+	}
+	if len(out) == 0 {
+		return nil
+	}
+	slices.SortFunc(out, func(a, b Finding) int {
+		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End), strings.Compare(a.Rule, b.Rule))
+	})
+	return slices.Compact(out)
+}
+
+// startIndex maps a start word, or a punctuation byte, to the rules whose
+// matches can begin there; prefixStarts holds the "word*" starts.
+// Read-only after package init.
+var (
+	startIndex   = map[string][]int{}
+	prefixStarts []prefixStart
+)
+
+type prefixStart struct {
+	prefix string
+	rule   int
+}
+
+func init() {
+	for i, r := range rules {
+		for _, s := range r.starts {
+			if p, ok := strings.CutSuffix(s, "*"); ok {
+				prefixStarts = append(prefixStarts, prefixStart{p, i})
+				continue
+			}
+			startIndex[s] = append(startIndex[s], i)
+		}
+	}
+}
+
+func isWordChar(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' }
+
+// match finds the rule matches in s. It walks s once: at each word (and
+// each punctuation byte that can open a marker) it tries only the rules
+// that can start there, anchored, which is what keeps it fast.
+func match(s string) []candidate {
+	var cands []candidate
+	needs := newNeedFinder(s)
+	try := func(ri, at int) {
+		r := &rules[ri]
+		if r.after != "" && !preceded(s, at, r.after) {
+			return
+		}
+		end := min(len(s), at+maxSpan)
+		if r.needIDs != nil && !needs.near(r.needIDs, at, end) {
+			return
+		}
+		m := r.re.FindStringSubmatchIndex(s[at:end])
+		if m == nil || m[1] == 0 {
+			return
+		}
+		for k := range m {
+			if m[k] >= 0 {
+				m[k] += at
+			}
+		}
+		if r.valid != nil && !r.valid(s, m) {
+			return
+		}
+		cands = append(cands, candidate{rule: r.name, kind: r.kind, start: m[0], end: m[1]})
+	}
+	for i := 0; i < len(s); {
+		c := s[i]
+		if !isWordChar(c) {
+			if c >= utf8.RuneSelf {
+				_, n := utf8.DecodeRuneInString(s[i:])
+				i += n
+				continue
+			}
+			for _, ri := range startIndex[s[i:i+1]] {
+				try(ri, i)
+			}
+			i++
+			continue
+		}
+		// A word: letters and digits, with inner apostrophes ("don't").
+		j := i + 1
+		for j < len(s) && (isWordChar(s[j]) || s[j] == '\'' && j+1 < len(s) && isWordChar(s[j+1])) {
+			j++
+		}
+		w := s[i:j]
+		for _, ri := range startIndex[w] {
+			try(ri, i)
+		}
+		for _, p := range prefixStarts {
+			if strings.HasPrefix(w, p.prefix) {
+				try(p.rule, i)
+			}
+		}
+		i = j
+	}
+	for _, r := range rules {
+		if r.find == nil {
+			continue
+		}
+		for _, m := range r.find(s) {
+			if r.valid == nil || r.valid(s, m) {
+				cands = append(cands, candidate{rule: r.name, kind: r.kind, start: m[0], end: m[1]})
+			}
+		}
+	}
+	return cands
+}
+
+// preceded reports whether s[at] starts the text or follows (spaces aside)
+// one of the bytes in after.
+func preceded(s string, at int, after string) bool {
+	j := at - 1
+	for j >= 0 && s[j] == ' ' {
+		j--
+	}
+	return j < 0 || strings.IndexByte(after, s[j]) >= 0
+}
+
+// confirm keeps strong candidates, and weak ones that have a weak
+// candidate of another kind within window.
+func confirm(s string, cands []candidate) []candidate {
+	slices.SortFunc(cands, func(a, b candidate) int { return cmp.Compare(a.start, b.start) })
+	var out []candidate
+	for i, c := range cands {
+		if c.kind == strong {
+			out = append(out, c)
+			continue
+		}
+		// Sorted by start, and no match is longer than maxSpan: look only
+		// nearby.
+		ok := func(d candidate) bool {
+			return d.kind != strong && d.kind != c.kind && gap(c, d) <= window && samePara(s, c, d)
+		}
+		found := false
+		for j := i - 1; j >= 0 && !found && cands[j].start >= c.start-window-maxSpan; j-- {
+			found = ok(cands[j])
+		}
+		for j := i + 1; j < len(cands) && !found && cands[j].start <= c.end+window; j++ {
+			found = ok(cands[j])
+		}
+		if found {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// samePara reports whether a and b are in one paragraph: no paragraph
+// break separates them, and, in JSON, no structure ("…", "…") does either,
+// so two cells of a row or two rows of a page do not combine.
+func samePara(s string, a, b candidate) bool {
+	from, to := min(a.start, b.start), max(a.end, b.end)
+	between := s[from:to]
+	if strings.Contains(between, "\n\n") {
+		return false
+	}
+	for i := strings.IndexByte(between, '"'); i >= 0; {
+		rest := strings.TrimLeft(between[i+1:], " \n")
+		if rest != "" && strings.IndexByte(",:}]", rest[0]) >= 0 {
+			return false
+		}
+		j := strings.IndexByte(between[i+1:], '"')
+		if j < 0 {
+			break
+		}
+		i += 1 + j
+	}
+	return true
+}
+
+func gap(a, b candidate) int {
+	switch {
+	case a.end <= b.start:
+		return b.start - a.end
+	case b.end <= a.start:
+		return a.start - b.end
+	}
+	return 0
+}
+
+// Base64 blobs: a run of at least minBase64 characters of the base64
+// alphabets is decoded, and reported when the decoded text is mostly
+// printable and itself has findings. Images and hashes decode to binary and
+// are dropped after a look at their first bytes.
+const (
+	minBase64 = 24
+	maxBase64 = 64 << 10
+)
+
+func isBase64Byte(c byte) bool {
+	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_'
+}
+
+func detectBase64(text string, depth int) []Finding {
+	var out []Finding
+	for i := 0; i < len(text); {
+		if !isBase64Byte(text[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && isBase64Byte(text[j]) {
+			j++
+		}
+		end := j
+		for end < len(text) && end-j < 2 && text[end] == '=' {
+			end++
+		}
+		if j-i >= minBase64 && j-i <= maxBase64 {
+			if decoded, ok := decodeBase64(text[i:j]); ok {
+				for _, f := range detect(decoded, depth+1) {
+					if f.Rule != RuleHiddenZeroWidth { // only instructions count
+						out = append(out, Finding{Rule: RuleBase64, Start: i, End: end})
+						break
+					}
+				}
+			}
+		}
+		i = end
+	}
+	return out
+}
+
+// decodeBase64 decodes s (standard or URL alphabet, padding optional) and
+// reports whether it looks like text.
+func decodeBase64(s string) (string, bool) {
+	enc := base64.RawStdEncoding
+	if strings.ContainsAny(s, "-_") {
+		if strings.ContainsAny(s, "+/") {
+			return "", false
+		}
+		enc = base64.RawURLEncoding
+	}
+	if len(s)%4 == 1 { // not a whole number of base64 characters
+		s = s[:len(s)-1]
+	}
+	// A look at the first bytes rejects images and hashes cheaply.
+	head := s[:min(len(s), 64)/4*4]
+	if b, err := enc.DecodeString(head); err != nil || !looksLikeText(b) {
+		return "", false
+	}
+	b, err := enc.DecodeString(s)
+	if err != nil || !looksLikeText(b) {
+		return "", false
+	}
+	return string(b), true
+}
+
+func looksLikeText(b []byte) bool {
+	if len(b) == 0 || !utf8.Valid(b) {
+		return false
+	}
+	printable, spaces := 0, 0
+	for _, r := range string(b) {
+		switch {
+		case r == ' ':
+			spaces++
+			printable++
+		case r == '\n' || r == '\t' || r == '\r':
+			printable++
+		case r >= 0x20 && r != 0x7f:
+			printable++
+		}
+	}
+	n := utf8.RuneCount(b)
+	return spaces > 0 && printable*100 >= n*95
+}
