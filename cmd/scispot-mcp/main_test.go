@@ -175,10 +175,14 @@ func (w *world) connect(protocol string, clientName string, args ...string) *mcp
 
 func (w *world) connectWith(protocol string, clientName string, opts *mcp.ClientOptions, args ...string) *mcp.ClientSession {
 	w.t.Helper()
+	return w.connectClient(protocol, mcp.NewClient(&mcp.Implementation{Name: clientName, Version: "1.0.0"}, opts), args...)
+}
+
+func (w *world) connectClient(protocol string, client *mcp.Client, args ...string) *mcp.ClientSession {
+	w.t.Helper()
 	cmd := exec.Command(binary, append([]string{"serve"}, args...)...)
 	cmd.Env = w.env()
 	cmd.Stderr = w.logWriter()
-	client := mcp.NewClient(&mcp.Implementation{Name: clientName, Version: "1.0.0"}, opts)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	cs, err := client.Connect(ctx, &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: protocol})
