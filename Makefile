@@ -12,19 +12,32 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.da
 INTEROP  := cmd/scispot-mcp/testdata/interop
 CONFORM  := cmd/scispot-mcp/testdata/conformance
 
-.PHONY: all deps build demo test test-go interop-deps lint bench vet-cross clean
+.PHONY: all deps build demo demo-cli test test-go interop-deps lint bench vet-cross clean
 
 all: build
 
 deps:
 	@packaging/dev-deps.sh --check 2>/dev/null || packaging/dev-deps.sh
 
+# The tray needs cgo (Fyne's OpenGL driver); the first build takes minutes.
 build:
-	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
 
-# Until the tray exists, the demo is the gateway seen through the CLI: the
-# tools a client would see, a few calls, and a write the policy refuses.
+# The tray app on the demo workspace with its activity window. Without a
+# display (a server, CI) it shows the gateway through the CLI instead.
 demo: deps build
+	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+	  echo "Starting the tray on the demo workspace. In another terminal, make calls with:"; \
+	  echo "  $(BIN) call list_labsheets --demo"; \
+	  exec $(BIN) demo --window activity; \
+	else \
+	  echo "No display here (DISPLAY is unset): showing the demo workspace through the CLI."; \
+	  $(MAKE) --no-print-directory demo-cli; \
+	fi
+
+# The demo seen through the CLI: the tools a client would see, a few calls,
+# and a write the policy refuses.
+demo-cli:
 	@echo; echo "== Tools the gateway exposes on the demo workspace (scispot-mcp tools --demo --all)"
 	@$(BIN) tools --demo --all
 	@echo; echo "== scispot-mcp call list_labsheets --demo"

@@ -6,6 +6,8 @@
 set -euo pipefail
 
 packages=(
+  gcc pkg-config libgl1-mesa-dev xorg-dev  # building the Fyne tray (cgo, OpenGL, X11)
+  xvfb imagemagick x11-utils               # the tray's smoke test: a real window, a screenshot
   gnome-keyring    # a real Secret Service for the keychain tests
   dbus-x11         # dbus-run-session: a private session bus for tests
   libsecret-tools  # secret-tool, to inspect the keychain by hand

@@ -23,7 +23,9 @@ var (
 func main() {
 	quietstart.Restore()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := cli.Run(ctx, os.Args[1:], cli.SystemEnv(cli.Build{Version: version, Commit: commit, Date: date}))
+	env := cli.SystemEnv(cli.Build{Version: version, Commit: commit, Date: date})
+	env.NewApp = newApp()
+	code := cli.Run(ctx, os.Args[1:], env)
 	stop()
 	os.Exit(code)
 }

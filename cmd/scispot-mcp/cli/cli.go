@@ -13,6 +13,8 @@ import (
 	"os"
 	"strings"
 
+	"fyne.io/fyne/v2"
+
 	"github.com/scispot/mcp-desktop/device/account"
 	"github.com/scispot/mcp-desktop/device/enroll"
 	"github.com/scispot/mcp-desktop/device/identity"
@@ -58,6 +60,9 @@ type Env struct {
 	// Executable is this binary's absolute path (for client configs).
 	Executable func() (string, error)
 	Logger     *slog.Logger
+	// NewApp starts the GUI toolkit for the tray app (see tray.go); nil in
+	// builds without it (CGO_ENABLED=0), where the tray commands say so.
+	NewApp func() fyne.App
 }
 
 // SystemEnv is the Env of the real process.
@@ -105,6 +110,7 @@ type command struct {
 
 func commands() []command {
 	return []command{
+		{"demo", "demo [--window NAME]", "start the tray app on the built-in demo workspace", runDemo},
 		{"serve", "serve [--demo]", "run the MCP gateway on stdio (what AI client configs launch)", runServe},
 		{"tools", "tools [--demo] [--all]", "list the tools the gateway exposes now; --all adds hidden tools and why", runTools},
 		{"call", "call TOOL [JSON-ARGS] [--demo]", "make one call through the gateway (client name scispot-mcp-cli)", runCall},
@@ -120,14 +126,14 @@ func commands() []command {
 
 // Run executes one command line and returns the process exit code.
 func Run(ctx context.Context, args []string, env Env) int {
-	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+	if isTrayArgs(args) {
+		return report(env, command{name: "tray", usage: "[--window activity|setup|token|diagnostics]"}, runTrayCommand(ctx, env, args))
+	}
+	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
 			return Run(ctx, []string{args[1], "--help"}, env)
 		}
 		printUsage(env.Stdout)
-		if len(args) == 0 {
-			return ExitUsage
-		}
 		return ExitOK
 	}
 	for _, c := range commands() {

@@ -4,9 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
-	"github.com/scispot/mcp-desktop/device/statedir"
 	"github.com/scispot/mcp-desktop/mcpserver/apitoken"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/control"
@@ -33,34 +31,10 @@ func runResume(ctx context.Context, env Env, args []string) error {
 	return setKill(ctx, env, false, "")
 }
 
-// setKill flips the user's kill switch and records who did it. Every
-// running serve watches control.json and ends within milliseconds.
+// setKill flips the user's kill switch from the CLI and says what
+// happens next.
 func setKill(ctx context.Context, env Env, kill bool, reason string) error {
-	state, err := env.stateDir()
-	if err != nil {
-		return err
-	}
-	user := ""
-	if a, err := env.User(); err == nil {
-		user = a.Name
-	}
-	now := time.Now().UTC()
-	err = control.Update(statedir.ControlFile(state), func(s *control.State) error {
-		if kill {
-			s.Kill(reason, user, control.SourceCLI, now)
-		} else {
-			s.Resume(user, control.SourceCLI, now)
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("writing the kill switch: %w", err)
-	}
-	ev := audit.EventResume
-	if kill {
-		ev = audit.EventKill
-	}
-	if err := recordOnce(ctx, env, state, audit.Record{Event: ev, Outcome: audit.OutcomeOK, Reason: reason}); err != nil {
+	if err := switchKill(ctx, env, kill, reason, control.SourceCLI); err != nil {
 		return err
 	}
 	if kill {

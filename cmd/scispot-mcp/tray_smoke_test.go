@@ -1,0 +1,323 @@
+package main_test
+
+// The tray app for real: the cgo binary under Xvfb with a D-Bus session,
+// real gateway sessions whose calls must reach the Activity window, a
+// second launch that hands over to the first, and a clean exit on SIGTERM
+// with and without a session bus.
+//
+// Needs Xvfb and ImageMagick's import (packaging/dev-deps.sh: xvfb
+// imagemagick x11-utils) and a D-Bus session (run under packaging/with-keyring.sh or
+// dbus-run-session). Skipped without them unless CI is set.
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"flag"
+	"fmt"
+	"image"
+	_ "image/png"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/scispot/mcp-desktop/app/connect"
+	"github.com/scispot/mcp-desktop/app/diagnostics"
+	"github.com/scispot/mcp-desktop/app/instance"
+	"github.com/scispot/mcp-desktop/app/token"
+)
+
+var screenshotOut = flag.String("screenshot", "", "save the activity window's screenshot to this PNG path (e.g. ../../assets/screenshot-activity.png)")
+
+// smokeSkip skips (or, under CI, fails) when the environment cannot run
+// the GUI.
+func smokeSkip(t *testing.T, why string) {
+	t.Helper()
+	if os.Getenv("CI") != "" {
+		t.Fatalf("tray smoke test cannot run: %s", why)
+	}
+	t.Skipf("tray smoke test skipped: %s", why)
+}
+
+// startXvfb starts a private X server and returns its DISPLAY value once it
+// accepts clients (-displayfd writes the display number when ready).
+func startXvfb(t *testing.T) string {
+	t.Helper()
+	if _, err := exec.LookPath("Xvfb"); err != nil {
+		smokeSkip(t, "Xvfb is not installed")
+	}
+	for _, tool := range []string{"import", "xwininfo"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			smokeSkip(t, tool+" is not installed (packages imagemagick, x11-utils)")
+		}
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	cmd.ExtraFiles = []*os.File{w}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("starting Xvfb: %v", err)
+	}
+	w.Close()
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	line, err := bufio.NewReader(r).ReadString('\n')
+	r.Close()
+	if _, perr := strconv.Atoi(strings.TrimSpace(line)); err != nil || perr != nil {
+		t.Fatalf("Xvfb did not report a display: %q %v", line, err)
+	}
+	return ":" + strings.TrimSpace(line)
+}
+
+// tray is one running `scispot-mcp demo` process.
+type tray struct {
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	done   chan error
+}
+
+func startTray(t *testing.T, w *world, env []string, args ...string) *tray {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Env = env
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &tray{cmd: cmd, stderr: &bytes.Buffer{}, done: make(chan error, 1)}
+	cmd.Stderr = tr.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	ready := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if strings.HasPrefix(sc.Text(), "Scispot MCP is running") {
+				ready <- sc.Text()
+			}
+		}
+		io.Copy(io.Discard, stdout)
+	}()
+	go func() { tr.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-tr.done
+	})
+	select {
+	case <-ready:
+	case err := <-tr.done:
+		tr.done <- err
+		if strings.Contains(tr.stderr.String(), "built without cgo") {
+			smokeSkip(t, "the binary was built without cgo (no GUI)")
+		}
+		t.Fatalf("tray exited before it was ready: %v\n%s", err, tr.stderr.String())
+	case <-time.After(2 * time.Minute):
+		t.Fatalf("tray never became ready\n%s", tr.stderr.String())
+	}
+	return tr
+}
+
+// stop sends SIGTERM and expects a clean exit.
+func (tr *tray) stop(t *testing.T) {
+	t.Helper()
+	tr.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-tr.done:
+		tr.done <- err
+		if err != nil {
+			t.Errorf("tray exit after SIGTERM: %v\n%s", err, tr.stderr.String())
+		}
+	case <-time.After(time.Minute):
+		t.Fatalf("tray did not exit after SIGTERM\n%s", tr.stderr.String())
+	}
+	if s := tr.stderr.String(); strings.Contains(s, "panic") || strings.Contains(s, "goroutine ") {
+		t.Errorf("tray stderr shows a panic:\n%s", s)
+	}
+}
+
+// waitRows waits until the running tray's activity model holds n rows.
+func waitRows(t *testing.T, state string, n int) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	backoff := 5 * time.Millisecond
+	for {
+		got, err := instance.Rows(ctx, state)
+		if err == nil && got >= n {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("activity rows = %d (%v), want %d", got, err, n)
+		case <-time.After(backoff):
+		}
+		backoff = min(2*backoff, 200*time.Millisecond)
+	}
+}
+
+// screenshot captures the window named title once it is drawn: not
+// blank, and the same in two captures in a row (the last refresh is on
+// screen). The window is found by name with xwininfo: import's own lookup
+// fails on non-ASCII titles.
+func screenshot(t *testing.T, display, title, path string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	var lastErr string
+	prev := ""
+	for time.Now().Before(deadline) {
+		if err := capture(display, title, path); err != nil {
+			lastErr = err.Error()
+		} else if sum, v := pixels(t, path); v <= 200 {
+			lastErr = "blank image, variance " + strconv.FormatFloat(v, 'f', 1, 64)
+		} else if sum == prev {
+			return
+		} else {
+			prev, lastErr = sum, "still changing"
+		}
+		time.Sleep(100 * time.Millisecond) // the next frame; bounded by deadline
+	}
+	t.Fatalf("no usable screenshot of %q: %s", title, lastErr)
+}
+
+func capture(display, title, path string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "xwininfo", "-display", display, "-name", title).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("xwininfo: %v: %s", err, out)
+	}
+	_, rest, ok := strings.Cut(string(out), "Window id: ")
+	if !ok {
+		return fmt.Errorf("xwininfo: no window id in %q", out)
+	}
+	id, _, _ := strings.Cut(rest, " ")
+	out, err = exec.CommandContext(ctx, "import", "-display", display, "-window", id, path).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("import: %v: %s", err, out)
+	}
+	return nil
+}
+
+// pixels returns a digest of a PNG's pixels and their luminance variance
+// (near 0 for a blank window).
+func pixels(t *testing.T, path string) (string, float64) {
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, _, err := image.Decode(f)
+	if err != nil {
+		return "", 0
+	}
+	h := sha256.New()
+	b := img.Bounds()
+	var sum, sq, n float64
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			h.Write([]byte{byte(r >> 8), byte(g >> 8), byte(bl >> 8)})
+			l := (0.299*float64(r) + 0.587*float64(g) + 0.114*float64(bl)) / 257
+			sum += l
+			sq += l * l
+			n++
+		}
+	}
+	mean := sum / n
+	return string(h.Sum(nil)), sq/n - mean*mean
+}
+
+func TestTraySmoke(t *testing.T) {
+	if testing.Short() {
+		t.Skip("-short")
+	}
+	if os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
+		smokeSkip(t, "no D-Bus session bus (run under dbus-run-session or packaging/with-keyring.sh)")
+	}
+	display := startXvfb(t)
+	w := newWorld(t)
+	env := append(w.env(), "DISPLAY="+display)
+	tr := startTray(t, w, env, "demo", "--window", "activity")
+
+	// A second launch hands its window over and exits at once.
+	second := exec.Command(binary, "demo", "--window", "activity")
+	second.Env = env
+	out, err := second.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "already running") {
+		t.Fatalf("second launch: %v\n%s", err, out)
+	}
+
+	// Real gateway sessions: their calls must reach the activity model.
+	claude := w.connect("", "claude-ai", "--demo")
+	cursor := w.connect("", "cursor-vscode", "--demo")
+	calls := []struct {
+		cs   *mcp.ClientSession
+		tool string
+		args map[string]any
+	}{
+		{claude, "list_labsheets", nil},
+		{claude, "get_manifest", map[string]any{"id": "PLT-00142"}},
+		{cursor, "list_protocols", map[string]any{"location": "Molecular Biology"}},
+		{claude, "search_labsheet_rows", map[string]any{"labsheet": "Cell Lines", "query": "HEK293"}},
+		{cursor, "update_labsheet_rows", map[string]any{"labsheet": "Cell Lines"}}, // refused: a write
+		{claude, "list_locations", nil},
+		{cursor, "get_labsheet_schema", map[string]any{"labsheet": "Plasmids"}},
+		{claude, "list_labspaces", nil},
+	}
+	for _, c := range calls {
+		callText(t, c.cs, c.tool, c.args)
+	}
+	waitRows(t, w.stateDir(), len(calls))
+
+	shot := filepath.Join(t.TempDir(), "activity.png")
+	screenshot(t, display, "Scispot MCP — Activity", shot)
+	if *screenshotOut != "" {
+		b, err := os.ReadFile(shot)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(*screenshotOut, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Every other window opens through the running instance.
+	for _, win := range []struct{ name, title string }{
+		{"setup", connect.Title},
+		{"token", token.Title},
+		{"diagnostics", diagnostics.Title},
+	} {
+		cmd := exec.Command(binary, "demo", "--window", win.name)
+		cmd.Env = env
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("--window %s: %v\n%s", win.name, err, out)
+		}
+		screenshot(t, display, win.title, filepath.Join(t.TempDir(), win.name+".png"))
+	}
+	tr.stop(t)
+
+	// Without a session bus there is no tray: the activity window opens by
+	// itself, and quitting must still be clean.
+	t.Run("no session bus", func(t *testing.T) {
+		noBus := make([]string, 0, len(env))
+		for _, kv := range env {
+			if !strings.HasPrefix(kv, "DBUS_SESSION_BUS_ADDRESS=") {
+				noBus = append(noBus, kv)
+			}
+		}
+		tr := startTray(t, w, append(noBus, "DBUS_SESSION_BUS_ADDRESS="), "demo")
+		screenshot(t, display, "Scispot MCP — Activity", filepath.Join(t.TempDir(), "nobus.png"))
+		tr.stop(t)
+	})
+}
