@@ -53,6 +53,14 @@ func runServe(ctx context.Context, env Env, args []string) error {
 // the kill switch or policy stops it. Each MCP session is audited like a
 // stdio one, with transport "http".
 func serveHTTP(ctx context.Context, env Env, useDemo bool, addr string) error {
+	return runHTTPGateway(ctx, env, useDemo, addr, func(url, _ string) {
+		fmt.Fprintf(env.Stderr, "Scispot MCP is serving on %s — clients must send Authorization: Bearer <the local secret in the OS keychain, account %q>.\n", url, "local-http-secret")
+	})
+}
+
+// runHTTPGateway is serve --http and the tray's Start local server: it
+// calls ready with the URL and the local secret once it listens.
+func runHTTPGateway(ctx context.Context, env Env, useDemo bool, addr string, ready func(url, secret string)) error {
 	h, err := startSession(ctx, env, useDemo, audit.TransportHTTP)
 	if err != nil {
 		return err
@@ -85,7 +93,7 @@ func serveHTTP(ctx context.Context, env Env, useDemo bool, addr string) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	h.Watch(ctx)
-	fmt.Fprintf(env.Stderr, "Scispot MCP is serving on http://%s/ — clients must send Authorization: Bearer <the local secret in the OS keychain, account %q>.\n", ln.Addr(), "local-http-secret")
+	ready(fmt.Sprintf("http://%s/", ln.Addr()), secret)
 	if r := h.Gateway().State().Refusal; r != nil {
 		fmt.Fprintf(env.Stderr, "scispot-mcp serve: access blocked: %s\n", r.Sentence)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/scispot/mcp-desktop/app"
 	"github.com/scispot/mcp-desktop/app/activity"
+	confirmui "github.com/scispot/mcp-desktop/app/confirm"
 	"github.com/scispot/mcp-desktop/app/connect"
 	"github.com/scispot/mcp-desktop/app/diagnostics"
 	"github.com/scispot/mcp-desktop/app/instance"
@@ -120,8 +121,9 @@ func runTray(ctx context.Context, env Env, name string, args []string, demo bool
 		SetKill: func(ctx context.Context, kill bool) error {
 			return switchKill(ctx, env, kill, "", control.SourceTray)
 		},
-		SystemTray: systemTray,
-		Quit:       quit,
+		SystemTray:  systemTray,
+		Quit:        quit,
+		LocalServer: &localServer{env: env, d: d},
 	})
 
 	tr.Init(ctx)
@@ -137,6 +139,15 @@ func runTray(ctx context.Context, env Env, name string, args []string, demo bool
 	run("audit feed", d.Feed.Run)
 	run("activity", act.Run)
 	run("tray", tr.Run)
+	run("write confirmations", func(ctx context.Context) error { return confirmui.Run(ctx, d) })
+	run("client configs", func(ctx context.Context) error {
+		return connect.WatchRemoved(ctx, d, func(id, name string) {
+			fyne.Do(func() {
+				a.SendNotification(fyne.NewNotification("Scispot entry removed from "+name,
+					name+" no longer has the Scispot entry (clients sometimes rewrite their config on update). Open Connect AI clients… to reconnect it."))
+			})
+		})
+	})
 	run("single-instance endpoint", func(ctx context.Context) error {
 		return srv.Serve(ctx, instanceHandler{open: open, rows: act.Shown}, env.Logger)
 	})
