@@ -46,7 +46,7 @@ demo-cli:
 	@$(BIN) call get_manifest '{"id":"PLT-00142"}' --demo | head -n 25
 	@echo; echo "== A write the default policy refuses: scispot-mcp call add_labsheet_rows ... --demo"
 	@$(BIN) call add_labsheet_rows '{"labsheet":"Cell Lines","rows":[{"Name":"HeLa-2"}]}' --demo || true
-	@echo; echo "Connect an AI client: see README.md, 'Connect Claude Desktop'."
+	@echo; echo "Connect an AI client: run `$(BIN) setup all --demo` or see README.md."
 
 # npm packages the end-to-end tests drive the binary with: the official
 # TypeScript SDK, and the MCP conformance suite with the Node 22 it needs.
