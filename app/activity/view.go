@@ -170,7 +170,9 @@ func newView(a *Activity, w fyne.Window) *view {
 	w.SetContent(container.NewBorder(top, nil, nil, nil, split))
 	v.showDetails(audit.Record{})
 	v.refresh()
-	w.Canvas().Focus(v.search)
+	// No initial focus: a focused entry blinks its cursor, which redraws
+	// the whole window many times a second — CPU a tray app must not spend
+	// while idle. Tab reaches the filter.
 	return v
 }
 
