@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 )
 
 // Rule names, stable for audit records and tests.
@@ -73,7 +74,7 @@ type rule struct {
 	// aside) besides the start of the text: "\n" for a line start.
 	after string
 	// re matches at the start of its input (compile anchors it).
-	re *regexp.Regexp
+	re *lazyRegexp
 	// valid, if set, vets a match m (offsets into s).
 	valid func(s string, m []int) bool
 	// find, instead of starts and re, finds the matches itself.
@@ -86,16 +87,36 @@ const maxSpan = 320
 // compile turns a pattern written with plain spaces into one anchored at
 // the start of its input that matches the normalized text, where a space
 // may be a line or paragraph break.
-func compile(pattern string) *regexp.Regexp {
+func compile(pattern string) *lazyRegexp {
 	pattern = strings.ReplaceAll(pattern, " ?", `\s*`)
 	pattern = strings.ReplaceAll(pattern, " ", `\s+`)
-	return regexp.MustCompile(`^(?:` + pattern + `)`)
+	return lazy(`^(?:` + pattern + `)`)
 }
 
 // search is compile without the anchor, for validators that look around.
-func search(pattern string) *regexp.Regexp {
+func search(pattern string) *lazyRegexp {
 	pattern = strings.ReplaceAll(pattern, " ?", `\s*`)
-	return regexp.MustCompile(strings.ReplaceAll(pattern, " ", `\s+`))
+	return lazy(strings.ReplaceAll(pattern, " ", `\s+`))
+}
+
+// lazyRegexp compiles its pattern on first use. Compiling the whole rule
+// table takes tens of milliseconds, and every scispot-mcp process — serve
+// above all, whose start-up a client waits for — would pay it at package
+// init, used or not. The compiled value never changes once made.
+type lazyRegexp struct {
+	get func() *regexp.Regexp
+}
+
+func lazy(pattern string) *lazyRegexp {
+	return &lazyRegexp{get: sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(pattern) })}
+}
+
+func (l *lazyRegexp) MatchString(s string) bool { return l.get().MatchString(s) }
+
+func (l *lazyRegexp) String() string { return l.get().String() }
+
+func (l *lazyRegexp) FindStringSubmatchIndex(s string) []int {
+	return l.get().FindStringSubmatchIndex(s)
 }
 
 // Need lists.
@@ -278,7 +299,7 @@ var rules = []rule{
 }
 
 // transcriptHuman is the other half of a pasted chat transcript.
-var transcriptHuman = regexp.MustCompile(`(?m)(?:^|")\s*(?:human|user)\s*:`)
+var transcriptHuman = lazy(`(?m)(?:^|")\s*(?:human|user)\s*:`)
 
 // followsHumanTurn accepts an "Assistant:" label only when a "Human:" or
 // "User:" label opens a line shortly before it in the same paragraph, as
@@ -296,7 +317,7 @@ func followsHumanTurn(s string, m []int) bool {
 // person writes it about a protocol ("… for the Qiagen kit", "… if you use
 // the new lot"); aiMarker is what still makes such a sentence an attack.
 var (
-	labCaveat = regexp.MustCompile(`^ (?:if|when|for|about|regarding|concerning|on|in|from|of|unless|except|during|while|that|which|printed|listed|written|sent|issued|dated|given|in case)\b`)
+	labCaveat = lazy(`^ (?:if|when|for|about|regarding|concerning|on|in|from|of|unless|except|during|while|that|which|printed|listed|written|sent|issued|dated|given|in case)\b`)
 	aiMarker  = search(`\b(?:you (?:were|have been|had been) (?:given|told|instructed|programmed)|your (?:programming|guidelines|rules|system|training|creators?)|ai|assistant|model|llm|chatbot|prompt|conversation|chat|user|output|respond|reply|records?|labsheets?|database|workspace|export|send|upload|https?|tool|token|api)\b`)
 )
 
