@@ -38,6 +38,8 @@ func TestBenchTable(t *testing.T) {
 		benchAuditVerify,
 		benchKillSwitch,
 		benchFeedLatency,
+		benchInjection,
+		benchTrayIdle,
 	} {
 		rows = append(rows, m(t, bin)...)
 	}
@@ -79,7 +81,7 @@ func benchGatewayOverhead(t *testing.T, bin string) []row {
 	}
 	token := randomToken()
 	up := upstreamtest.New(t, token)
-	restore := installPolicy(t, fmt.Sprintf(`{"UpstreamURL": %q, "ManagedBy": "bench"}`, up.URL))
+	restore := installPolicy(t, fmt.Sprintf(`{"UpstreamURL": %q, "ManagedBy": "bench", "MaxCallsPerMinute": 1000000, "MaxBytesPerHour": 10000000000}`, up.URL))
 	defer restore()
 	kc := keychain.System()
 	ctx := context.Background()

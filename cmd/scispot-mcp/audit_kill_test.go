@@ -114,7 +114,11 @@ func TestConcurrentSessionsAudit(t *testing.T) {
 			for j := range calls {
 				res, err := cs.CallTool(context.Background(), &mcp.CallToolParams{Name: "get_labsheet_row", Arguments: map[string]any{"row": fmt.Sprintf("%d-%d", i, j)}})
 				if err != nil || res.IsError {
-					errs <- fmt.Errorf("session %d call %d: %v %v", i, j, err, res)
+					text := ""
+					if res != nil && len(res.Content) > 0 {
+						text = res.Content[0].(*mcp.TextContent).Text
+					}
+					errs <- fmt.Errorf("session %d call %d: %v %q", i, j, err, text)
 					return
 				}
 			}

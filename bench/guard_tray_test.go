@@ -1,0 +1,115 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/scispot/mcp-desktop/mcpserver/demo"
+	"github.com/scispot/mcp-desktop/mcpserver/guard/injection"
+)
+
+// benchInjection measures the prompt-injection detector on a realistic
+// page: 100 Cell Lines rows as the demo workspace returns them.
+func benchInjection(t *testing.T, _ string) []row {
+	ct, st := mcp.NewInMemoryTransports()
+	ctx := context.Background()
+	if _, err := demo.NewServer().Connect(ctx, st, nil); err != nil {
+		t.Fatal(err)
+	}
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench"}, nil).Connect(ctx, ct, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cs.Close()
+	res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "search_labsheet_rows", Arguments: map[string]any{"labsheet": "Cell Lines", "filter": map[string]any{"column": "Status", "op": "is_not_empty"}, "page_size": 100}})
+	if err != nil || res.IsError {
+		t.Fatalf("demo page: %v %v", err, res)
+	}
+	page := res.Content[0].(*mcp.TextContent).Text
+	r := testing.Benchmark(func(b *testing.B) {
+		for b.Loop() {
+			injection.Detect(page)
+		}
+	})
+	perKiB := float64(r.NsPerOp()) / (float64(len(page)) / 1024)
+	return []row{{fmt.Sprintf("prompt-injection detector (%d KiB page of lab rows)", len(page)/1024), "(reported)", fmt.Sprintf("%.1f µs per KiB", perKiB/1000)}}
+}
+
+// benchTrayIdle runs a bare Fyne app and the tray side by side under the
+// same Xvfb display and compares resident memory and CPU while idle.
+func benchTrayIdle(t *testing.T, bin string) []row {
+	figure := "tray idle vs a bare Fyne app (Xvfb, 10 s)"
+	target := "RSS ≤ 1.3× bare, no CPU of its own"
+	xvfb, err := exec.LookPath("Xvfb")
+	if err != nil {
+		return []row{{figure, target, "skipped: Xvfb not installed"}}
+	}
+	bare := filepath.Join(t.TempDir(), "barefyne")
+	if out, err := exec.Command("go", "build", "-o", bare, "./barefyne").CombinedOutput(); err != nil {
+		t.Fatalf("building the bare app: %v\n%s", err, out)
+	}
+	x := exec.Command(xvfb, ":97", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
+	if err := x.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { x.Process.Kill(); x.Wait() }()
+	time.Sleep(time.Second) // Xvfb has no readiness signal without -displayfd plumbing
+	home := t.TempDir()
+	env := append(os.Environ(), "DISPLAY=:97", "HOME="+home, "XDG_STATE_HOME="+filepath.Join(home, "state"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"))
+	measure := func(name string, args ...string) (rssMB float64, cpu time.Duration) {
+		cmd := exec.Command(name, args...)
+		cmd.Env = env
+		out, _ := cmd.StdoutPipe()
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer func() { cmd.Process.Kill(); cmd.Wait() }()
+		sc := bufio.NewScanner(out)
+		sc.Scan() // the ready line
+		go func() {
+			for sc.Scan() {
+			}
+		}()
+		time.Sleep(3 * time.Second) // let start-up settle before the idle window
+		c0 := cpuTime(cmd.Process.Pid)
+		time.Sleep(10 * time.Second)
+		return rssMiB(cmd.Process.Pid), cpuTime(cmd.Process.Pid) - c0
+	}
+	bRSS, bCPU := measure(bare)
+	tRSS, tCPU := measure(bin, "demo", "--window", "activity")
+	return []row{{figure, target, fmt.Sprintf("tray %.0f MiB / %s CPU; bare %.0f MiB / %s CPU (%.2f×)", tRSS, tCPU.Round(time.Millisecond), bRSS, bCPU.Round(time.Millisecond), tRSS/bRSS)}}
+}
+
+func rssMiB(pid int) float64 {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			f := strings.Fields(l)
+			kb, _ := strconv.ParseFloat(f[1], 64)
+			return kb / 1024
+		}
+	}
+	return 0
+}
+
+func cpuTime(pid int) time.Duration {
+	b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	s := string(b)
+	f := strings.Fields(s[strings.LastIndex(s, ")")+2:])
+	if len(f) < 13 {
+		return 0
+	}
+	u, _ := strconv.ParseInt(f[11], 10, 64)
+	k, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(u+k) * time.Second / 100 // clock ticks at USER_HZ=100
+}
