@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"github.com/scispot/mcp-desktop/app/apptest"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -243,22 +244,7 @@ func texts(o fyne.CanvasObject) []string {
 
 func assertGolden(t *testing.T, path, got string) {
 	t.Helper()
-	if *update {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (run with -update to accept):\n%s", path, got)
-	}
+	apptest.Golden(t, path, got, *update)
 }
 
 // upstreamPolicy is an admin policy that points at url.
