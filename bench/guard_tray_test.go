@@ -86,8 +86,14 @@ func benchTrayIdle(t *testing.T, bin string) []row {
 		return rssMiB(cmd.Process.Pid), cpuTime(cmd.Process.Pid) - c0
 	}
 	bRSS, bCPU := measure(bare)
-	tRSS, tCPU := measure(bin, "demo", "--window", "activity")
-	return []row{{figure, target, fmt.Sprintf("tray %.0f MiB / %s CPU; bare %.0f MiB / %s CPU (%.2f×)", tRSS, tCPU.Round(time.Millisecond), bRSS, bCPU.Round(time.Millisecond), tRSS/bRSS)}}
+	// Idle is the tray with no window open (how it spends the day); with
+	// no session bus there is no tray, and it shows the activity window.
+	tRSS, tCPU := measure(bin, "demo")
+	aRSS, aCPU := measure(bin, "demo", "--window", "activity")
+	return []row{
+		{figure, target, fmt.Sprintf("tray %.0f MiB / %s CPU; bare %.0f MiB / %s CPU (%.2f×)", tRSS, tCPU.Round(time.Millisecond), bRSS, bCPU.Round(time.Millisecond), tRSS/bRSS)},
+		{"  … with the activity window open", "(reported)", fmt.Sprintf("%.0f MiB / %s CPU (%.2f×)", aRSS, aCPU.Round(time.Millisecond), aRSS/bRSS)},
+	}
 }
 
 func rssMiB(pid int) float64 {
