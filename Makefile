@@ -12,7 +12,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION) -X main.commit=$(COMMIT) -X main.da
 INTEROP  := cmd/scispot-mcp/testdata/interop
 CONFORM  := cmd/scispot-mcp/testdata/conformance
 
-.PHONY: all deps build demo demo-cli test test-go interop-deps lint bench vet-cross clean
+.PHONY: all deps build demo demo-cli package test test-go interop-deps lint bench vet-cross clean
 
 all: build
 
@@ -71,6 +71,14 @@ test-go:
 vet-cross:
 	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./... | grep -v 'fyne.io/fyne/v2' | cut -d' ' -f1); \
 	for os in darwin windows; do echo "go vet GOOS=$$os"; GOOS=$$os CGO_ENABLED=0 $(GO) vet $$pkgs || exit 1; done
+
+# Installers into dist/: a .deb, a per-machine .msi with the ADMX
+# templates, reproducible executables, SHA256SUMS and a CycloneDX SBOM
+# (packaging/README.md is the admin guide; the macOS .pkg is built on a Mac
+# with packaging/macos/build-pkg.sh).
+package:
+	@packaging/dev-deps.sh --package --check 2>/dev/null || packaging/dev-deps.sh --package
+	packaging/package.sh
 
 # The performance table of design.md (measured, never asserted in tests).
 bench: deps

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages that building and testing Scispot MCP
 # Desktop need. Idempotent: installs only what is missing and says what.
-#   packaging/dev-deps.sh          install what is missing (uses sudo when not root)
-#   packaging/dev-deps.sh --check  exit 1 and name what is missing, install nothing
+#   packaging/dev-deps.sh                    install what is missing (uses sudo when not root)
+#   packaging/dev-deps.sh --check            exit 1 and name what is missing, install nothing
+#   packaging/dev-deps.sh --package [--check] also the installer tools (make package)
 set -euo pipefail
 
 packages=(
@@ -13,6 +14,12 @@ packages=(
   libsecret-tools  # secret-tool, to inspect the keychain by hand
   git make ca-certificates
 )
+# make package: the Windows cross-compiler, the MSI and .deb tools and
+# their linters. Only asked for with --package: they are large.
+if [ "${1:-}" = "--package" ]; then
+  shift
+  packages+=(gcc-mingw-w64-x86-64 wixl msitools dpkg-dev lintian shellcheck)
+fi
 # The interop test drives the gateway with the official TypeScript SDK.
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

@@ -7,6 +7,8 @@ set -euo pipefail
 if [ "${SCISPOT_IN_KEYRING_SESSION:-}" = 1 ]; then
   exec "$@"
 fi
+# The single quotes are meant: the inner script expands in the new session.
+# shellcheck disable=SC2016
 exec dbus-run-session -- bash -c '
   set -e
   # A keyring of its own, so a login keyring already in $HOME (with another
