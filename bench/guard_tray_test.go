@@ -55,7 +55,7 @@ func benchTrayIdle(t *testing.T, bin string) []row {
 		return []row{{figure, target, "skipped: Xvfb not installed"}}
 	}
 	bare := filepath.Join(t.TempDir(), "barefyne")
-	if out, err := exec.Command("go", "build", "-o", bare, "./barefyne").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bare, "../cmd/barefyne").CombinedOutput(); err != nil {
 		t.Fatalf("building the bare app: %v\n%s", err, out)
 	}
 	x := exec.Command(xvfb, ":97", "-screen", "0", "1280x800x24", "-nolisten", "tcp")
