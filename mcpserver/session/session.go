@@ -227,7 +227,9 @@ func (h *Host) Serve(ctx context.Context, t mcp.Transport) error {
 	pt.wait(grace)
 	done()
 	h.endConn(c, reason)
-	ss.Close()
+	// Closing the SDK session waits on its reader, which may sit in a read
+	// of stdin: the trail is complete, so let the caller exit meanwhile.
+	go ss.Close()
 	return nil
 }
 
