@@ -10,6 +10,7 @@ package app
 
 import (
 	"log/slog"
+	"sync"
 
 	"fyne.io/fyne/v2"
 
@@ -49,3 +50,38 @@ type Deps struct {
 
 // Opener shows a window by name (creating it or bringing it forward).
 type Opener func(name string)
+
+// Observable holds a window's view-model state and tells one listener
+// about every change; the view registers the listener and re-renders.
+// The zero value is ready to use and safe for concurrent use.
+type Observable[S any] struct {
+	mu       sync.Mutex
+	st       S
+	onChange func(S)
+}
+
+// OnChange registers f, called on the changing goroutine with every new
+// state.
+func (o *Observable[S]) OnChange(f func(S)) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	o.onChange = f
+}
+
+// State returns the current state.
+func (o *Observable[S]) State() S {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return o.st
+}
+
+// Update changes the state with f and tells the listener, outside the lock.
+func (o *Observable[S]) Update(f func(*S)) {
+	o.mu.Lock()
+	f(&o.st)
+	st, cb := o.st, o.onChange
+	o.mu.Unlock()
+	if cb != nil {
+		cb(st)
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sync"
 
+	"github.com/scispot/mcp-desktop/app"
 	"github.com/scispot/mcp-desktop/app/clients"
 	"github.com/scispot/mcp-desktop/device/keychain"
 )
@@ -126,39 +127,17 @@ type Model struct {
 	c    Clients
 	demo bool
 
+	app.Observable[State]
+
 	mu       sync.Mutex
-	st       State
 	messages map[string]Card // per client: Message and Err of the last action
-	onChange func(State)
 }
 
 // NewModel returns a Model; call Refresh to read the clients.
 func NewModel(c Clients, demo bool) *Model {
-	return &Model{c: c, demo: demo, st: State{Demo: demo}, messages: map[string]Card{}}
-}
-
-// OnChange registers f, called with every new State.
-func (m *Model) OnChange(f func(State)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.onChange = f
-}
-
-// State returns the current state.
-func (m *Model) State() State {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.st
-}
-
-func (m *Model) update(f func(*State)) {
-	m.mu.Lock()
-	f(&m.st)
-	st, cb := m.st, m.onChange
-	m.mu.Unlock()
-	if cb != nil {
-		cb(st)
-	}
+	m := &Model{c: c, demo: demo, messages: map[string]Card{}}
+	m.Update(func(s *State) { s.Demo = demo })
+	return m
 }
 
 // Refresh reads every client's status.
@@ -166,7 +145,7 @@ func (m *Model) Refresh(ctx context.Context) { m.Show(m.c.Status(ctx)) }
 
 // Show renders statuses from elsewhere (the clients watcher).
 func (m *Model) Show(all []clients.ClientStatus) {
-	m.update(func(s *State) {
+	m.Update(func(s *State) {
 		s.Cards = s.Cards[:0:0]
 		for _, st := range all {
 			c := CardFor(st)
@@ -222,7 +201,7 @@ func (m *Model) MoveToken(ctx context.Context, id string) {
 
 func (m *Model) act(ctx context.Context, id string, f func(context.Context, string) (clients.Change, error)) {
 	busy := false
-	m.update(func(s *State) {
+	m.Update(func(s *State) {
 		if s.Busy != "" {
 			busy = true
 			return
@@ -244,7 +223,7 @@ func (m *Model) act(ctx context.Context, id string, f func(context.Context, stri
 	m.messages[id] = msg
 	m.mu.Unlock()
 	all := m.c.Status(ctx)
-	m.update(func(s *State) {
+	m.Update(func(s *State) {
 		s.Busy = ""
 		if err == nil && ch.Changed {
 			s.Restart = restartNote(id)

@@ -12,9 +12,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sync"
 	"time"
 
+	"github.com/scispot/mcp-desktop/app"
 	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/mcpserver/apitoken"
@@ -67,10 +67,7 @@ type State struct {
 // them off the UI goroutine. Safe for concurrent use.
 type Model struct {
 	cfg Config
-
-	mu       sync.Mutex
-	st       State
-	onChange func(State)
+	app.Observable[State]
 }
 
 // NewModel returns a Model; call Load to read the keychain.
@@ -91,34 +88,11 @@ func NewModel(cfg Config) *Model {
 	}
 	m := &Model{cfg: cfg}
 	if cfg.Demo {
-		m.st.Note = "The demo workspace needs no token. A token is used only when the tray runs on your real Scispot workspace."
+		m.Update(func(s *State) {
+			s.Note = "The demo workspace needs no token. A token is used only when the tray runs on your real Scispot workspace."
+		})
 	}
 	return m
-}
-
-// OnChange registers f to be called (on the changing goroutine) with every
-// new State.
-func (m *Model) OnChange(f func(State)) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	m.onChange = f
-}
-
-// State returns the current state.
-func (m *Model) State() State {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.st
-}
-
-func (m *Model) update(f func(*State)) {
-	m.mu.Lock()
-	f(&m.st)
-	st, cb := m.st, m.onChange
-	m.mu.Unlock()
-	if cb != nil {
-		cb(st)
-	}
 }
 
 // Busy reports whether an action is running; the view refuses a second.
@@ -126,7 +100,7 @@ func (m *Model) Busy() bool { return m.State().Busy }
 
 func (m *Model) begin(activity string) bool {
 	ok := false
-	m.update(func(s *State) {
+	m.Update(func(s *State) {
 		if s.Busy {
 			return
 		}
@@ -137,7 +111,7 @@ func (m *Model) begin(activity string) bool {
 }
 
 func (m *Model) end(f func(*State)) {
-	m.update(func(s *State) {
+	m.Update(func(s *State) {
 		s.Busy, s.Activity = false, ""
 		f(s)
 	})
@@ -146,7 +120,7 @@ func (m *Model) end(f func(*State)) {
 // Load reads whether a token is stored, its fingerprint and when it was set.
 func (m *Model) Load(ctx context.Context) {
 	st := m.stored(ctx)
-	m.update(func(s *State) {
+	m.Update(func(s *State) {
 		s.Stored, s.Fingerprint, s.SetAt, s.Status, s.StatusOK = st.Stored, st.Fingerprint, st.SetAt, st.Status, st.StatusOK
 	})
 }
@@ -196,7 +170,7 @@ func (m *Model) Save(ctx context.Context, raw string) {
 		m.end(func(s *State) { s.Result, s.ResultOK = msg+" The token was not saved.", false })
 		return
 	}
-	m.update(func(s *State) { s.Activity = "Storing the token in the keychain…" })
+	m.Update(func(s *State) { s.Activity = "Storing the token in the keychain…" })
 	info, err := m.cfg.Changer.Set(ctx, tok)
 	st := m.stored(ctx)
 	switch {
