@@ -153,3 +153,21 @@ func TestHostileJSONRPC(t *testing.T) {
 	}
 	fmt.Fprint(io.Discard, m)
 }
+
+// TestStderrStaysClean: under LANG=C (CI, containers, clients that start
+// servers with a bare environment) Fyne's package init logs a locale
+// error; quietstart keeps it off every command's stderr, serve's included.
+func TestStderrStaysClean(t *testing.T) {
+	for _, lang := range []string{"C", "C.UTF-8", ""} {
+		cmd := exec.Command(binary, "version")
+		cmd.Env = append(newWorld(t).env(), "LANG="+lang, "LC_ALL=")
+		var stderr strings.Builder
+		cmd.Stderr = &stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("LANG=%q: %v", lang, err)
+		}
+		if stderr.Len() != 0 {
+			t.Fatalf("LANG=%q: stderr = %q", lang, stderr.String())
+		}
+	}
+}

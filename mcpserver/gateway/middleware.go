@@ -296,7 +296,7 @@ func (g *Gateway) record(ctx context.Context, e Event) error {
 	}
 	if err := g.opts.Recorder.Record(context.WithoutCancel(ctx), e); err != nil {
 		g.opts.Logger.Error("audit record failed", "event", e.Kind, "err", err)
-		return fmt.Errorf("the Scispot MCP audit trail could not be written, so the result is withheld: %w", err)
+		return fmt.Errorf("the Scispot MCP audit trail could not be written, so the result is withheld (free disk space or fix the permissions of the audit folder that `scispot-mcp audit verify` names, then retry): %w", err)
 	}
 	return nil
 }
