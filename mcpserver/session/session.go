@@ -94,10 +94,13 @@ type conn struct {
 	stop     chan struct{}
 	stopOnce sync.Once
 
+	// endOnce writes session.end. Callers that lose the race wait in Do
+	// until it is on disk: the process may exit as soon as they return.
+	endOnce sync.Once
+
 	mu      sync.Mutex
 	client  audit.Client
 	started bool
-	ended   bool
 }
 
 // Start gathers the facts and builds the gateway; nothing connects
@@ -190,9 +193,12 @@ func (h *Host) StopReason() string {
 // client leaves, the kill switch or policy stops access, this session is
 // stopped from the tray, or ctx ends. It always writes session.end.
 func (h *Host) Serve(ctx context.Context, t mcp.Transport) error {
+	// The watchers follow the caller's ctx, not this call's: a killed
+	// serve exits right after Serve returns, and waking them to close
+	// their notification handles would only hold up that exit.
+	h.Watch(ctx)
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	h.Watch(ctx)
 	pt := newPendingTransport(t)
 	ss, err := h.gw.Server().Connect(ctx, pt, nil)
 	if err != nil {
@@ -404,25 +410,25 @@ func (h *Host) ensureStarted(ctx context.Context, c *conn, client audit.Client) 
 	return nil
 }
 
-// endConn writes session.end once and closes the session's file.
+// endConn writes session.end once and closes the session's file. Every
+// caller returns only once the record is written: Serve's caller exits the
+// process right after, and the SDK's own end-of-session callback may be
+// the one writing it.
 func (h *Host) endConn(c *conn, reason string) {
-	ctx := context.Background()
-	h.ensureStarted(ctx, c, audit.Client{})
-	c.mu.Lock()
-	if c.ended {
+	c.endOnce.Do(func() {
+		ctx := context.Background()
+		h.ensureStarted(ctx, c, audit.Client{})
+		c.mu.Lock()
+		client := c.client
 		c.mu.Unlock()
-		return
-	}
-	c.ended = true
-	client := c.client
-	c.mu.Unlock()
-	if _, err := c.w.Append(ctx, audit.Record{Event: audit.EventSessionEnd, Client: client, Outcome: audit.OutcomeOK, Reason: reason}); err != nil {
-		h.log.Error("writing session.end", "err", err)
-	}
-	c.w.Close()
-	h.mu.Lock()
-	delete(h.conns, c.ss)
-	h.mu.Unlock()
+		if _, err := c.w.Append(ctx, audit.Record{Event: audit.EventSessionEnd, Client: client, Outcome: audit.OutcomeOK, Reason: reason}); err != nil {
+			h.log.Error("writing session.end", "err", err)
+		}
+		c.w.Close()
+		h.mu.Lock()
+		delete(h.conns, c.ss)
+		h.mu.Unlock()
+	})
 }
 
 // recordAll writes r into every open session's trail.
