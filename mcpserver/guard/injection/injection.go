@@ -41,6 +41,7 @@ import (
 	"encoding/base64"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 )
 
@@ -101,30 +102,51 @@ func detect(text string, depth int) []Finding {
 	return slices.Compact(out)
 }
 
-// startIndex maps a start word, or a punctuation byte, to the rules whose
-// matches can begin there; prefixStarts holds the "word*" starts.
-// Read-only after package init.
-var (
-	startIndex   = map[string][]int{}
+// ruleIndex is what matching needs beyond the rules: built on first use,
+// not at package init, so the processes that never inspect a result
+// (kill, status, a refused serve) do not pay for it. Read-only once built.
+type ruleIndex struct {
+	// startIndex maps a start word, or a punctuation byte, to the rules
+	// whose matches can begin there; prefixStarts holds the "word*" starts.
+	startIndex   map[string][]int
 	prefixStarts []prefixStart
-)
+	// ruleNeeds[i] numbers rules[i].needs (nil: no needs); needNames lists
+	// every distinct need by number; needScan finds all of them in one
+	// pass over a long text.
+	ruleNeeds [][]int
+	needNames []string
+	needScan  *automaton
+}
 
 type prefixStart struct {
 	prefix string
 	rule   int
 }
 
-func init() {
+var index = sync.OnceValue(func() *ruleIndex {
+	ix := &ruleIndex{startIndex: map[string][]int{}, ruleNeeds: make([][]int, len(rules))}
+	needIDs := map[string]int{}
 	for i, r := range rules {
 		for _, s := range r.starts {
 			if p, ok := strings.CutSuffix(s, "*"); ok {
-				prefixStarts = append(prefixStarts, prefixStart{p, i})
+				ix.prefixStarts = append(ix.prefixStarts, prefixStart{p, i})
 				continue
 			}
-			startIndex[s] = append(startIndex[s], i)
+			ix.startIndex[s] = append(ix.startIndex[s], i)
+		}
+		for _, n := range r.needs {
+			id, ok := needIDs[n]
+			if !ok {
+				id = len(ix.needNames)
+				needIDs[n] = id
+				ix.needNames = append(ix.needNames, n)
+			}
+			ix.ruleNeeds[i] = append(ix.ruleNeeds[i], id)
 		}
 	}
-}
+	ix.needScan = newAutomaton(ix.needNames)
+	return ix
+})
 
 func isWordChar(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' }
 
@@ -133,14 +155,15 @@ func isWordChar(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '
 // that can start there, anchored, which is what keeps it fast.
 func match(s string) []candidate {
 	var cands []candidate
-	needs := newNeedFinder(s)
+	ix := index()
+	needs := newNeedFinder(ix, s)
 	try := func(ri, at int) {
 		r := &rules[ri]
 		if r.after != "" && !preceded(s, at, r.after) {
 			return
 		}
 		end := min(len(s), at+maxSpan)
-		if r.needIDs != nil && !needs.near(r.needIDs, at, end) {
+		if ids := ix.ruleNeeds[ri]; ids != nil && !needs.near(ids, at, end) {
 			return
 		}
 		m := r.re.FindStringSubmatchIndex(s[at:end])
@@ -165,7 +188,7 @@ func match(s string) []candidate {
 				i += n
 				continue
 			}
-			for _, ri := range startIndex[s[i:i+1]] {
+			for _, ri := range ix.startIndex[s[i:i+1]] {
 				try(ri, i)
 			}
 			i++
@@ -177,10 +200,10 @@ func match(s string) []candidate {
 			j++
 		}
 		w := s[i:j]
-		for _, ri := range startIndex[w] {
+		for _, ri := range ix.startIndex[w] {
 			try(ri, i)
 		}
-		for _, p := range prefixStarts {
+		for _, p := range ix.prefixStarts {
 			if strings.HasPrefix(w, p.prefix) {
 				try(p.rule, i)
 			}

@@ -2,35 +2,11 @@ package injection
 
 import "strings"
 
-// needIDs numbers every distinct string of the rules' needs; needNames
-// lists them by number. needScan finds all of them in one pass over a long
-// text. Read-only after package init.
-var (
-	needIDs   = map[string]int{}
-	needNames []string
-	needScan  *automaton
-)
-
-func init() {
-	for i := range rules {
-		r := &rules[i]
-		for _, n := range r.needs {
-			id, ok := needIDs[n]
-			if !ok {
-				id = len(needNames)
-				needIDs[n] = id
-				needNames = append(needNames, n)
-			}
-			r.needIDs = append(r.needIDs, id)
-		}
-	}
-	needScan = newAutomaton(needNames)
-}
-
 // needFinder answers "does one of these needs occur in s[from:to]?" for
 // starts tried left to right.
 type needFinder struct {
-	s string
+	ix *ruleIndex
+	s  string
 	// Short texts: next[id] is where need id next occurs at or after the
 	// last lookup (-1: nowhere; -2: not looked up yet).
 	next []int
@@ -42,14 +18,14 @@ type needFinder struct {
 // longText is from where one pass for all needs beats searching for each.
 const longText = 1024
 
-func newNeedFinder(s string) *needFinder {
-	f := &needFinder{s: s}
+func newNeedFinder(ix *ruleIndex, s string) *needFinder {
+	f := &needFinder{ix: ix, s: s}
 	if len(s) >= longText {
-		f.occ = needScan.findAll(s)
-		f.cursor = make([]int, len(needNames))
+		f.occ = ix.needScan.findAll(s)
+		f.cursor = make([]int, len(ix.needNames))
 		return f
 	}
-	f.next = make([]int, len(needNames))
+	f.next = make([]int, len(ix.needNames))
 	for i := range f.next {
 		f.next[i] = -2
 	}
@@ -73,13 +49,13 @@ func (f *needFinder) near(ids []int, from, to int) bool {
 			n = f.next[id]
 			if n == -2 || (n >= 0 && n < from) {
 				n = -1
-				if i := strings.Index(f.s[from:], needNames[id]); i >= 0 {
+				if i := strings.Index(f.s[from:], f.ix.needNames[id]); i >= 0 {
 					n = from + i
 				}
 				f.next[id] = n
 			}
 		}
-		if n >= 0 && n+len(needNames[id]) <= to {
+		if n >= 0 && n+len(f.ix.needNames[id]) <= to {
 			return true
 		}
 	}

@@ -68,8 +68,7 @@ type rule struct {
 	// needs, if set, are strings of which one must occur within maxSpan
 	// of a start for the rule to be tried there: a cheap test that keeps
 	// frequent starts ("the", "for", "do") off the regular expression.
-	needs   []string
-	needIDs []int // needs, numbered (see needIDs)
+	needs []string
 	// after, if set, lists what may come right before a match (spaces
 	// aside) besides the start of the text: "\n" for a line start.
 	after string
