@@ -97,8 +97,15 @@ func lock(path string) (unlock func(), err error) {
 
 // writeAtomic replaces path with data so that readers never see a partial
 // file, and the new content is on disk before it returns.
+//
+// Outside Windows the rename comes before the fsync: every running serve
+// reacts to the rename, and the kill switch's 100 ms are mostly theirs. A
+// crash between the two can at worst leave the file empty or torn, which
+// reads as damaged, which is killed: fail closed. Windows cannot rename a
+// file it holds open, so there the order is the usual one.
 func writeAtomic(path string, data []byte) (err error) {
 	dir := filepath.Dir(path)
+	// CreateTemp makes the file 0600, whatever the umask.
 	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err
@@ -110,22 +117,28 @@ func writeAtomic(path string, data []byte) (err error) {
 			_ = os.Remove(tmp)
 		}
 	}()
-	// CreateTemp already uses 0600; say it anyway, the mode is a promise.
-	if !isWindows {
-		if err = f.Chmod(0o600); err != nil {
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if isWindows {
+		if err = f.Sync(); err != nil {
 			return err
 		}
+		if err = f.Close(); err != nil {
+			return err
+		}
+		if err = replaceFile(tmp, path); err != nil {
+			return err
+		}
+		return syncDir(dir)
 	}
-	if _, err = f.Write(data); err != nil {
+	if err = replaceFile(tmp, path); err != nil {
 		return err
 	}
 	if err = f.Sync(); err != nil {
 		return err
 	}
 	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = replaceFile(tmp, path); err != nil {
 		return err
 	}
 	return syncDir(dir)
