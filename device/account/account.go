@@ -5,7 +5,6 @@ package account
 import (
 	"errors"
 	"fmt"
-	"os/user"
 	"strings"
 )
 
@@ -22,14 +21,14 @@ type Account struct {
 
 // Current returns the account running this process.
 func Current() (Account, error) {
-	u, err := user.Current()
+	name, err := currentName()
 	if err != nil {
 		return Account{}, fmt.Errorf("finding the current OS account: %w", err)
 	}
-	if u.Username == "" {
+	if name == "" {
 		return Account{}, errors.New("finding the current OS account: the OS returned an empty name")
 	}
-	return Account{Name: u.Username, Aliases: platformAliases()}, nil
+	return Account{Name: name, Aliases: platformAliases()}, nil
 }
 
 // Authorized reports whether the account is named in allowed
