@@ -3,6 +3,7 @@
 
 GO       ?= go
 BIN      := bin/scispot-mcp
+TRAY     := bin/scispot-mcp-tray
 PKG      := ./cmd/scispot-mcp
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -19,9 +20,14 @@ all: build
 deps:
 	@packaging/dev-deps.sh --check 2>/dev/null || packaging/dev-deps.sh
 
-# The tray needs cgo (Fyne's OpenGL driver); the first build takes minutes.
+# scispot-mcp is the CLI and the gateway AI clients launch; it hands tray
+# command lines to scispot-mcp-tray beside it, the only binary with the GUI
+# toolkit (Fyne's OpenGL driver needs cgo; the first build takes minutes).
+# scispot-mcp is built without cgo: a static binary starts faster, and the
+# kill switch's and serve's budgets are mostly process start-up.
 build:
-	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(TRAY) ./cmd/scispot-mcp-tray
 
 # The tray app on the demo workspace with its activity window. Without a
 # display (a server, CI) it shows the gateway through the CLI instead.
@@ -81,8 +87,10 @@ package:
 	packaging/package.sh
 
 # The performance table of design.md (measured, never asserted in tests).
+# `make bench ONLY=kill,serve` measures just those rows (names in
+# bench/bench_test.go); BENCH_BIN=/path/to/scispot-mcp measures that build.
 bench: deps
-	@packaging/with-keyring.sh env SCISPOT_BENCH=1 $(GO) test -count=1 -v -timeout 30m -run TestBenchTable ./bench/ 2>&1 \
+	@packaging/with-keyring.sh env SCISPOT_BENCH=1 SCISPOT_BENCH_ONLY='$(ONLY)' SCISPOT_BENCH_BIN='$(BENCH_BIN)' $(GO) test -count=1 -v -timeout 30m -run TestBenchTable ./bench/ 2>&1 \
 	  | sed -n -e '/^|/p' -e '/^--- FAIL/,$$p'
 
 clean:

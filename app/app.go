@@ -14,17 +14,19 @@ import (
 
 	"fyne.io/fyne/v2"
 
+	"github.com/scispot/mcp-desktop/app/instance"
 	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/mcpserver/access"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 )
 
-// Window names, as given to `scispot-mcp --window NAME`.
+// Window names, as given to `scispot-mcp --window NAME`; the launch
+// protocol (app/instance) owns them so the fyne-free CLI can check them.
 const (
-	WindowActivity    = "activity"
-	WindowSetup       = "setup"
-	WindowToken       = "token"
-	WindowDiagnostics = "diagnostics"
+	WindowActivity    = instance.WindowActivity
+	WindowSetup       = instance.WindowSetup
+	WindowToken       = instance.WindowToken
+	WindowDiagnostics = instance.WindowDiagnostics
 )
 
 // Deps are built once by cmd/ and passed to every window.

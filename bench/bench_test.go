@@ -30,18 +30,26 @@ func TestBenchTable(t *testing.T) {
 		t.Skip("set SCISPOT_BENCH=1 (make bench) to measure")
 	}
 	bin := buildBinary(t)
+	// SCISPOT_BENCH_ONLY=kill,serve measures only the named rows (while
+	// working on one figure).
+	only := strings.FieldsFunc(os.Getenv("SCISPOT_BENCH_ONLY"), func(r rune) bool { return r == ',' || r == ' ' })
 	var rows []row
-	for _, m := range []func(*testing.T, string) []row{
-		benchGatewayOverhead,
-		benchServeStart,
-		benchAuditAppend,
-		benchAuditVerify,
-		benchKillSwitch,
-		benchFeedLatency,
-		benchInjection,
-		benchTrayIdle,
+	for _, m := range []struct {
+		name string
+		fn   func(*testing.T, string) []row
+	}{
+		{"gateway", benchGatewayOverhead},
+		{"serve", benchServeStart},
+		{"append", benchAuditAppend},
+		{"verify", benchAuditVerify},
+		{"kill", benchKillSwitch},
+		{"feed", benchFeedLatency},
+		{"injection", benchInjection},
+		{"tray", benchTrayIdle},
 	} {
-		rows = append(rows, m(t, bin)...)
+		if len(only) == 0 || slices.Contains(only, m.name) {
+			rows = append(rows, m.fn(t, bin)...)
+		}
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n| %-58s | %-22s | %-40s |\n", "figure", "target", "measured")
@@ -52,14 +60,29 @@ func TestBenchTable(t *testing.T) {
 	fmt.Println(b.String())
 }
 
+// buildBinary builds the two programs as `make build` does: scispot-mcp
+// without cgo, and beside it the tray binary it hands tray command lines
+// to. It returns scispot-mcp's path.
+//
+// SCISPOT_BENCH_BIN names an scispot-mcp to measure instead (a tray binary
+// beside it for the tray row), to compare two builds.
 func buildBinary(t *testing.T) string {
-	bin := filepath.Join(t.TempDir(), "scispot-mcp")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/scispot-mcp")
-	cmd.Stderr = os.Stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatal(err)
+	if bin := os.Getenv("SCISPOT_BENCH_BIN"); bin != "" {
+		return bin
 	}
-	return bin
+	dir := t.TempDir()
+	for _, name := range []string{"scispot-mcp", "scispot-mcp-tray"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "../cmd/"+name)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+		if name == "scispot-mcp" {
+			cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		}
+		cmd.Stderr = os.Stderr
+		if err := cmd.Run(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return filepath.Join(dir, "scispot-mcp")
 }
 
 func percentiles(d []time.Duration) (p50, p99 time.Duration) {

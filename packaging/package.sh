@@ -2,7 +2,7 @@
 # Builds the installers an MDM pushes, reproducibly, into dist/:
 #   scispot-mcp_VERSION_amd64.deb      Debian/Ubuntu package
 #   scispot-mcp-VERSION-x64.msi        Windows per-machine installer
-#   linux-amd64/scispot-mcp            the executables inside them
+#   linux-amd64/scispot-mcp, linux-amd64/scispot-mcp-tray   the executables inside them
 #   windows-amd64/scispot-mcp.exe, windows-amd64/scispot-mcp-tray.exe
 #   policy-templates/                  ADMX/ADML, .mobileconfig, policy.json example
 #   sbom.cdx.json                      CycloneDX SBOM of the Go modules
@@ -144,16 +144,21 @@ install -m 0644 packaging/linux/policy.example.json "$out/policy-templates/linux
 
 # --- Linux --------------------------------------------------------------------
 if want linux; then
-  say "linux/amd64 executable"
+  say "linux/amd64 executables"
   mkdir -p "$out/linux-amd64"
-  # PIE, as Debian's hardening expects of every executable.
-  CGO_ENABLED=1 GOOS=linux GOARCH=amd64 CC=gcc gobuild -buildmode=pie -ldflags "$ldflags" \
+  # PIE, as Debian's hardening expects of every executable. scispot-mcp
+  # (serve, kill, the CLI) is static, without cgo, so it starts in
+  # milliseconds; the tray needs cgo for Fyne's OpenGL driver.
+  CGO_ENABLED=0 GOOS=linux GOARCH=amd64 gobuild -buildmode=pie -ldflags "$ldflags" \
     -o "$out/linux-amd64/scispot-mcp" ./cmd/scispot-mcp
+  CGO_ENABLED=1 GOOS=linux GOARCH=amd64 CC=gcc gobuild -buildmode=pie -ldflags "$ldflags" \
+    -o "$out/linux-amd64/scispot-mcp-tray" ./cmd/scispot-mcp-tray
 
   say ".deb"
   root="$work/deb"
   doc="$root/usr/share/doc/scispot-mcp"
   install -D -m 0755 "$out/linux-amd64/scispot-mcp" "$root/usr/bin/scispot-mcp"
+  install -D -m 0755 "$out/linux-amd64/scispot-mcp-tray" "$root/usr/bin/scispot-mcp-tray"
   install -D -m 0644 packaging/linux/io.scispot.mcp.desktop "$root/usr/share/applications/io.scispot.mcp.desktop"
   install -D -m 0644 packaging/linux/io.scispot.mcp.autostart.desktop "$root/etc/xdg/autostart/io.scispot.mcp.desktop"
   for n in 16 24 32 48 64 128 256; do
@@ -174,11 +179,12 @@ if want linux; then
   mkdir -p "$root/usr/share/man/man1"
   sed "s/@VERSION@/$pkgver/" packaging/linux/scispot-mcp.1 | gzip -9n > "$root/usr/share/man/man1/scispot-mcp.1.gz"
   chmod 0644 "$doc/copyright" "$doc/changelog.gz" "$root/usr/share/man/man1/scispot-mcp.1.gz"
+  ln -s scispot-mcp.1.gz "$root/usr/share/man/man1/scispot-mcp-tray.1.gz"
 
   # Library dependencies of the executable, as Debian computes them.
   mkdir -p "$work/shlibs/debian"
   printf 'Source: scispot-mcp\n\nPackage: scispot-mcp\nArchitecture: amd64\n' > "$work/shlibs/debian/control"
-  depends=$(cd "$work/shlibs" && dpkg-shlibdeps -O "$root/usr/bin/scispot-mcp" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+  depends=$(cd "$work/shlibs" && dpkg-shlibdeps -O "$root/usr/bin/scispot-mcp-tray" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
   [ -n "$depends" ] || die "dpkg-shlibdeps found no library dependencies"
 
   mkdir -p "$root/DEBIAN"
@@ -232,15 +238,16 @@ if want windows; then
   }
   say "windows/amd64 executables"
   winres_syso cmd/scispot-mcp scispot-mcp "Scispot MCP"
-  winres_syso packaging/windows/launcher scispot-mcp-tray "Scispot MCP tray launcher"
+  winres_syso cmd/scispot-mcp-tray scispot-mcp-tray "Scispot MCP"
   mkdir -p "$out/windows-amd64"
-  # Console subsystem: the CLI must print and return exit codes; the tray
-  # is started through the GUI-subsystem launcher (no console window).
-  CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc gobuild \
-    -ldflags "$ldflags -extldflags=-Wl,--no-insert-timestamp" \
+  # scispot-mcp.exe is a console program: the CLI must print and return
+  # exit codes, and AI clients talk to serve over its stdio. The tray is a
+  # GUI-subsystem program (no console window), with cgo for Fyne's driver.
+  CGO_ENABLED=0 GOOS=windows GOARCH=amd64 gobuild -ldflags "$ldflags" \
     -o "$out/windows-amd64/scispot-mcp.exe" ./cmd/scispot-mcp
-  CGO_ENABLED=0 GOOS=windows GOARCH=amd64 gobuild -ldflags "$ldflags -H windowsgui" \
-    -o "$out/windows-amd64/scispot-mcp-tray.exe" ./packaging/windows/launcher
+  CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc gobuild \
+    -ldflags "$ldflags -H windowsgui -extldflags=-Wl,--no-insert-timestamp" \
+    -o "$out/windows-amd64/scispot-mcp-tray.exe" ./cmd/scispot-mcp-tray
 
   say ".msi"
   msi="$work/msi"

@@ -188,6 +188,19 @@ func request(ctx context.Context, dir, req string) (string, error) {
 	return "", fmt.Errorf("%w: %s", ErrBadRequest, strings.TrimPrefix(ans, "error "))
 }
 
+// The windows a launch can ask for (`scispot-mcp --window NAME`).
+const (
+	WindowActivity    = "activity"
+	WindowSetup       = "setup"
+	WindowToken       = "token"
+	WindowDiagnostics = "diagnostics"
+)
+
+// Windows lists the window names in menu order.
+func Windows() []string {
+	return []string{WindowActivity, WindowSetup, WindowToken, WindowDiagnostics}
+}
+
 // Forward asks the running instance to show window ("" for the default).
 func Forward(ctx context.Context, dir, window string) error {
 	if !validName(window) {

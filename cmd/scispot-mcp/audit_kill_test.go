@@ -148,6 +148,11 @@ func TestConcurrentSessionsAudit(t *testing.T) {
 	}
 	rep, err := audit.Verify(context.Background(), w.auditDir())
 	if err != nil || !rep.OK() || rep.Totals.Incomplete != 0 {
+		for _, f := range rep.Files {
+			if f.Status != audit.StatusOK {
+				t.Log(f)
+			}
+		}
 		t.Fatalf("verify: %v %+v", err, rep.Totals)
 	}
 	w.assertNoSecret(token)

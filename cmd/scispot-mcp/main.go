@@ -1,6 +1,8 @@
-// Command scispot-mcp is Scispot MCP Desktop: the tray app, the local MCP
+// Command scispot-mcp is Scispot MCP Desktop's command line: the local MCP
 // gateway that AI clients launch (`scispot-mcp serve`) and the admin CLI.
-// Everything lives in package cli; this file only wires the process in.
+// The tray app is scispot-mcp-tray, installed beside it; tray command
+// lines (no command, --window, demo) are handed to it. Everything lives in
+// package cli; this file only wires the process in.
 package main
 
 import (
@@ -10,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/scispot/mcp-desktop/cmd/scispot-mcp/cli"
-	"github.com/scispot/mcp-desktop/cmd/scispot-mcp/quietstart"
 )
 
 // Stamped by the linker: -X main.version=… -X main.commit=… -X main.date=…
@@ -21,11 +22,11 @@ var (
 )
 
 func main() {
-	quietstart.Restore()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// No stop(): os.Exit ends the process, and stopping signal delivery
+	// first costs a killed serve milliseconds it does not have.
+	ctx, _ := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	env := cli.SystemEnv(cli.Build{Version: version, Commit: commit, Date: date})
-	env.NewApp = newApp()
+	env.Tray = cli.HandOffTray
 	code := cli.Run(ctx, os.Args[1:], env)
-	stop()
 	os.Exit(code)
 }

@@ -21,7 +21,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 )
 
-// binary is the scispot-mcp built once for the whole package.
+// binary is the scispot-mcp built once for the whole package, with the
+// tray binary it hands tray command lines to beside it.
 var binary string
 
 func TestMain(m *testing.M) {
@@ -31,11 +32,18 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "scispot-mcp")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stdout, build.Stderr = os.Stderr, os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "building scispot-mcp:", err)
-		os.Exit(1)
+	// As `make build` does: scispot-mcp without cgo, the tray with it.
+	for out, pkg := range map[string]string{binary: ".", filepath.Join(dir, "scispot-mcp-tray"): "../scispot-mcp-tray"} {
+		build := exec.Command("go", "build", "-o", out, pkg)
+		build.Env = append(os.Environ(), "CGO_ENABLED=1")
+		if out == binary {
+			build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		}
+		build.Stdout, build.Stderr = os.Stderr, os.Stderr
+		if err := build.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "building", filepath.Base(out)+":", err)
+			os.Exit(1)
+		}
 	}
 	restore, err := isolatePolicy()
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -156,18 +157,23 @@ func TestHostileJSONRPC(t *testing.T) {
 
 // TestStderrStaysClean: under LANG=C (CI, containers, clients that start
 // servers with a bare environment) Fyne's package init logs a locale
-// error; quietstart keeps it off every command's stderr, serve's included.
+// error; scispot-mcp does not load Fyne, and the tray binary's quietstart
+// keeps it off stderr.
 func TestStderrStaysClean(t *testing.T) {
-	for _, lang := range []string{"C", "C.UTF-8", ""} {
-		cmd := exec.Command(binary, "version")
+	for _, c := range []struct{ bin, lang string }{
+		{binary, "C"}, {binary, "C.UTF-8"}, {binary, ""},
+		{trayBinary(), "C"}, {trayBinary(), "C.UTF-8"}, {trayBinary(), ""},
+	} {
+		lang := c.lang
+		cmd := exec.Command(c.bin, "version")
 		cmd.Env = append(newWorld(t).env(), "LANG="+lang, "LC_ALL=")
 		var stderr strings.Builder
 		cmd.Stderr = &stderr
 		if err := cmd.Run(); err != nil {
-			t.Fatalf("LANG=%q: %v", lang, err)
+			t.Fatalf("%s LANG=%q: %v", filepath.Base(c.bin), lang, err)
 		}
 		if stderr.Len() != 0 {
-			t.Fatalf("LANG=%q: stderr = %q", lang, stderr.String())
+			t.Fatalf("%s LANG=%q: stderr = %q", filepath.Base(c.bin), lang, stderr.String())
 		}
 	}
 }

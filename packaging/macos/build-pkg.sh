@@ -62,21 +62,28 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/scispot-pkg.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 say "Scispot MCP $version ($short, commit $commit)"
 
-# --- universal executable ----------------------------------------------------
+# --- universal executables -----------------------------------------------------
+# scispot-mcp (serve, kill, the CLI) without cgo, so it starts in
+# milliseconds; the tray (the bundle's executable) with cgo for Fyne.
 ldflags="-s -w -buildid= -X main.version=$version -X main.commit=$commit -X main.date=$date"
-export MACOSX_DEPLOYMENT_TARGET=11.0 CGO_ENABLED=1
+export MACOSX_DEPLOYMENT_TARGET=11.0
 for arch in arm64 amd64; do
   say "building darwin/$arch"
-  GOOS=darwin GOARCH=$arch CGO_CFLAGS="-O2 -mmacosx-version-min=11.0" CGO_LDFLAGS="-mmacosx-version-min=11.0" \
+  CGO_ENABLED=0 GOOS=darwin GOARCH=$arch \
     go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$work/scispot-mcp-$arch" ./cmd/scispot-mcp
+  CGO_ENABLED=1 GOOS=darwin GOARCH=$arch CGO_CFLAGS="-O2 -mmacosx-version-min=11.0" CGO_LDFLAGS="-mmacosx-version-min=11.0" \
+    go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$work/scispot-mcp-tray-$arch" ./cmd/scispot-mcp-tray
 done
-lipo -create -output "$work/scispot-mcp" "$work/scispot-mcp-arm64" "$work/scispot-mcp-amd64"
+for exe in scispot-mcp scispot-mcp-tray; do
+  lipo -create -output "$work/$exe" "$work/$exe-arm64" "$work/$exe-amd64"
+done
 
 # --- the .app -------------------------------------------------------------------
 say "Scispot MCP.app"
 app="$work/root/Applications/Scispot MCP.app"
 mkdir -p "$app/Contents/MacOS" "$app/Contents/Resources"
 install -m 0755 "$work/scispot-mcp" "$app/Contents/MacOS/scispot-mcp"
+install -m 0755 "$work/scispot-mcp-tray" "$app/Contents/MacOS/scispot-mcp-tray"
 sed -e "s/@VERSION@/$short/g" -e "s/@BUILD@/$version/g" "$here/Info.plist" > "$app/Contents/Info.plist"
 plutil -lint "$app/Contents/Info.plist" >/dev/null
 iconset="$work/icon.iconset"
@@ -89,6 +96,9 @@ iconutil -c icns -o "$app/Contents/Resources/icon.icns" "$iconset"
 
 if [ "$unsigned" = 0 ]; then
   say "signing the app (hardened runtime)"
+  # Inside out: the CLI beside the bundle's executable first, then the bundle.
+  codesign --force --timestamp --options runtime --entitlements "$here/entitlements.plist" \
+    --sign "$SCISPOT_APP_IDENTITY" "$app/Contents/MacOS/scispot-mcp"
   codesign --force --timestamp --options runtime --entitlements "$here/entitlements.plist" \
     --sign "$SCISPOT_APP_IDENTITY" "$app"
   codesign --verify --strict --verbose=2 "$app"

@@ -70,6 +70,7 @@ func TestPackages(t *testing.T) {
 		for _, rel := range []string{
 			filepath.Base(deb),
 			"linux-amd64/scispot-mcp",
+			"linux-amd64/scispot-mcp-tray",
 			"windows-amd64/scispot-mcp.exe",
 			"windows-amd64/scispot-mcp-tray.exe",
 			"sbom.cdx.json",
@@ -182,6 +183,7 @@ func checkDebContents(ctx context.Context, t *testing.T, deb string) {
 	}
 	want := map[string]string{
 		"/usr/bin/scispot-mcp":                                     "-rwxr-xr-x root/root",
+		"/usr/bin/scispot-mcp-tray":                                "-rwxr-xr-x root/root",
 		"/usr/share/applications/io.scispot.mcp.desktop":           "-rw-r--r-- root/root",
 		"/etc/xdg/autostart/io.scispot.mcp.desktop":                "-rw-r--r-- root/root",
 		"/usr/share/icons/hicolor/48x48/apps/io.scispot.mcp.png":   "-rw-r--r-- root/root",
@@ -435,7 +437,7 @@ func checkDebLifecycle(ctx context.Context, t *testing.T, deb string) {
 	if err := os.WriteFile("/etc/scispot-mcp/policy.json", policy, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	edited := "[Desktop Entry]\nType=Application\nName=Scispot MCP\nExec=scispot-mcp\nHidden=true\n"
+	edited := "[Desktop Entry]\nType=Application\nName=Scispot MCP\nExec=scispot-mcp-tray\nHidden=true\n"
 	if err := os.WriteFile("/etc/xdg/autostart/io.scispot.mcp.desktop", []byte(edited), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -452,7 +454,7 @@ func checkDebLifecycle(ctx context.Context, t *testing.T, deb string) {
 	}
 
 	apt(ctx, t, "remove", "scispot-mcp")
-	for _, p := range []string{"/usr/bin/scispot-mcp", "/usr/share/applications/io.scispot.mcp.desktop", "/usr/share/icons/hicolor/48x48/apps/io.scispot.mcp.png"} {
+	for _, p := range []string{"/usr/bin/scispot-mcp", "/usr/bin/scispot-mcp-tray", "/usr/share/applications/io.scispot.mcp.desktop", "/usr/share/icons/hicolor/48x48/apps/io.scispot.mcp.png"} {
 		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("%s is still there after apt-get remove (%v)", p, err)
 		}

@@ -46,8 +46,9 @@ func wantKeys(t *testing.T, name string, m map[string]any, want map[string]any) 
 	}
 }
 
-// appExecutable is where the LaunchAgent and postinstall find the app.
-const appExecutable = "/Applications/Scispot MCP.app/Contents/MacOS/scispot-mcp"
+// appExecutable is the bundle's executable, the tray, which the
+// LaunchAgent starts; the CLI (scispot-mcp) sits beside it.
+const appExecutable = "/Applications/Scispot MCP.app/Contents/MacOS/scispot-mcp-tray"
 
 func TestMacInfoPlist(t *testing.T) {
 	m := readPlist(t, "macos/Info.plist")
@@ -247,7 +248,7 @@ func TestDesktopEntries(t *testing.T) {
 		}
 		s := string(b)
 		// TryExec makes a conffile left behind by `apt-get remove` inert.
-		for _, want := range []string{"[Desktop Entry]\n", "\nType=Application\n", "\nExec=scispot-mcp\n", "\nTryExec=scispot-mcp\n", "\nIcon=io.scispot.mcp\n"} {
+		for _, want := range []string{"[Desktop Entry]\n", "\nType=Application\n", "\nExec=scispot-mcp-tray\n", "\nTryExec=scispot-mcp-tray\n", "\nIcon=io.scispot.mcp\n"} {
 			if !strings.Contains(s, want) {
 				t.Errorf("%s lacks %q", rel, strings.TrimSpace(want))
 			}

@@ -13,8 +13,7 @@ import (
 	"os"
 	"strings"
 
-	"fyne.io/fyne/v2"
-
+	"github.com/scispot/mcp-desktop/app/instance"
 	"github.com/scispot/mcp-desktop/device/account"
 	"github.com/scispot/mcp-desktop/device/enroll"
 	"github.com/scispot/mcp-desktop/device/identity"
@@ -60,9 +59,11 @@ type Env struct {
 	// Executable is this binary's absolute path (for client configs).
 	Executable func() (string, error)
 	Logger     *slog.Logger
-	// NewApp starts the GUI toolkit for the tray app (see tray.go); nil in
-	// builds without it (CGO_ENABLED=0), where the tray commands say so.
-	NewApp func() fyne.App
+	// Tray runs the tray app for a tray command line (see tray.go): the
+	// tray binary shows the GUI; scispot-mcp hands the line to the tray
+	// binary beside it (HandOffTray). nil: the tray commands say there is
+	// no tray.
+	Tray func(ctx context.Context, env Env, req TrayRequest) error
 }
 
 // SystemEnv is the Env of the real process.
@@ -101,6 +102,12 @@ type refusedError struct {
 
 func (e *refusedError) Error() string { return e.r.Sentence }
 
+// exitCodeError ends the command with another program's exit status; that
+// program has already said why.
+type exitCodeError struct{ code int }
+
+func (e *exitCodeError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
 type command struct {
 	name  string
 	usage string
@@ -127,7 +134,7 @@ func commands() []command {
 // Run executes one command line and returns the process exit code.
 func Run(ctx context.Context, args []string, env Env) int {
 	if isTrayArgs(args) {
-		return report(env, command{name: "tray", usage: "[--window activity|setup|token|diagnostics]"}, runTrayCommand(ctx, env, args))
+		return report(env, command{name: "tray", usage: "[--window " + strings.Join(instance.Windows(), "|") + "]"}, runTrayCommand(ctx, env, args))
 	}
 	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) > 1 {
@@ -150,11 +157,14 @@ func Run(ctx context.Context, args []string, env Env) int {
 func report(env Env, c command, err error) int {
 	var ue *usageError
 	var re *refusedError
+	var ce *exitCodeError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.Is(err, flag.ErrHelp):
 		return ExitOK
+	case errors.As(err, &ce):
+		return ce.code
 	case errors.As(err, &ue):
 		fmt.Fprintf(env.Stderr, "scispot-mcp %s: %s\nusage: scispot-mcp %s\n", c.name, ue.msg, c.usage)
 		return ExitUsage

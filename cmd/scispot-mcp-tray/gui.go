@@ -1,0 +1,179 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"sync"
+
+	"fyne.io/fyne/v2"
+	fyneapp "fyne.io/fyne/v2/app"
+
+	"github.com/scispot/mcp-desktop/app"
+	"github.com/scispot/mcp-desktop/app/activity"
+	confirmui "github.com/scispot/mcp-desktop/app/confirm"
+	"github.com/scispot/mcp-desktop/app/connect"
+	"github.com/scispot/mcp-desktop/app/diagnostics"
+	"github.com/scispot/mcp-desktop/app/instance"
+	"github.com/scispot/mcp-desktop/app/token"
+	"github.com/scispot/mcp-desktop/app/tray"
+	"github.com/scispot/mcp-desktop/cmd/scispot-mcp/cli"
+	"github.com/scispot/mcp-desktop/device/statedir"
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
+)
+
+// runTray starts the tray app, or hands the request to the one running.
+// It runs on the main goroutine: the GUI toolkit's loop lives there.
+func runTray(ctx context.Context, env cli.Env, req cli.TrayRequest) error {
+	host, err := cli.NewTrayHost(env)
+	if err != nil {
+		return err
+	}
+	srv, err := instance.Claim(ctx, host.StateDir, req.Window)
+	if err != nil {
+		return fmt.Errorf("starting the tray: %w", err)
+	}
+	if srv == nil {
+		fmt.Fprintln(env.Stdout, "Scispot MCP is already running; it has been asked to show its window.")
+		return nil
+	}
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	a := fyneapp.NewWithID(cli.AppID)
+	a.SetIcon(tray.AppIcon())
+	d := &app.Deps{
+		App:        a,
+		Demo:       req.Demo,
+		StateDir:   host.StateDir,
+		Sources:    host.Sources,
+		Keychain:   env.Keychain,
+		Feed:       audit.NewFeed(statedir.AuditDir(host.StateDir), audit.FeedOptions{Logger: env.Logger}),
+		Executable: host.Executable,
+		Device:     host.Device,
+		Version:    env.Build.Version,
+		Logger:     env.Logger,
+	}
+	act := activity.New(d, activity.Options{})
+	windows := trayWindows(d, act)
+	open := func(name string) {
+		if name == "" {
+			name = app.WindowActivity
+		}
+		if f, ok := windows[name]; ok {
+			f()
+			return
+		}
+		a.SendNotification(fyne.NewNotification("Scispot MCP", "The "+name+" window is not available in this version."))
+	}
+	systemTray := tray.Available(os.Getenv, runtime.GOOS)
+	quit := guardedQuit(a, env)
+	tr := tray.New(tray.Config{
+		Deps:        d,
+		Open:        open,
+		SetKill:     host.SetKill,
+		SystemTray:  systemTray,
+		Quit:        quit,
+		LocalServer: &localServer{serve: host.ServeHTTP, d: d},
+	})
+
+	tr.Init(ctx)
+
+	var wg sync.WaitGroup
+	run := func(what string, fn func(context.Context) error) {
+		wg.Go(func() {
+			if err := fn(ctx); err != nil {
+				env.Logger.Error("tray: "+what+" stopped", "err", err)
+			}
+		})
+	}
+	run("audit feed", d.Feed.Run)
+	run("activity", act.Run)
+	run("tray", tr.Run)
+	run("write confirmations", func(ctx context.Context) error { return confirmui.Run(ctx, d) })
+	run("client configs", func(ctx context.Context) error {
+		return connect.WatchRemoved(ctx, d, func(id, name string) {
+			fyne.Do(func() {
+				a.SendNotification(fyne.NewNotification("Scispot entry removed from "+name,
+					name+" no longer has the Scispot entry (clients sometimes rewrite their config on update). Open Connect AI clients… to reconnect it."))
+			})
+		})
+	})
+	run("single-instance endpoint", func(ctx context.Context) error {
+		return srv.Serve(ctx, instanceHandler{open: open, rows: act.Shown}, env.Logger)
+	})
+	// SIGTERM / Ctrl-C end the toolkit's loop like Quit does.
+	wg.Go(func() {
+		<-ctx.Done()
+		fyne.Do(quit)
+	})
+	a.Lifecycle().SetOnStarted(func() {
+		switch {
+		case req.Window != "":
+			open(req.Window)
+		case !systemTray:
+			// Without a tray there is no other way in: show the activity.
+			open(app.WindowActivity)
+		}
+		if systemTray {
+			fmt.Fprintln(env.Stdout, "Scispot MCP is running in the system tray.")
+		} else {
+			fmt.Fprintln(env.Stdout, "Scispot MCP is running; closing its last window quits it.")
+		}
+	})
+	runGUI(a, env)
+	cancel()
+	wg.Wait()
+	return nil
+}
+
+// runGUI runs the toolkit's loop. Fyne 2.7.1 can panic inside its loop
+// while quitting (its system tray closes a D-Bus connection it never
+// opened when no tray host answered); the app is ending then anyway, and
+// it must end cleanly.
+func runGUI(a fyne.App, env cli.Env) {
+	defer func() {
+		if r := recover(); r != nil {
+			env.Logger.Warn("the GUI toolkit panicked while quitting", "panic", r)
+		}
+	}()
+	a.Run()
+}
+
+// trayWindows maps --window names (and the tray menu's items) to windows.
+// Each opens its window or brings it forward; call them on the UI thread.
+func trayWindows(d *app.Deps, act *activity.Activity) map[string]func() {
+	return map[string]func(){
+		app.WindowActivity:    act.Open,
+		app.WindowSetup:       func() { connect.Open(d) },
+		app.WindowToken:       func() { token.Open(d) },
+		app.WindowDiagnostics: func() { diagnostics.Open(d) },
+	}
+}
+
+// guardedQuit quits the toolkit at most once and survives its panics:
+// Fyne 2.7.1 can panic while quitting when no D-Bus session bus exists, and
+// quitting must always end the process cleanly.
+func guardedQuit(a fyne.App, env cli.Env) func() {
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			defer func() {
+				if r := recover(); r != nil {
+					env.Logger.Warn("the GUI toolkit panicked while quitting", "panic", r)
+				}
+			}()
+			a.Quit()
+		})
+	}
+}
+
+// instanceHandler answers a second launch (or the smoke test).
+type instanceHandler struct {
+	open func(string)
+	rows func() int
+}
+
+func (h instanceHandler) Show(name string) { fyne.Do(func() { h.open(name) }) }
+func (h instanceHandler) Rows() int        { return h.rows() }
