@@ -180,6 +180,7 @@ if want linux; then
   sed "s/@VERSION@/$pkgver/" packaging/linux/scispot-mcp.1 | gzip -9n > "$root/usr/share/man/man1/scispot-mcp.1.gz"
   chmod 0644 "$doc/copyright" "$doc/changelog.gz" "$root/usr/share/man/man1/scispot-mcp.1.gz"
   ln -s scispot-mcp.1.gz "$root/usr/share/man/man1/scispot-mcp-tray.1.gz"
+  install -D -m 0644 packaging/linux/lintian-overrides "$root/usr/share/lintian/overrides/scispot-mcp"
 
   # Library dependencies of the executable, as Debian computes them.
   mkdir -p "$work/shlibs/debian"
