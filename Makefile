@@ -72,10 +72,15 @@ test: deps interop-deps lint
 test-go:
 	$(GO) test -count=1 -timeout 20m ./...
 
-# Non-UI packages (none that import Fyne) must build and vet for the other
-# desktops; Fyne itself does not vet for darwin without cgo.
+# Non-UI packages (none that import Fyne, in their code or their tests)
+# must build and vet for the other desktops; Fyne itself does not vet for
+# darwin without cgo. With -test, a package's test variants (pkg_test,
+# pkg.test) list what its tests import too.
 vet-cross:
-	@pkgs=$$($(GO) list -f '{{.ImportPath}} {{join .Deps " "}}' ./... | grep -v 'fyne.io/fyne/v2' | cut -d' ' -f1); \
+	@pkgs=$$($(GO) list -test -f '{{.ImportPath}} {{join .Deps " "}}' ./... | awk '\
+	  { p = $$1; sub(/(_test|\.test)$$/, "", p); seen[p] = 1 } \
+	  /fyne\.io\/fyne\/v2/ { gui[p] = 1 } \
+	  END { for (p in seen) if (!(p in gui)) print p }' | sort); \
 	for os in darwin windows; do echo "go vet GOOS=$$os"; GOOS=$$os CGO_ENABLED=0 $(GO) vet $$pkgs || exit 1; done
 
 # Installers into dist/: a .deb, a per-machine .msi with the ADMX

@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -179,7 +178,13 @@ func TestCrashLeavesIncompleteTail(t *testing.T) {
 	if pid == 0 {
 		t.Fatal("no record of the crashy session")
 	}
-	syscall.Kill(pid, syscall.SIGKILL)
+	proc, err := os.FindProcess(pid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := proc.Kill(); err != nil {
+		t.Fatalf("killing the crashy serve: %v", err)
+	}
 	up.SetMode(upstreamtest.Normal())
 	cs2 := w.connect("", "after-crash")
 	callText(t, cs2, "list_labsheets", nil)
