@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync"
 	"time"
 
@@ -68,9 +69,9 @@ type BudgetOptions struct {
 // limit result bytes passed to AI clients in any hour, per OS user per
 // device, across every session and process. Its state is one small JSON
 // file in the user's state directory (so per user and per device), read
-// and written under a cross-process file lock and replaced atomically
-// (temporary file, then rename), so it survives restarts and concurrent
-// processes never lose each other's counts.
+// and written under a cross-process file lock (see write for how an update
+// lands in one write), so it survives restarts and concurrent processes
+// never lose each other's counts.
 //
 // The gateway calls it twice per call:
 //
@@ -87,7 +88,8 @@ type BudgetOptions struct {
 // file is set aside as <path>.damaged, logged, and the whole budget counts
 // as used until an hour after the damaged file was last written. An empty
 // or all-zero file, which is what a power cut can leave behind (the file is
-// not fsynced, to keep the per-call cost low), reads as no usage.
+// not fsynced, to keep the per-call cost low), reads as no usage; a file
+// torn some other way reads as damaged, the strict side.
 //
 // A HourlyBudget is safe for concurrent use.
 type HourlyBudget struct {
@@ -101,6 +103,14 @@ type HourlyBudget struct {
 	lock   *flock.Flock
 	limit  int64
 	warned bool // a damaged file was logged already by Check
+	cache  usageCache
+}
+
+// usageCache is the usage file's content as this value last read or wrote
+// it, and its decoding. Nothing changes either after they are stored.
+type usageCache struct {
+	raw    []byte
+	parsed usageFile
 }
 
 // OpenHourlyBudget returns the budget kept in the file at path (which need
@@ -263,8 +273,8 @@ func (b *HourlyBudget) read(now time.Time) (st usageFile, damaged bool, err erro
 	if len(bytes.Trim(raw, " \t\r\n\x00")) == 0 {
 		return st, false, nil
 	}
-	var f usageFile
-	if perr := parseUsage(raw, &f); perr != nil {
+	f, perr := b.parse(raw)
+	if perr != nil {
 		info, serr := os.Stat(b.path)
 		written := now
 		if serr == nil && info.ModTime().Before(now) {
@@ -290,6 +300,22 @@ func (b *HourlyBudget) read(now time.Time) (st usageFile, damaged bool, err erro
 		st.DamagedUntil = f.DamagedUntil
 	}
 	return st, false, nil
+}
+
+// parse decodes raw, reusing the last decode when the file is what this
+// process last read or wrote, as it mostly is: decoding an hour of minutes
+// would be most of a call's budget cost.
+func (b *HourlyBudget) parse(raw []byte) (usageFile, error) {
+	if b.cache.raw != nil && bytes.Equal(raw, b.cache.raw) {
+		return b.cache.parsed, nil
+	}
+	var f usageFile
+	if err := parseUsage(raw, &f); err != nil {
+		b.cache = usageCache{}
+		return usageFile{}, err
+	}
+	b.cache = usageCache{raw: raw, parsed: f}
+	return f, nil
 }
 
 func parseUsage(raw []byte, f *usageFile) error {
@@ -348,16 +374,76 @@ func (st *usageFile) freeAt(now time.Time, target int64) time.Time {
 	return now.Add(bucketLife)
 }
 
+// write stores st. The usual way is to overwrite the file in place with
+// one write: no new file, no rename, so a call costs a few system calls and
+// wakes the state folder's watchers (every serve's kill switch) once, not
+// three times. The new content is padded with spaces to the old length so
+// no stale tail is left and the one write is the whole change (JSON ignores
+// trailing spaces). When the file is missing, or would shrink by more than
+// maxPadding, it is replaced by temporary file and rename instead.
 func (b *HourlyBudget) write(st usageFile) error {
-	data, err := json.MarshalIndent(st, "", " ")
+	data, err := json.Marshal(st)
 	if err != nil {
 		return err
 	}
+	data = append(data, '\n')
+	content, err := b.overwrite(data)
+	if errors.Is(err, errReplace) {
+		content, err = data, b.replace(data)
+	}
+	if err != nil {
+		b.cache = usageCache{}
+		return err
+	}
+	b.cache = usageCache{raw: content, parsed: st}
+	b.cache.parsed.Minutes = slices.Clone(st.Minutes)
+	return nil
+}
+
+// maxPadding is how much shorter new content may be than the file before
+// the file is replaced rather than padded: about a page.
+const maxPadding = 4096
+
+// errReplace says the file must be replaced, not overwritten.
+var errReplace = errors.New("usage file needs replacing")
+
+// overwrite writes data over the file's start, padded to its old length,
+// and returns the file's new content.
+func (b *HourlyBudget) overwrite(data []byte) ([]byte, error) {
+	f, err := os.OpenFile(b.path, os.O_WRONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, errReplace
+	}
+	if err != nil {
+		return nil, err
+	}
+	info, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	pad := info.Size() - int64(len(data))
+	if !info.Mode().IsRegular() || pad > maxPadding {
+		f.Close()
+		return nil, errReplace
+	}
+	if pad > 0 {
+		data = append(data, bytes.Repeat([]byte{' '}, int(pad))...)
+	}
+	_, werr := f.WriteAt(data, 0)
+	if err := errors.Join(werr, f.Close()); err != nil {
+		return nil, err
+	}
+	return data, nil
+}
+
+// replace writes data to a temporary file and renames it over the file.
+func (b *HourlyBudget) replace(data []byte) error {
 	tmp, err := os.CreateTemp(filepath.Dir(b.path), "."+filepath.Base(b.path)+".*.tmp")
 	if err != nil {
 		return err
 	}
-	_, werr := tmp.Write(append(data, '\n'))
+	_, werr := tmp.Write(data)
 	cerr := tmp.Close()
 	if err := errors.Join(werr, cerr); err != nil {
 		_ = os.Remove(tmp.Name())

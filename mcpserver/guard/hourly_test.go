@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -370,5 +371,65 @@ func budgetChild(t *testing.T, path string) {
 		if err := b.Add(context.Background(), 7); err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// TestHourlyBudgetWritesInPlace: an update overwrites the file in place,
+// padded so nothing of the old content is left to misread, and a file
+// that would shrink by more than a page is replaced instead. Either way
+// every other reader sees exactly the new count.
+func TestHourlyBudgetWritesInPlace(t *testing.T) {
+	minute := func(i int) string {
+		return fmt.Sprintf(`{"start": %q, "bytes": 10}`, t0.Add(time.Duration(i)*time.Minute).Format(time.RFC3339))
+	}
+	var hour []string
+	for i := range 60 {
+		hour = append(hour, minute(i))
+	}
+	for _, tc := range []struct {
+		name     string
+		old      string
+		at       time.Duration // clock, after t0
+		want     int64         // used after adding 5
+		replaced bool          // a new file (other inode), smaller than the old
+	}{
+		{"grows", `{"v": 1, "minutes": [` + minute(0) + `]}`, time.Minute, 15, false},
+		{"shrinks a little", `{"v": 1, "minutes": [` + strings.Join(hour, ",") + `]}`, 2 * time.Hour, 5, false},
+		{"shrinks by more than a page", `{"v": 1, "minutes": [` + minute(0) + `]}` + strings.Repeat(" ", 9000), time.Minute, 15, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "usage.json")
+			if err := os.WriteFile(path, []byte(tc.old), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			before, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c := &clock{now: t0.Add(tc.at)}
+			if err := openBudget(t, path, 1000, c).Add(context.Background(), 5); err != nil {
+				t.Fatal(err)
+			}
+			after, err := os.Stat(path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if replaced := !os.SameFile(before, after); replaced != tc.replaced {
+				t.Errorf("file replaced = %v, want %v", replaced, tc.replaced)
+			}
+			if shrank := after.Size() < before.Size(); shrank != tc.replaced {
+				t.Errorf("size %d -> %d", before.Size(), after.Size())
+			}
+			raw, _ := os.ReadFile(path)
+			var f struct{ V int }
+			if err := json.Unmarshal(raw, &f); err != nil || f.V != 1 {
+				t.Errorf("usage file no longer reads: %v\n%s", err, raw)
+			}
+			if after.Mode().Perm() != 0o600 && runtime.GOOS != "windows" {
+				t.Errorf("mode %v", after.Mode())
+			}
+			// A fresh reader, with nothing cached, agrees.
+			mustRemaining(t, openBudget(t, path, 1000, c), 1000-tc.want)
+		})
 	}
 }
