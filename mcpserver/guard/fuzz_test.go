@@ -1,8 +1,13 @@
 package guard_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -58,6 +63,69 @@ func FuzzApplyInjection(f *testing.F) {
 			if json.Valid([]byte(text)) && !json.Valid([]byte(got)) {
 				t.Fatalf("redacting broke the JSON:\n%s\n%s", text, got)
 			}
+		}
+	})
+}
+
+// FuzzUsageFile: whatever the usage file holds (it is the user's to edit),
+// the budget answers with a count or a Refusal, never another error or a
+// panic; a counted result is in the file for every other reader; and the
+// decode this process keeps agrees with a fresh read.
+func FuzzUsageFile(f *testing.F) {
+	for _, s := range []string{
+		"", "\x00\x00", "{}", "[]", "null", `{"v": 1, "minutes": []}`,
+		`{"v": 1, "minutes": [{"start": "2025-06-02T09:10:00Z", "bytes": 300}]}`,
+		`{"v": 1, "minutes": [{"start": "2025-06-02T09:10:00Z", "bytes": 300}]}` + "      ",
+		`{"v": 1, "minutes": [{"start": "2025-06-02T09:10:00Z", "bytes": 9223372036854775807}, {"start": "2025-06-02T09:11:00Z", "bytes": 5}]}`,
+		`{"v": 1, "minutes": [{"start": "2030-01-01T00:00:00Z", "bytes": 1}]}`,
+		`{"v": 1, "minutes": [], "damaged_until": "2025-06-02T10:00:00Z"}`,
+		`{"v": 2, "minutes": []}`, `{"v": 1, "minutes": [{"start": "", "bytes": -1}]}`, `{"v": 1}{"v": 1}`,
+	} {
+		f.Add([]byte(s), int64(100))
+	}
+	const limit = 1000
+	f.Fuzz(func(t *testing.T, content []byte, n int64) {
+		if n < 0 {
+			n = -n % limit
+		}
+		ctx := context.Background()
+		path := filepath.Join(t.TempDir(), "usage.json")
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		now := func() time.Time { return t0 }
+		open := func() *guard.HourlyBudget {
+			b, err := guard.OpenHourlyBudget(path, limit, &guard.BudgetOptions{Now: now})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return b
+		}
+		check := func(b *guard.HourlyBudget) (int64, bool) {
+			left, err := b.Check(ctx)
+			var r *guard.Refusal
+			if err != nil && !errors.As(err, &r) {
+				t.Fatalf("Check: %v is not a Refusal", err)
+			}
+			if err == nil && (left < 0 || left > limit) {
+				t.Fatalf("Check = %d of %d", left, limit)
+			}
+			return left, err == nil
+		}
+		b := open()
+		check(b)
+		err := b.Add(ctx, n)
+		var r *guard.Refusal
+		if err != nil && !errors.As(err, &r) {
+			t.Fatalf("Add: %v is not a Refusal", err)
+		}
+		mine, myOK := check(b)
+		fresh, freshOK := check(open())
+		if mine != fresh || myOK != freshOK {
+			t.Fatalf("this process reads %d (%v), a fresh one %d (%v)", mine, myOK, fresh, freshOK)
+		}
+		if err == nil && n > 0 && (!freshOK || fresh > limit-n) {
+			t.Fatalf("%d bytes were counted, yet a fresh read leaves %d (%v)", n, fresh, freshOK)
 		}
 	})
 }
