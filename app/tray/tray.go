@@ -44,8 +44,9 @@ type Config struct {
 	// LocalServer is nil until this build has one; the menu then never
 	// offers it.
 	LocalServer LocalServer
-	// SystemTray is false where no tray host can exist (on Linux without a
-	// D-Bus session bus): the tray then only tracks status and notifies.
+	// SystemTray is false where no tray icon would show (on Linux without a
+	// D-Bus session bus, or with no tray host on it; see Available and
+	// HostRunning): the tray then only tracks status and notifies.
 	SystemTray bool
 	// Quit ends the app; nil means Deps.App.Quit.
 	Quit func()

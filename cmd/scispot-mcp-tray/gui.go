@@ -67,7 +67,19 @@ func runTray(ctx context.Context, env cli.Env, req cli.TrayRequest) error {
 		}
 		a.SendNotification(fyne.NewNotification("Scispot MCP", "The "+name+" window is not available in this version."))
 	}
+	// A desktop without a tray host (vanilla GNOME, a bare X session)
+	// never shows the icon: run in the activity window instead of
+	// invisibly. The toolkit would register the icon if a host came later,
+	// but this launch has already shown its window by then.
 	systemTray := tray.Available(os.Getenv, runtime.GOOS)
+	noHost := false
+	if systemTray {
+		shown, err := tray.HostRunning(ctx, os.Getenv)
+		if err != nil {
+			env.Logger.Warn("cannot tell whether this desktop shows tray icons; running without one", "err", err)
+		}
+		noHost, systemTray = !shown, shown
+	}
 	quit := guardedQuit(a, env)
 	tr := tray.New(tray.Config{
 		Deps:        d,
@@ -116,9 +128,12 @@ func runTray(ctx context.Context, env cli.Env, req cli.TrayRequest) error {
 			// Without a tray there is no other way in: show the activity.
 			open(app.WindowActivity)
 		}
-		if systemTray {
+		switch {
+		case systemTray:
 			fmt.Fprintln(env.Stdout, "Scispot MCP is running in the system tray.")
-		} else {
+		case noHost:
+			fmt.Fprintln(env.Stdout, "Scispot MCP is running; this desktop shows no tray icons (on GNOME, the AppIndicator extension adds them), so closing its last window quits it.")
+		default:
 			fmt.Fprintln(env.Stdout, "Scispot MCP is running; closing its last window quits it.")
 		}
 	})

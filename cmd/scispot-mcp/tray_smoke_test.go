@@ -1,9 +1,11 @@
 package main_test
 
-// The tray app for real: the cgo binary under Xvfb with a D-Bus session,
-// real gateway sessions whose calls must reach the Activity window, a
-// second launch that hands over to the first, and a clean exit on SIGTERM
-// with and without a session bus.
+// The tray app for real: the cgo binary under Xvfb with a D-Bus session
+// and a tray host (traytest's StatusNotifierWatcher), real gateway sessions
+// whose calls must reach the Activity window, the tray icon's menu read and
+// clicked over D-Bus as a panel does, a second launch that hands over to
+// the first, and a clean exit on SIGTERM with and without a tray host or a
+// session bus.
 //
 // Needs Xvfb and ImageMagick's import (packaging/dev-deps.sh: xvfb
 // imagemagick x11-utils) and a D-Bus session (run under packaging/with-keyring.sh or
@@ -31,6 +33,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/scispot/mcp-desktop/app/instance"
+	"github.com/scispot/mcp-desktop/app/tray/traytest"
+	"github.com/scispot/mcp-desktop/mcpserver/control"
 )
 
 var screenshotOut = flag.String("screenshot", "", "save the activity window's screenshot to this PNG path (e.g. ../../assets/screenshot-activity.png)")
@@ -81,6 +85,7 @@ type tray struct {
 	cmd    *exec.Cmd
 	stderr *bytes.Buffer
 	done   chan error
+	ready  string // the "Scispot MCP is running…" line
 }
 
 func startTray(t *testing.T, w *world, env []string, args ...string) *tray {
@@ -112,7 +117,7 @@ func startTray(t *testing.T, w *world, env []string, args ...string) *tray {
 		<-tr.done
 	})
 	select {
-	case <-ready:
+	case tr.ready = <-ready:
 	case err := <-tr.done:
 		tr.done <- err
 		if strings.Contains(tr.stderr.String(), "built without cgo") {
@@ -245,7 +250,11 @@ func TestTraySmoke(t *testing.T) {
 	display := startXvfb(t)
 	w := newWorld(t)
 	env := append(w.env(), "DISPLAY="+display)
+	host := traytest.StartWatcher(t)
 	tr := startTray(t, w, env, "demo", "--window", "activity")
+	if !strings.Contains(tr.ready, "system tray") {
+		t.Errorf("with a tray host, the tray says %q", tr.ready)
+	}
 
 	// A second launch hands its window over and exits at once.
 	second := exec.Command(binary, "demo", "--window", "activity")
@@ -304,7 +313,53 @@ func TestTraySmoke(t *testing.T) {
 		}
 		screenshot(t, display, win.title, filepath.Join(t.TempDir(), win.name+".png"))
 	}
+
+	// The icon, as a panel sees it: registered with the tray host, its
+	// menu read over D-Bus, and the kill switch clicked there.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	item, err := host.WaitItem(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	clickThen := func(label, want string, killed bool) {
+		t.Helper()
+		waitMenu(t, ctx, host, item, label)
+		if err := host.Click(ctx, item, label); err != nil {
+			t.Fatal(err)
+		}
+		for {
+			st, err := control.Read(filepath.Join(w.stateDir(), "control.json"))
+			if err == nil && st.Killed == killed && st.Source == control.SourceTray {
+				break
+			}
+			if ctx.Err() != nil {
+				t.Fatalf("after clicking %q: control file %+v, %v", label, st, err)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		waitMenu(t, ctx, host, item, want)
+	}
+	clickThen("Stop all AI access", "Resume AI access", true)
+	// Ended, or (if its serve has not exited yet) refusing.
+	if res, err := claude.CallTool(ctx, &mcp.CallToolParams{Name: "list_labsheets"}); err == nil && !res.IsError {
+		t.Error("a session still answers after the tray's kill switch")
+	}
+	clickThen("Resume AI access", "Stop all AI access", false)
 	tr.stop(t)
+
+	// A session bus without a tray host (vanilla GNOME): the icon would
+	// never show, so the activity window opens by itself and closing it
+	// quits.
+	t.Run("no tray host", func(t *testing.T) {
+		host.Stop()
+		tr := startTray(t, w, env, "demo")
+		if !strings.Contains(tr.ready, "shows no tray icons") {
+			t.Errorf("without a tray host, the tray says %q", tr.ready)
+		}
+		screenshot(t, display, "Scispot MCP — Activity", filepath.Join(t.TempDir(), "nohost.png"))
+		tr.stop(t)
+	})
 
 	// Without a session bus there is no tray: the activity window opens by
 	// itself, and quitting must still be clean.
@@ -319,4 +374,22 @@ func TestTraySmoke(t *testing.T) {
 		screenshot(t, display, "Scispot MCP — Activity", filepath.Join(t.TempDir(), "nobus.png"))
 		tr.stop(t)
 	})
+}
+
+// waitMenu waits until the tray icon's menu offers label.
+func waitMenu(t *testing.T, ctx context.Context, host *traytest.Watcher, item traytest.Item, label string) {
+	t.Helper()
+	var menu []traytest.MenuItem
+	var err error
+	for ctx.Err() == nil {
+		if menu, err = host.Menu(ctx, item); err == nil {
+			for _, m := range menu {
+				if m.Label == label && m.Enabled {
+					return
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatalf("the tray menu never offered %q: %+v, %v", label, menu, err)
 }
