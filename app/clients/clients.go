@@ -6,7 +6,7 @@
 // The CLI ("scispot-mcp setup") and the tray use the same calls:
 //
 //	env := clients.FromOS()
-//	exe, _ := clients.Executable()
+//	exe := "/usr/bin/scispot-mcp" // absolute: GUI clients start servers with a bare PATH
 //	for _, c := range clients.All() {
 //		if !clients.Installed(c, env) {
 //			continue

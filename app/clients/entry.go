@@ -8,21 +8,6 @@ import (
 	"path/filepath"
 )
 
-// Executable returns the running binary's absolute path with symbolic links
-// resolved: what client configs launch. GUI clients start servers with a
-// bare PATH, so a name alone would not be found.
-func Executable() (string, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return "", fmt.Errorf("finding this app's executable: %w", err)
-	}
-	resolved, err := filepath.EvalSymlinks(exe)
-	if err != nil {
-		return "", fmt.Errorf("finding this app's executable: %w", err)
-	}
-	return resolved, nil
-}
-
 // checkExecutable returns exe as it goes into a config: absolute in GOOS's
 // syntax and, on this machine, resolved through symbolic links and present.
 func checkExecutable(env Env, exe string) (string, error) {

@@ -62,7 +62,7 @@ func runSetup(ctx context.Context, env Env, args []string) error {
 		},
 	}
 	if !*remove {
-		if opts.Executable, err = clients.Executable(); err != nil {
+		if opts.Executable, err = env.cliExecutable(); err != nil {
 			return fmt.Errorf("finding this program's path for the client configs: %w", err)
 		}
 	}

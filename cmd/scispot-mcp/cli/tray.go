@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -90,16 +91,27 @@ func NewTrayHost(env Env) (*TrayHost, error) {
 		return nil, err
 	}
 	h := &TrayHost{env: env, StateDir: state, Sources: env.sources(state), Device: env.deviceID()}
-	if env.Executable == nil {
-		return h, nil
-	}
-	if exe, err := env.Executable(); err == nil {
-		if resolved, err := filepath.EvalSymlinks(exe); err == nil {
-			exe = resolved
-		}
-		h.Executable = cliBeside(exe)
+	if exe, err := env.cliExecutable(); err == nil {
+		h.Executable = exe
 	}
 	return h, nil
+}
+
+// cliExecutable is scispot-mcp's absolute path with symbolic links
+// resolved, which client configs launch (GUI clients start servers with a
+// bare PATH). Run from the tray binary, it is the scispot-mcp beside it.
+func (env Env) cliExecutable() (string, error) {
+	if env.Executable == nil {
+		return "", errors.New("finding this program's path: not known in this environment")
+	}
+	exe, err := env.Executable()
+	if err == nil {
+		exe, err = filepath.EvalSymlinks(exe)
+	}
+	if err != nil {
+		return "", fmt.Errorf("finding this program's path: %w", err)
+	}
+	return cliBeside(exe), nil
 }
 
 // cliBeside maps the tray binary's path to scispot-mcp's beside it (client

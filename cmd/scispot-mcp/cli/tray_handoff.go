@@ -11,12 +11,9 @@ import (
 // beside this one with the same command line. The tray binary loads the
 // GUI toolkit; keeping it out of scispot-mcp keeps serve and kill fast.
 func HandOffTray(ctx context.Context, env Env, req TrayRequest) error {
-	exe, err := env.Executable()
+	exe, err := env.cliExecutable()
 	if err != nil {
-		return fmt.Errorf("finding this program's folder: %w", err)
-	}
-	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
-		exe = resolved
+		return err
 	}
 	path := filepath.Join(filepath.Dir(exe), TrayBinary+filepath.Ext(exe))
 	if _, err := os.Stat(path); err != nil {
