@@ -81,6 +81,11 @@ func (k pageKind) noun() string {
 	return [...]string{"experiment", "protocol", "documentation page"}[k]
 }
 
+// aNoun is the noun with its indefinite article: "an experiment".
+func (k pageKind) aNoun() string {
+	return [...]string{"an experiment", "a protocol", "a documentation page"}[k]
+}
+
 // word is how tool names spell the kind: get_<word>, create_<word>_stub.
 func (k pageKind) word() string  { return [...]string{"experiment", "protocol", "documentation"}[k] }
 func (k pageKind) title() string { return [...]string{"Experiment", "Protocol", "Documentation"}[k] }

@@ -9,6 +9,7 @@ import (
 	"image"
 	"image/color"
 	"image/png"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
@@ -797,5 +798,22 @@ func BenchmarkSearchLabsheetRows(b *testing.B) {
 	args := map[string]any{"labsheet": "Cell Lines", "filter": map[string]any{"column": "Status", "op": "eq", "value": "Frozen"}}
 	for b.Loop() {
 		call(b, cs, "search_labsheet_rows", args)
+	}
+}
+
+// TestDescriptionsReadWell catches wording a scientist would trip over in
+// the tool list, such as "a experiment".
+func TestDescriptionsReadWell(t *testing.T) {
+	cs := connect(t, demo.NewServer())
+	bad := regexp.MustCompile(`(?i)\ba [aeiou]\w*`)
+	for tool, err := range cs.Tools(context.Background(), nil) {
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, text := range []string{tool.Title, tool.Description} {
+			if m := bad.FindString(text); m != "" {
+				t.Errorf("%s: %q reads %q", tool.Name, text, m)
+			}
+		}
 	}
 }

@@ -88,13 +88,13 @@ func (w *workspace) registerELNTools(s *mcp.Server) {
 			description: fmt.Sprintf("List the %ss in a location (a Labspace, including its folders, or Labspace:Folder): hrid, UUID, name, status, author and dates.", k.noun())},
 			schemaFor[locationArgs](req("location")), w.listPages(k))
 		addTool(s, toolDef{name: "get_" + k.word(), title: "Get " + k.title(),
-			description: fmt.Sprintf("Get a %s's full content by hrid or UUID, with its linked Labsheets.", k.noun())},
+			description: fmt.Sprintf("Get %s's full content by hrid or UUID, with its linked Labsheets.", k.aNoun())},
 			schemaFor[hridArgs](req("hrid")), w.getPage(k))
 		addTool(s, toolDef{name: "create_" + k.word() + "_stub", title: "Create " + k.title() + " Stub",
 			description: fmt.Sprintf("Create an empty %s (status Draft) in a Labspace or Labspace:Folder. Returns its new hrid and UUID.", k.noun())},
 			schemaFor[stubArgs](req("name", "location")), w.createStub(k))
 		addTool(s, toolDef{name: "link_labsheet_to_" + k.word(), title: "Link Labsheet to " + k.title(), idempotent: true,
-			description: fmt.Sprintf("Link a Labsheet to a %s so it shows as related data. Linking twice changes nothing.", k.noun())},
+			description: fmt.Sprintf("Link a Labsheet to %s so it shows as related data. Linking twice changes nothing.", k.aNoun())},
 			schemaFor[linkArgs](req("hrid", "labsheet")), w.linkLabsheet(k))
 	}
 
