@@ -31,11 +31,14 @@ build:
 
 # The tray app on the demo workspace with its activity window. Without a
 # display (a server, CI) it shows the gateway through the CLI instead.
+# A demo never changes the person's own files: its state (audit trail, kill
+# switch) lives in bin/demo-state, and no AI client config is written.
+DEMO_ENV := XDG_STATE_HOME=$(CURDIR)/bin/demo-state
 demo: deps build
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
 	  echo "Starting the tray on the demo workspace. In another terminal, make calls with:"; \
-	  echo "  $(BIN) call list_labsheets --demo"; \
-	  exec $(BIN) demo --window activity; \
+	  echo "  $(DEMO_ENV) $(BIN) call list_labsheets --demo"; \
+	  exec env $(DEMO_ENV) $(BIN) demo --window activity; \
 	else \
 	  echo "No display here (DISPLAY is unset): showing the demo workspace through the CLI."; \
 	  $(MAKE) --no-print-directory demo-cli; \
@@ -45,14 +48,14 @@ demo: deps build
 # and a write the policy refuses.
 demo-cli:
 	@echo; echo "== Tools the gateway exposes on the demo workspace (scispot-mcp tools --demo --all)"
-	@$(BIN) tools --demo --all
+	@env $(DEMO_ENV) $(BIN) tools --demo --all
 	@echo; echo "== scispot-mcp call list_labsheets --demo"
-	@$(BIN) call list_labsheets --demo
+	@env $(DEMO_ENV) $(BIN) call list_labsheets --demo
 	@echo; echo "== scispot-mcp call get_manifest '{\"id\":\"PLT-00142\"}' --demo   (first lines)"
-	@$(BIN) call get_manifest '{"id":"PLT-00142"}' --demo | head -n 25
+	@env $(DEMO_ENV) $(BIN) call get_manifest '{"id":"PLT-00142"}' --demo | head -n 25
 	@echo; echo "== A write the default policy refuses: scispot-mcp call add_labsheet_rows ... --demo"
-	@$(BIN) call add_labsheet_rows '{"labsheet":"Cell Lines","rows":[{"Name":"HeLa-2"}]}' --demo || true
-	@echo; echo "Connect an AI client: run `$(BIN) setup all --demo` or see README.md."
+	@env $(DEMO_ENV) $(BIN) call add_labsheet_rows '{"labsheet":"Cell Lines","rows":[{"Name":"HeLa-2"}]}' --demo || true
+	@echo; echo 'Connect an AI client to the demo: run "$(BIN) setup all --demo" (it edits their configs) or see README.md.'
 
 # npm packages the end-to-end tests drive the binary with: the official
 # TypeScript SDK, and the MCP conformance suite with the Node 22 it needs.
