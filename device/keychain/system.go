@@ -35,9 +35,12 @@ func System() Store { return NewSystem(nil) }
 // calls on this Store wait for it: the keychain sees one request at a time,
 // in order, and a hung keychain costs one goroutine, not one per call.
 //
-// On Linux, when DBUS_SESSION_BUS_ADDRESS is unset every call fails at once
-// with ErrUnavailable and D-Bus is not touched: godbus would otherwise run
-// dbus-launch and leave a stray dbus-daemon behind.
+// On Linux, when DBUS_SESSION_BUS_ADDRESS is unset the desktop session's
+// bus is looked for at $XDG_RUNTIME_DIR/bus, then /run/user/<uid>/bus (a
+// socket this account owns); when none is found every call fails at once
+// with ErrUnavailable, naming what was tried, and D-Bus is not touched:
+// godbus would otherwise run dbus-launch and leave a stray dbus-daemon
+// behind.
 func NewSystem(opts *SystemOptions) Store {
 	timeout := DefaultTimeout
 	if opts != nil && opts.Timeout > 0 {

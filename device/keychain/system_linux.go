@@ -2,8 +2,13 @@ package keychain
 
 import (
 	"errors"
+	"fmt"
 	"io"
+	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 
@@ -13,7 +18,7 @@ import (
 // Plain-words reasons for Linux, where the keychain is a Secret Service
 // provider reached over the D-Bus session bus.
 const (
-	reasonNoSessionBus = "there is no D-Bus session bus (DBUS_SESSION_BUS_ADDRESS is not set), so no Secret Service can be reached — run this from a desktop session, or start one with dbus-run-session"
+	reasonNoSessionBus = "no D-Bus session bus was found (tried %s), so no Secret Service can be reached — run this from a desktop session, or start one with dbus-run-session"
 	reasonBusConnect   = "could not connect to the D-Bus session bus of this desktop session — log in to the desktop again, or start a session with dbus-run-session"
 	reasonNoService    = "no Secret Service is running on this desktop session — start gnome-keyring or KeePassXC's Secret Service integration"
 	reasonLocked       = "the login keyring is locked — unlock it and try again"
@@ -28,18 +33,84 @@ const (
 const busEnv = "DBUS_SESSION_BUS_ADDRESS"
 
 func newPlatform(getenv func(string) string) platform {
+	return newLinuxPlatform(busLocator{getenv: getenv, setenv: os.Setenv, uid: os.Getuid(), stat: os.Stat})
+}
+
+func newLinuxPlatform(loc busLocator) platform {
 	return platform{
 		backend: secretService{},
 		ready: func() *explanation {
 			// Without an address godbus runs dbus-launch, which leaves a stray
 			// dbus-daemon behind; a keychain read must never do that.
-			if addr := strings.TrimSpace(getenv(busEnv)); addr == "" || addr == "autolaunch:" {
-				return &explanation{kind: ErrUnavailable, reason: reasonNoSessionBus}
+			if _, tried := loc.find(); len(tried) > 0 {
+				return &explanation{kind: ErrUnavailable, reason: fmt.Sprintf(reasonNoSessionBus, strings.Join(tried, ", "))}
 			}
 			return nil
 		},
 		explain: explainSecretService,
 	}
+}
+
+// busLocator finds the desktop session's bus when the environment does
+// not name it. AI clients such as the MCP Inspector start servers with
+// only HOME, PATH, SHELL and TERM, yet the person is logged in to a desktop
+// whose bus listens at $XDG_RUNTIME_DIR/bus, which systemd puts at
+// /run/user/<uid>/bus.
+type busLocator struct {
+	getenv func(string) string
+	// setenv tells godbus, which reads only the environment, where the
+	// bus is (godbus itself sets the variable the same way when it
+	// discovers a bus).
+	setenv func(key, value string) error
+	uid    int
+	stat   func(string) (fs.FileInfo, error)
+}
+
+// find returns the bus address, or what was tried when there is none.
+func (l busLocator) find() (addr string, tried []string) {
+	if a := strings.TrimSpace(l.getenv(busEnv)); a != "" && a != "autolaunch:" {
+		return a, nil
+	}
+	tried = append(tried, busEnv+" is not set")
+	var paths []string
+	if dir := l.getenv("XDG_RUNTIME_DIR"); filepath.IsAbs(dir) {
+		paths = append(paths, filepath.Join(dir, "bus"))
+	}
+	if p := filepath.Join("/run/user", strconv.Itoa(l.uid), "bus"); len(paths) == 0 || paths[0] != p {
+		paths = append(paths, p)
+	}
+	for _, p := range paths {
+		why := l.check(p)
+		if why == "" {
+			addr = "unix:path=" + dbus.EscapeBusAddressValue(p)
+			if err := l.setenv(busEnv, addr); err != nil {
+				tried = append(tried, fmt.Sprintf("%s: %v", p, err))
+				continue
+			}
+			return addr, nil
+		}
+		tried = append(tried, p+" "+why)
+	}
+	return "", tried
+}
+
+// check says why p is not this user's session bus, or "" when it is. A
+// socket that another account owns is never used: the bus would answer
+// for that account's keychain, or for whoever planted it.
+func (l busLocator) check(p string) string {
+	fi, err := l.stat(p)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "does not exist"
+	case err != nil:
+		return "cannot be read"
+	case fi.Mode().Type() != fs.ModeSocket:
+		return "is not a socket"
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); !ok || int(st.Uid) != l.uid {
+		return "belongs to another account"
+	}
+	return ""
 }
 
 // secretService connects to the session bus itself before calling

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"os/exec"
@@ -81,10 +82,21 @@ func TestExplainSecretService(t *testing.T) {
 	}
 }
 
+// noBusLocator finds no bus anywhere, whatever this machine has in
+// /run/user.
+func noBusLocator(getenv func(string) string) busLocator {
+	return busLocator{
+		getenv: getenv,
+		setenv: func(string, string) error { return errors.New("must not be called") },
+		uid:    os.Getuid(),
+		stat:   func(string) (fs.FileInfo, error) { return nil, fs.ErrNotExist },
+	}
+}
+
 func TestNoSessionBusTouchesNothing(t *testing.T) {
 	for _, addr := range []string{"", "  ", "autolaunch:"} {
 		b := newFakeBackend()
-		p := newPlatform(func(string) string { return addr })
+		p := newLinuxPlatform(noBusLocator(func(string) string { return addr }))
 		p.backend = b
 		s := newSystem(p, time.Hour)
 		_, err := s.Get(t.Context(), AccountToken)
@@ -94,6 +106,93 @@ func TestNoSessionBusTouchesNothing(t *testing.T) {
 		if n := b.callCount(); n != 0 {
 			t.Errorf("address %q: the keychain was called %d times", addr, n)
 		}
+	}
+}
+
+func fileExists(p string) bool {
+	_, err := os.Stat(p)
+	return err == nil
+}
+
+// TestFindSessionBus: a client that strips the environment (the MCP
+// Inspector passes only HOME, PATH, SHELL and TERM) still reaches the
+// desktop session's bus, and only one that belongs to this account.
+func TestFindSessionBus(t *testing.T) {
+	dir := t.TempDir()
+	sock := filepath.Join(dir, "bus")
+	ln, err := net.Listen("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	plain := filepath.Join(dir, "plain")
+	if err := os.WriteFile(plain, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	me := os.Getuid()
+	runUser := fmt.Sprintf("/run/user/%d/bus", me)
+	tests := []struct {
+		name      string
+		env       map[string]string
+		uid       int
+		stat      func(string) (fs.FileInfo, error)
+		wantAddr  string
+		wantTried []string
+	}{
+		{name: "environment", env: map[string]string{busEnv: "unix:path=/x"}, uid: me, wantAddr: "unix:path=/x"},
+		{name: "XDG_RUNTIME_DIR", env: map[string]string{"XDG_RUNTIME_DIR": dir}, uid: me, wantAddr: "unix:path=" + dbus.EscapeBusAddressValue(sock)},
+		{name: "run user", uid: me,
+			stat: func(p string) (fs.FileInfo, error) {
+				if p == runUser {
+					return os.Stat(sock)
+				}
+				return nil, fs.ErrNotExist
+			},
+			wantAddr: "unix:path=" + runUser},
+		{name: "another account's socket", env: map[string]string{"XDG_RUNTIME_DIR": dir}, uid: me + 1,
+			wantTried: []string{busEnv + " is not set", sock + " belongs to another account", fmt.Sprintf("/run/user/%d/bus", me+1)}},
+		{name: "not a socket", env: map[string]string{"XDG_RUNTIME_DIR": dir},
+			uid:       me,
+			stat:      func(p string) (fs.FileInfo, error) { return os.Stat(plain) },
+			wantTried: []string{busEnv + " is not set", sock + " is not a socket", runUser + " is not a socket"}},
+		{name: "relative XDG_RUNTIME_DIR is ignored", env: map[string]string{"XDG_RUNTIME_DIR": "run"}, uid: me,
+			stat:      func(string) (fs.FileInfo, error) { return nil, fs.ErrNotExist },
+			wantTried: []string{busEnv + " is not set", runUser + " does not exist"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var set []string
+			loc := busLocator{
+				getenv: func(k string) string { return tt.env[k] },
+				setenv: func(k, v string) error { set = append(set, k+"="+v); return nil },
+				uid:    tt.uid,
+				stat:   tt.stat,
+			}
+			if loc.stat == nil {
+				loc.stat = os.Stat
+			}
+			addr, tried := loc.find()
+			if addr != tt.wantAddr {
+				t.Fatalf("address = %q, want %q (tried %q)", addr, tt.wantAddr, tried)
+			}
+			if tt.wantAddr == "" {
+				if len(tried) != len(tt.wantTried) {
+					t.Fatalf("tried = %q, want %q", tried, tt.wantTried)
+				}
+				for i := range tried {
+					if !strings.HasPrefix(tried[i], tt.wantTried[i]) {
+						t.Errorf("tried[%d] = %q, want %q", i, tried[i], tt.wantTried[i])
+					}
+				}
+				if len(set) != 0 {
+					t.Errorf("set %q although nothing was found", set)
+				}
+				return
+			}
+			if _, fromEnv := tt.env[busEnv]; !fromEnv && (len(set) != 1 || set[0] != busEnv+"="+tt.wantAddr) {
+				t.Errorf("godbus was told %q, want %s=%s", set, busEnv, tt.wantAddr)
+			}
+		})
 	}
 }
 
@@ -107,7 +206,11 @@ func TestNoSessionBusLaunchesNoDaemon(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "dbus-launch"), []byte(script), 0o755); err != nil {
 		t.Fatal(err)
 	}
+	if runUser := fmt.Sprintf("/run/user/%d/bus", os.Getuid()); fileExists(runUser) {
+		t.Skipf("%s exists: a keychain without %s finds this desktop's bus there", runUser, busEnv)
+	}
 	t.Setenv("PATH", dir)
+	t.Setenv("XDG_RUNTIME_DIR", dir)
 	t.Setenv(busEnv, "")
 	if err := os.Unsetenv(busEnv); err != nil {
 		t.Fatal(err)
@@ -285,6 +388,10 @@ const busWithoutServices = `<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bu
 </busconfig>
 `
 
+func TestStrippedEnvironmentFindsTheBus(t *testing.T) {
+	runChild(t, "stripped", childSession{keyring: "unlock"})
+}
+
 func TestLockedKeyring(t *testing.T) {
 	runChild(t, "locked", childSession{keyring: "unlock"})
 }
@@ -342,6 +449,27 @@ func TestKeychainChild(t *testing.T) {
 		expect(ErrLocked, reasonNoDefault)
 	case "noservice":
 		expect(ErrUnavailable, reasonNoService)
+	case "stripped":
+		// What a client that passes only HOME, PATH, SHELL and TERM leaves:
+		// no bus address, the desktop's bus at $XDG_RUNTIME_DIR/bus.
+		addr := os.Getenv(busEnv)
+		path, ok := strings.CutPrefix(addr, "unix:path=")
+		if !ok {
+			t.Skipf("the private bus %q is not a socket path", addr)
+		}
+		path, _, _ = strings.Cut(path, ",")
+		if err := os.Symlink(path, filepath.Join(os.Getenv("XDG_RUNTIME_DIR"), "bus")); err != nil {
+			t.Fatal(err)
+		}
+		os.Unsetenv(busEnv)
+		s := NewSystem(&SystemOptions{Timeout: 30 * time.Second})
+		if err := s.Set(ctx, account, secret); err != nil {
+			t.Fatalf("Set without %s: %v", busEnv, err)
+		}
+		if got, err := s.Get(ctx, account); err != nil || got != secret {
+			t.Fatalf("Get without %s = %v, want the secret back", busEnv, err)
+		}
+		s.Delete(ctx, account)
 	default:
 		t.Fatalf("unknown child %q", child)
 	}
