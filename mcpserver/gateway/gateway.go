@@ -136,15 +136,18 @@ type Gateway struct {
 	state      State
 	upTools    []*mcp.Tool // nil until listed
 	registered map[string]*mcp.Tool
+	// listErr is why the upstream could not be listed last time, until a
+	// listing succeeds.
+	listErr *Refusal
 	// listed is what each session saw at its last tools/list, so a
 	// list_changed that changes nothing for it is not sent.
-	listed map[*mcp.ServerSession]string
+	listed map[*mcp.ServerSession]listing
 }
 
 // New builds a gateway. up may be nil only when initial.Refusal is set
 // (there is nothing to forward to: for example no token is stored).
 func New(up Upstream, initial State, opts *Options) *Gateway {
-	g := &Gateway{up: up, state: initial, registered: map[string]*mcp.Tool{}, listed: map[*mcp.ServerSession]string{}}
+	g := &Gateway{up: up, state: initial, registered: map[string]*mcp.Tool{}, listed: map[*mcp.ServerSession]listing{}}
 	if opts != nil {
 		g.opts = *opts
 	}
@@ -214,6 +217,13 @@ func (g *Gateway) Drain(ctx context.Context) error {
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// Forget drops what the gateway remembers of a session that has ended.
+func (g *Gateway) Forget(ss *mcp.ServerSession) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	delete(g.listed, ss)
 }
 
 // Refresh forgets the upstream's tool list (it sent tools/list_changed) and
@@ -286,13 +296,16 @@ func (g *Gateway) upstreamTools(ctx context.Context) ([]*mcp.Tool, error) {
 	}
 	tools, err := g.up.ListTools(ctx)
 	if err != nil {
+		g.mu.Lock()
+		g.listErr = upstreamRefusal(err)
+		g.mu.Unlock()
 		return nil, err
 	}
 	if tools == nil {
 		tools = []*mcp.Tool{}
 	}
 	g.mu.Lock()
-	g.upTools = tools
+	g.upTools, g.listErr = tools, nil
 	g.syncLocked()
 	g.mu.Unlock()
 	return tools, nil

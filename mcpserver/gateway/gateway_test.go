@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
@@ -428,5 +429,135 @@ func TestClientAllowed(t *testing.T) {
 		if got := gateway.ClientAllowed(tc.patterns, tc.name); got != tc.want {
 			t.Errorf("ClientAllowed(%v, %q) = %v", tc.patterns, tc.name, got)
 		}
+	}
+}
+
+// TestListResultIsNormalisedInEveryState: refused and failed listings go
+// through the SDK's own tools/list handler, so a 2026-07-28 client gets
+// the cacheScope it requires (Claude Code rejects an empty one).
+func TestListResultIsNormalisedInEveryState(t *testing.T) {
+	allowed := policy.Default()
+	onlyCursor := policy.Default()
+	onlyCursor.AllowedClients = []string{"cursor"}
+	down := newFakeUpstream()
+	down.listErr = transientErr{"Scispot did not answer: connection refused."}
+	cases := []struct {
+		name  string
+		up    *fakeUpstream
+		state gateway.State
+		title string
+	}{
+		{"allowed", newFakeUpstream(), gateway.State{Policy: allowed}, ""},
+		{"refused", nil, gateway.State{Policy: allowed, Refusal: gateway.NoToken()}, "Scispot access is blocked"},
+		{"client not approved", newFakeUpstream(), gateway.State{Policy: onlyCursor}, "Scispot access is blocked"},
+		{"upstream down", down, gateway.State{Policy: allowed}, "Scispot is unreachable right now"},
+	}
+	for _, tc := range cases {
+		for _, proto := range protocols {
+			t.Run(tc.name+"/protocol="+proto, func(t *testing.T) {
+				h := connect(t, tc.up, tc.state, proto)
+				res, err := h.session.ListTools(context.Background(), nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if res.CacheScope != "public" {
+					t.Errorf("cacheScope = %q, want public", res.CacheScope)
+				}
+				if tc.title == "" {
+					return
+				}
+				if len(res.Tools) != 1 || res.Tools[0].Name != gateway.StatusToolName || res.Tools[0].Title != tc.title {
+					t.Fatalf("tools = %+v, want only %s titled %q", res.Tools, gateway.StatusToolName, tc.title)
+				}
+			})
+		}
+	}
+}
+
+type transientErr struct{ s string }
+
+func (e transientErr) Error() string   { return e.s }
+func (e transientErr) Transient() bool { return true }
+
+// TestOutageIsNotABlock: Scispot being down reads as an outage with a next
+// step, never as the workstation blocking access.
+func TestOutageIsNotABlock(t *testing.T) {
+	up := newFakeUpstream()
+	up.listErr = transientErr{"Scispot did not answer: connection refused."}
+	h := connect(t, up, gateway.State{Policy: policy.Default()}, "2025-06-18")
+	res, err := h.session.ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	desc := res.Tools[0].Description
+	if strings.Contains(desc, "blocked on") || !strings.Contains(desc, "try again in a few minutes") {
+		t.Fatalf("description = %q", desc)
+	}
+	r, text := h.call(t, gateway.StatusToolName, nil)
+	if r.IsError || !strings.Contains(text, "connection refused") {
+		t.Fatalf("status tool = %v %q", r.IsError, text)
+	}
+	if info := h.session.InitializeResult(); info != nil && strings.Contains(info.Instructions, "blocked") {
+		t.Fatalf("instructions = %q", info.Instructions)
+	}
+}
+
+// TestRefusalInServerInfo: a client that shows servers by title shows the
+// refused state there, and the instructions carry the sentence.
+func TestRefusalInServerInfo(t *testing.T) {
+	h := connect(t, nil, gateway.State{Policy: policy.Default(), Refusal: gateway.NoToken()}, "2025-06-18")
+	info := h.session.InitializeResult()
+	if info == nil {
+		t.Fatal("no initialize result")
+	}
+	if !strings.Contains(info.ServerInfo.Title, "blocked") || !strings.Contains(info.Instructions, gateway.NoToken().Sentence) {
+		t.Fatalf("server info %+v, instructions %q", info.ServerInfo, info.Instructions)
+	}
+}
+
+// TestListChangedOnlyWhenTheSessionsListChanged: no notification before a
+// session has listed, none to a session whose own list stays the same, and
+// one when it changes.
+func TestListChangedOnlyWhenTheSessionsListChanged(t *testing.T) {
+	for _, proto := range protocols {
+		t.Run("protocol="+proto, func(t *testing.T) {
+			h := connect(t, newFakeUpstream(), gateway.State{Policy: policy.Default()}, proto)
+			// Another session (or the CLI) lists the upstream first, which
+			// fills the registry before this one has asked for its list.
+			if err := h.gw.Refresh(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			quiet(t, h.changed, "before the session listed")
+			h.toolNames(t)
+			h.call(t, "list_labsheets", nil)
+			p := policy.Default()
+			p.MaxCallsPerMinute = 7 // changes nothing the session sees
+			h.gw.SetState(gateway.State{Policy: p})
+			quiet(t, h.changed, "although the session's list did not change")
+			p.DeniedTools = []string{"get_manifest"}
+			h.gw.SetState(gateway.State{Policy: p})
+			<-h.changed
+		})
+	}
+
+	t.Run("refused client", func(t *testing.T) {
+		p := policy.Default()
+		p.AllowedClients = []string{"cursor"}
+		h := connect(t, newFakeUpstream(), gateway.State{Policy: p}, "")
+		h.toolNames(t)
+		p.DeniedTools = []string{"get_manifest"}
+		h.gw.SetState(gateway.State{Policy: p})
+		quiet(t, h.changed, "to a session refused for its client")
+	})
+}
+
+// quiet fails if a tools/list_changed arrives within a while: the SDK
+// sends one 10 ms after the registry changes.
+func quiet(t *testing.T, changed chan struct{}, when string) {
+	t.Helper()
+	select {
+	case <-changed:
+		t.Fatal("tools/list_changed sent " + when)
+	case <-time.After(200 * time.Millisecond):
 	}
 }

@@ -27,15 +27,19 @@ func (g *Gateway) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 			if err := g.record(ctx, Event{Kind: EventSessionStart, Session: sessionOf(req), Client: client, Outcome: OutcomeOK}); err != nil {
 				return nil, err
 			}
-			text := instructions(g.refusalFor(client))
-			switch r := res.(type) {
+			r := g.refusalFor(client)
+			if r == nil {
+				r = g.outage()
+			}
+			switch res := res.(type) {
 			case *mcp.InitializeResult:
-				if r != nil {
-					r.Instructions = text
+				if res != nil {
+					res.Instructions = instructions(r)
+					res.ServerInfo = serverInfo(res.ServerInfo, r)
 				}
 			case *mcp.DiscoverResult:
-				if r != nil {
-					r.Instructions = text
+				if res != nil {
+					res.Instructions = instructions(r)
 				}
 			}
 			return res, nil
@@ -48,18 +52,19 @@ func (g *Gateway) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 	}
 }
 
-// sendingMiddleware drops a tools/list_changed that would show a session
-// the list it already has: the first listing of the upstream fills the
-// registry, and the SDK announces every registry change.
+// sendingMiddleware passes a tools/list_changed only to a session whose
+// own list changed since it last asked: the first listing of the upstream
+// fills the registry, and the SDK announces every registry change to every
+// session, whether or not it has listed yet or is refused for its client.
 func (g *Gateway) sendingMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 	return func(ctx context.Context, method string, req mcp.Request) (mcp.Result, error) {
 		if method == "notifications/tools/list_changed" {
 			if ss := sessionOf(req); ss != nil {
-				now := toolsSignature(g.currentTools())
 				g.mu.Lock()
 				seen, ok := g.listed[ss]
 				g.mu.Unlock()
-				if ok && seen == now {
+				// A session that never listed learns the list when it does.
+				if !ok || seen.signature == toolsSignature(g.viewFor(ctx, seen.client).tools) {
 					return nil, nil
 				}
 			}
@@ -68,8 +73,44 @@ func (g *Gateway) sendingMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 	}
 }
 
-// currentTools is what a session that is not refused for its own client
-// would list now.
+// listing is what one session saw at its last complete tools/list.
+type listing struct {
+	client    *mcp.Implementation
+	signature string
+}
+
+// view is what a session of one client may see right now: the allowed
+// tools, or the status tool alone with the refusal that explains it.
+type view struct {
+	tools   []*mcp.Tool
+	refusal *Refusal
+	outcome string
+}
+
+// viewFor decides the view for a client; it lists the upstream once if it
+// has not been listed yet.
+func (g *Gateway) viewFor(ctx context.Context, client *mcp.Implementation) view {
+	if r := g.refusalFor(client); r != nil {
+		return view{tools: []*mcp.Tool{statusTool(r)}, refusal: r, outcome: OutcomeDenied}
+	}
+	if _, err := g.upstreamTools(ctx); err != nil {
+		// The upstream is down or rejected us: say so through the one tool
+		// every client shows, rather than an opaque protocol error.
+		r := upstreamRefusal(err)
+		return view{tools: []*mcp.Tool{statusTool(r)}, refusal: r, outcome: OutcomeError}
+	}
+	return view{tools: g.currentTools(), outcome: OutcomeOK}
+}
+
+// outage is the refusal a session sees because the upstream could not be
+// listed, if it already failed; it never starts a listing.
+func (g *Gateway) outage() *Refusal {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.listErr
+}
+
+// currentTools is what a session that is not refused would list now.
 func (g *Gateway) currentTools() []*mcp.Tool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
@@ -83,60 +124,43 @@ func (g *Gateway) currentTools() []*mcp.Tool {
 func toolsSignature(tools []*mcp.Tool) string {
 	parts := make([]string, 0, len(tools))
 	for _, t := range tools {
-		parts = append(parts, t.Name+"\x00"+t.Description)
+		parts = append(parts, t.Name+"\x00"+t.Title+"\x00"+t.Description)
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, "\x01")
 }
 
-func (g *Gateway) noteListed(req mcp.Request, res mcp.Result) {
-	ss := sessionOf(req)
-	lr, _ := res.(*mcp.ListToolsResult)
-	if ss == nil || lr == nil || lr.NextCursor != "" {
-		return
-	}
-	sig := toolsSignature(lr.Tools)
-	g.mu.Lock()
-	g.listed[ss] = sig
-	g.mu.Unlock()
-}
-
+// listTools answers through the SDK's own handler, so the result is
+// normalised for the negotiated protocol (cacheScope, resultType) whatever
+// the state; a refused or failed view then replaces the tools in it.
 func (g *Gateway) listTools(ctx context.Context, method string, req mcp.Request, next mcp.MethodHandler) (mcp.Result, error) {
-	res, err := g.listToolsInner(ctx, method, req, next)
-	if err == nil {
-		g.noteListed(req, res)
+	client := clientOf(req)
+	v := g.viewFor(ctx, client)
+	ev := Event{Kind: EventToolsList, Session: sessionOf(req), Client: client, Outcome: v.outcome}
+	if v.refusal != nil {
+		ev.Reason, ev.Rule = v.refusal.Sentence, v.refusal.Rule
+	}
+	res, err := next(ctx, method, req)
+	lr, _ := res.(*mcp.ListToolsResult)
+	switch {
+	case err != nil:
+		ev.Outcome, ev.Reason = OutcomeError, err.Error()
+	case lr == nil:
+		err = errors.New("the gateway's tool list is empty")
+		ev.Outcome, ev.Reason = OutcomeError, err.Error()
+		res = nil
+	case v.refusal != nil:
+		lr.Tools, lr.NextCursor = v.tools, ""
+	}
+	if rerr := g.record(ctx, ev); rerr != nil {
+		return nil, rerr
+	}
+	if ss := sessionOf(req); err == nil && ss != nil && lr.NextCursor == "" {
+		g.mu.Lock()
+		g.listed[ss] = listing{client: client, signature: toolsSignature(lr.Tools)}
+		g.mu.Unlock()
 	}
 	return res, err
-}
-
-func (g *Gateway) listToolsInner(ctx context.Context, method string, req mcp.Request, next mcp.MethodHandler) (mcp.Result, error) {
-	client := clientOf(req)
-	ev := Event{Kind: EventToolsList, Session: sessionOf(req), Client: client, Outcome: OutcomeOK}
-	var res mcp.Result
-	if r := g.refusalFor(client); r != nil {
-		ev.Outcome, ev.Reason, ev.Rule = OutcomeDenied, r.Sentence, r.Rule
-		res = &mcp.ListToolsResult{Tools: []*mcp.Tool{statusTool(r)}}
-	} else if _, err := g.upstreamTools(ctx); err != nil {
-		// The upstream is down or rejected us: say so through the one tool
-		// every client shows, rather than an opaque protocol error.
-		r := upstreamRefusal(err)
-		ev.Outcome, ev.Reason, ev.Rule = OutcomeError, r.Sentence, r.Rule
-		res = &mcp.ListToolsResult{Tools: []*mcp.Tool{statusTool(r)}}
-	} else {
-		var err error
-		res, err = next(ctx, method, req)
-		if err != nil {
-			ev.Outcome, ev.Reason = OutcomeError, err.Error()
-		}
-		if err := g.record(ctx, ev); err != nil {
-			return nil, err
-		}
-		return res, err
-	}
-	if err := g.record(ctx, ev); err != nil {
-		return nil, err
-	}
-	return res, nil
 }
 
 func (g *Gateway) callTool(ctx context.Context, method string, req mcp.Request, next mcp.MethodHandler) (mcp.Result, error) {
@@ -164,9 +188,6 @@ func (g *Gateway) callTool(ctx context.Context, method string, req mcp.Request, 
 		}
 		return deny(r, textResult(true, r.Sentence))
 	}
-	if params.Name == StatusToolName {
-		return textResult(false, "Scispot access is available on this workstation."), nil
-	}
 	tools, err := g.upstreamTools(ctx)
 	if err != nil {
 		r := upstreamRefusal(err)
@@ -175,7 +196,10 @@ func (g *Gateway) callTool(ctx context.Context, method string, req mcp.Request, 
 		if err := g.record(ctx, ev); err != nil {
 			return nil, err
 		}
-		return textResult(true, r.Sentence), nil
+		return textResult(params.Name != StatusToolName, r.Sentence), nil
+	}
+	if params.Name == StatusToolName {
+		return textResult(false, "Scispot access is available on this workstation."), nil
 	}
 	var tool *mcp.Tool
 	for _, t := range tools {
@@ -273,7 +297,8 @@ func (g *Gateway) statusHandler(ctx context.Context, req *mcp.CallToolRequest) (
 }
 
 // upstreamRefusal turns an upstream failure into the sentence a scientist
-// sees. The upstream package already words its errors that way.
+// sees. The upstream package already words its errors that way; an outage
+// (an error that says it is transient) also says what to do meanwhile.
 func upstreamRefusal(err error) *Refusal {
 	var r *Refusal
 	if errors.As(err, &r) {
@@ -283,9 +308,13 @@ func upstreamRefusal(err error) *Refusal {
 	// errors also match context.DeadlineExceeded but say more.
 	switch err {
 	case context.DeadlineExceeded:
-		return &Refusal{Rule: RuleUpstream, Sentence: "Scispot did not answer in time; try again."}
+		return &Refusal{Rule: RuleUpstreamDown, Sentence: "Scispot did not answer in time; try again."}
 	case context.Canceled:
 		return &Refusal{Rule: RuleUpstream, Sentence: "The call was cancelled before Scispot answered."}
+	}
+	var t interface{ Transient() bool }
+	if errors.As(err, &t) && t.Transient() {
+		return &Refusal{Rule: RuleUpstreamDown, Sentence: fmt.Sprint(err) + " Your access is not blocked: try again in a few minutes, and check this workstation's network connection if it keeps happening."}
 	}
 	return &Refusal{Rule: RuleUpstream, Sentence: fmt.Sprint(err)}
 }

@@ -425,6 +425,9 @@ func (h *Host) endConn(c *conn, reason string) {
 			h.log.Error("writing session.end", "err", err)
 		}
 		c.w.Close()
+		if h.gw != nil {
+			h.gw.Forget(c.ss)
+		}
 		h.mu.Lock()
 		delete(h.conns, c.ss)
 		h.mu.Unlock()

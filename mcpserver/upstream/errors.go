@@ -100,6 +100,12 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
+// Transient reports whether the failure is Scispot being unreachable or
+// overloaded rather than refusing this workstation: waiting may fix it.
+func (e *Error) Transient() bool {
+	return e.Kind == Unavailable || e.Kind == RateLimited || e.Kind == BadResponse
+}
+
 // KindOf returns the Kind of the *Error in err's chain, or 0 if there is none.
 func KindOf(err error) Kind {
 	var e *Error
