@@ -177,3 +177,38 @@ func TestStderrStaysClean(t *testing.T) {
 		}
 	}
 }
+
+// TestPipedInputIsAnswered: a client that writes its requests and closes
+// its input at once (a shell pipe, a script) still gets every answer
+// before serve exits.
+func TestPipedInputIsAnswered(t *testing.T) {
+	w := newWorld(t)
+	frames := []string{
+		`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"pipe","version":"1"}}}`,
+		`{"jsonrpc":"2.0","method":"notifications/initialized"}`,
+		`{"jsonrpc":"2.0","id":2,"method":"tools/list"}`,
+		`{"jsonrpc":"2.0","id":3,"method":"tools/call","params":{"name":"get_manifest","arguments":{"id":"PLT-00142"}}}`,
+	}
+	stdout, stderr, code := w.run(strings.Join(frames, "\n")+"\n", "serve", "--demo")
+	if code != 0 {
+		t.Fatalf("serve exited %d: %s", code, stderr)
+	}
+	answered := map[float64]string{}
+	for _, line := range strings.Split(strings.TrimSpace(stdout), "\n") {
+		var msg struct {
+			ID     float64
+			Result json.RawMessage
+		}
+		if json.Unmarshal([]byte(line), &msg) == nil && msg.Result != nil {
+			answered[msg.ID] = string(msg.Result)
+		}
+	}
+	for id, want := range map[float64]string{1: "scispot", 2: "get_manifest", 3: "PLT-00142"} {
+		if !strings.Contains(answered[id], want) {
+			t.Errorf("request %v: answer %q lacks %q", id, answered[id], want)
+		}
+	}
+	if t.Failed() {
+		t.Logf("stdout:\n%s", stdout)
+	}
+}

@@ -2,6 +2,8 @@ package session
 
 import (
 	"context"
+	"errors"
+	"io"
 	"sync"
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
@@ -12,7 +14,9 @@ import (
 // the wire yet. A stopped session waits for that count to reach zero
 // before it exits, so a call cancelled by the kill switch really delivers
 // its "stopped" answer: the gateway's handler returning is not enough,
-// the SDK writes the response after it.
+// the SDK writes the response after it. Likewise a client that closes its
+// input right after its last request (a shell pipe) gets every answer: the
+// end of input reaches the SDK only once they are written.
 type pendingTransport struct {
 	inner mcp.Transport
 
@@ -32,7 +36,7 @@ func (p *pendingTransport) Connect(ctx context.Context) (mcp.Connection, error) 
 	if err != nil {
 		return nil, err
 	}
-	return &pendingConn{Connection: c, p: p}, nil
+	return &pendingConn{Connection: c, p: p, closed: make(chan struct{})}, nil
 }
 
 // wait returns when no request is pending or ctx ends.
@@ -70,6 +74,9 @@ func (p *pendingTransport) done(id jsonrpc.ID) {
 type pendingConn struct {
 	mcp.Connection
 	p *pendingTransport
+
+	closeOnce sync.Once
+	closed    chan struct{} // closed by Close: no answer will be written any more
 }
 
 func (c *pendingConn) Read(ctx context.Context) (jsonrpc.Message, error) {
@@ -77,7 +84,22 @@ func (c *pendingConn) Read(ctx context.Context) (jsonrpc.Message, error) {
 	if req, ok := m.(*jsonrpc.Request); ok && err == nil && req.IsCall() {
 		c.p.add(req.ID)
 	}
+	if errors.Is(err, io.EOF) {
+		c.p.mu.Lock()
+		idle := c.p.idle
+		c.p.mu.Unlock()
+		select {
+		case <-idle:
+		case <-c.closed:
+		case <-ctx.Done():
+		}
+	}
 	return m, err
+}
+
+func (c *pendingConn) Close() error {
+	c.closeOnce.Do(func() { close(c.closed) })
+	return c.Connection.Close()
 }
 
 func (c *pendingConn) Write(ctx context.Context, m jsonrpc.Message) error {
