@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"sync"
 
@@ -10,6 +9,7 @@ import (
 
 	"github.com/scispot/mcp-desktop/app"
 	"github.com/scispot/mcp-desktop/app/tray"
+	"github.com/scispot/mcp-desktop/mcpserver/localhttp"
 )
 
 // localServer is the tray's Start/Stop local server: serve --http on a free
@@ -49,11 +49,9 @@ func (l *localServer) Start(ctx context.Context) error {
 	go func() {
 		defer close(done)
 		err := l.serve(sctx, l.d.Demo, "127.0.0.1:0", func(url, secret string) {
-			snippet, _ := json.MarshalIndent(map[string]any{"mcpServers": map[string]any{"scispot": map[string]any{
-				"type": "http", "url": url, "headers": map[string]string{"Authorization": "Bearer " + secret},
-			}}}, "", "  ")
+			snippet, _ := localhttp.Connection{URL: url, Secret: secret}.Entry("claude-code")
 			fyne.Do(func() {
-				l.d.App.Clipboard().SetContent(string(snippet))
+				l.d.App.Clipboard().SetContent(snippet)
 				l.d.App.SendNotification(fyne.NewNotification("Scispot MCP local server", fmt.Sprintf("Serving on %s. A connection snippet is on the clipboard.", url)))
 			})
 			ready <- nil

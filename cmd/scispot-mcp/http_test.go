@@ -1,8 +1,8 @@
 package main_test
 
 import (
-	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -11,14 +11,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 )
 
@@ -33,37 +31,43 @@ func TestServeHTTPRefusals(t *testing.T) {
 	}
 }
 
-// startHTTP runs `serve --http 127.0.0.1:0 --demo` and returns its URL and
-// the local secret.
+// startHTTP runs `serve --http 127.0.0.1:0 --demo --print-config
+// claude-code` and returns its URL and the local secret, read from the
+// printed entry as a person would.
 func startHTTP(t *testing.T, w *world) (string, string) {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--http", "127.0.0.1:0", "--demo")
+	cmd := exec.Command(binary, "serve", "--http", "127.0.0.1:0", "--demo", "--print-config", "claude-code")
 	cmd.Env = w.env()
-	stderr, _ := cmd.StderrPipe()
+	cmd.Stderr = w.logWriter()
+	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() })
-	found := make(chan string, 1)
+	found := make(chan map[string]any, 1)
 	go func() {
-		sc := bufio.NewScanner(stderr)
-		re := regexp.MustCompile(`http://127\.0\.0\.1:\d+/`)
-		for sc.Scan() {
-			w.logWriter().Write([]byte(sc.Text() + "\n"))
-			if m := re.FindString(sc.Text()); m != "" {
-				found <- m
-			}
+		var entry struct {
+			MCPServers map[string]map[string]any `json:"mcpServers"`
 		}
+		if err := json.NewDecoder(stdout).Decode(&entry); err == nil {
+			found <- entry.MCPServers["scispot"]
+		}
+		close(found)
 	}()
-	var u string
+	var server map[string]any
 	select {
-	case u = <-found:
+	case server = <-found:
 	case <-time.After(30 * time.Second):
-		t.Fatalf("serve --http did not start:\n%s", w.logs.String())
 	}
-	secret, err := keychain.System().Get(context.Background(), keychain.AccountLocalSecret)
-	if err != nil {
-		t.Fatal(err)
+	if server == nil {
+		t.Fatalf("serve --http --print-config printed no entry:\n%s", w.logs.String())
+	}
+	u, _ := server["url"].(string)
+	headers, _ := server["headers"].(map[string]any)
+	auth, _ := headers["Authorization"].(string)
+	secret, ok := strings.CutPrefix(auth, "Bearer ")
+	if server["type"] != "http" || !strings.HasPrefix(u, "http://127.0.0.1:") || !ok {
+		t.Fatalf("printed entry %v", server)
 	}
 	return u, secret
 }
@@ -108,8 +112,8 @@ func TestServeHTTP(t *testing.T) {
 		origin     string
 		want       int
 	}{
-		{"no secret", "", "", "", 401},
-		{"the Scispot token is not the secret", "Bearer sst_something", "", "", 401},
+		{"no secret", "", "", "", 403},
+		{"the Scispot token is not the secret", "Bearer sst_something", "", "", 403},
 		{"DNS rebinding host", "Bearer " + secret, "evil.example", "", 403},
 		{"web page origin", "Bearer " + secret, "", "https://evil.example", 403},
 	}
@@ -136,6 +140,24 @@ func TestServeHTTP(t *testing.T) {
 			t.Errorf("%s: HTTP %d, want %d", tc.name, resp.StatusCode, tc.want)
 		}
 	}
+	// 2026-07-28 is offered over HTTP too (mcp-remote --protocol auto
+	// needs it), while the legacy clients above keep their sessions.
+	req, _ := http.NewRequest("POST", u, strings.NewReader(`{"jsonrpc":"2.0","id":7,"method":"server/discover","params":{"_meta":{"io.modelcontextprotocol/protocolVersion":"2026-07-28","io.modelcontextprotocol/clientInfo":{"name":"raw","version":"1"},"io.modelcontextprotocol/clientCapabilities":{}}}}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json, text/event-stream")
+	req.Header.Set("Authorization", "Bearer "+secret)
+	req.Header.Set("Mcp-Protocol-Version", "2026-07-28")
+	req.Header.Set("Mcp-Method", "server/discover")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), `"supportedVersions":["2026-07-28"`) {
+		t.Fatalf("server/discover at 2026-07-28 over HTTP: %d %s", resp.StatusCode, body)
+	}
+
 	var httpCalls int
 	for _, r := range records(t, w) {
 		if r.Transport == audit.TransportHTTP && r.Event == audit.EventToolCall && r.Client.Name == "http-client" {

@@ -88,6 +88,10 @@ func AuditDir(state string) string { return filepath.Join(state, "audit") }
 // ControlFile is the kill-switch file inside the state folder.
 func ControlFile(state string) string { return filepath.Join(state, "control.json") }
 
+// LocalHTTPHeaderFile holds the local HTTP server's Authorization header
+// for mcp-remote's --header-file, so the secret stays out of client configs.
+func LocalHTTPHeaderFile(state string) string { return filepath.Join(state, "local-http.header") }
+
 // The per-OS formulas below are pure so that every platform's rule is
 // tested on any platform; the _GOOS files only pick one and feed it.
 

@@ -6,7 +6,16 @@
 //   - Host and Origin must name this machine, so a web page cannot reach
 //     the server through DNS rebinding (403);
 //   - every request carries Authorization: Bearer <local secret>, a random
-//     32-byte secret kept in the OS keychain — never the Scispot token (401).
+//     32-byte secret kept in the OS keychain — never the Scispot token.
+//
+// The secret is not OAuth, and MCP clients read a 401 (with or without
+// WWW-Authenticate) as the start of an OAuth flow: mcp-remote and the
+// Inspector then look for metadata, register, open a browser and time out,
+// and the person never sees why. The MCP authorization spec makes OAuth
+// optional and says nothing for servers without it, so a missing or wrong
+// secret is answered as plain HTTP would: 403 Forbidden with a JSON body
+// whose error_description is the sentence, no WWW-Authenticate, and 404
+// for every OAuth metadata path under /.well-known/.
 package localhttp
 
 import (
@@ -14,15 +23,48 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/scispot/mcp-desktop/device/keychain"
 )
+
+// statelessVersion is the first protocol version without sessions
+// (SEP-2575): each request stands alone and carries its own version.
+const statelessVersion = "2026-07-28"
+
+// Handler serves srv over Streamable HTTP for every protocol version. The
+// go-sdk serves 2026-07-28 and later only statelessly and the earlier
+// versions only with sessions, so requests that name a stateless version
+// in their MCP-Protocol-Version header go to a stateless handler and all
+// others (initialize, and everything in a session it opened) to a
+// stateful one.
+func Handler(srv *mcp.Server, logger *slog.Logger) http.Handler {
+	opts := mcp.StreamableHTTPOptions{
+		Logger:              logger,
+		MaxRequestBodyBytes: 16 << 20,
+		SessionTimeout:      30 * time.Minute,
+	}
+	stateful := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &opts)
+	opts.Stateless = true
+	stateless := mcp.NewStreamableHTTPHandler(func(*http.Request) *mcp.Server { return srv }, &opts)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v := r.Header.Get("Mcp-Protocol-Version"); v >= statelessVersion && r.Header.Get("Mcp-Session-Id") == "" {
+			stateless.ServeHTTP(w, r)
+			return
+		}
+		stateful.ServeHTTP(w, r)
+	})
+}
 
 // CheckAddr accepts HOST:PORT only when HOST is a loopback address or
 // localhost.
@@ -70,6 +112,15 @@ func Secret(ctx context.Context, kc keychain.Store) (string, error) {
 	return s, nil
 }
 
+// refuse answers with a JSON body that OAuth-aware clients and people can
+// both read: error and error_description as in RFC 6749, and message.
+func refuse(w http.ResponseWriter, status int, code, sentence string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(map[string]string{"error": code, "error_description": sentence, "message": sentence})
+}
+
 // Guard wraps the MCP handler with the Host, Origin and secret checks.
 func Guard(next http.Handler, secret string) http.Handler {
 	want := []byte("Bearer " + secret)
@@ -92,10 +143,17 @@ func Guard(next http.Handler, secret string) http.Handler {
 			http.Error(w, "Forbidden: requests from an opaque origin are not accepted", http.StatusForbidden)
 			return
 		}
+		if strings.HasPrefix(r.URL.Path, "/.well-known/") {
+			refuse(w, http.StatusNotFound, "not_found", "This local Scispot MCP server does not use OAuth: send its secret as Authorization: Bearer (`scispot-mcp serve --http ADDR --print-config CLIENT` prints a ready entry).")
+			return
+		}
 		got := []byte(r.Header.Get("Authorization"))
 		if subtle.ConstantTimeCompare(got, want) != 1 {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="scispot-mcp-local"`)
-			http.Error(w, "Unauthorized: this local server needs its secret as Authorization: Bearer (the tray's Start local server copies a ready snippet)", http.StatusUnauthorized)
+			why := "The local Scispot MCP server needs its secret as Authorization: Bearer, and this request has none"
+			if len(got) > 0 {
+				why = "The local Scispot MCP server did not accept this request's Authorization header: it needs the local secret (never your Scispot token)"
+			}
+			refuse(w, http.StatusForbidden, "access_denied", why+"; run `scispot-mcp serve --http ADDR --print-config CLIENT`, or use the tray's Start local server, for a ready entry.")
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -2,8 +2,12 @@ package localhttp
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/scispot/mcp-desktop/device/keychain"
@@ -24,32 +28,106 @@ func TestCheckAddr(t *testing.T) {
 func TestGuard(t *testing.T) {
 	h := Guard(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) }), "s3cret")
 	cases := []struct {
-		name, host, origin, auth string
-		want                     int
+		name, path, host, origin, auth string
+		want                           int
+		// sentence is in the JSON body's error_description of a refusal.
+		sentence string
 	}{
-		{"ok", "127.0.0.1:9", "", "Bearer s3cret", 204},
-		{"ok localhost origin", "localhost:9", "http://localhost:9", "Bearer s3cret", 204},
-		{"no secret", "127.0.0.1:9", "", "", 401},
-		{"wrong secret", "127.0.0.1:9", "", "Bearer nope", 401},
-		{"scispot token is not the secret", "127.0.0.1:9", "", "Bearer sst_abc", 401},
-		{"rebinding host", "evil.example:9", "", "Bearer s3cret", 403},
-		{"web origin", "127.0.0.1:9", "https://evil.example", "Bearer s3cret", 403},
-		{"null origin", "127.0.0.1:9", "null", "Bearer s3cret", 403},
+		{name: "ok", host: "127.0.0.1:9", auth: "Bearer s3cret", want: 204},
+		{name: "ok localhost origin", host: "localhost:9", origin: "http://localhost:9", auth: "Bearer s3cret", want: 204},
+		{name: "no secret", host: "127.0.0.1:9", want: 403, sentence: "needs its secret as Authorization: Bearer"},
+		{name: "wrong secret", host: "127.0.0.1:9", auth: "Bearer nope", want: 403, sentence: "did not accept"},
+		{name: "scispot token is not the secret", host: "127.0.0.1:9", auth: "Bearer sst_abc", want: 403, sentence: "never your Scispot token"},
+		{name: "no OAuth metadata", path: "/.well-known/oauth-protected-resource", host: "127.0.0.1:9", want: 404, sentence: "does not use OAuth"},
+		{name: "no OAuth server metadata", path: "/.well-known/oauth-authorization-server", host: "127.0.0.1:9", auth: "Bearer s3cret", want: 404, sentence: "does not use OAuth"},
+		{name: "rebinding host", host: "evil.example:9", auth: "Bearer s3cret", want: 403},
+		{name: "web origin", host: "127.0.0.1:9", origin: "https://evil.example", auth: "Bearer s3cret", want: 403},
+		{name: "null origin", host: "127.0.0.1:9", origin: "null", auth: "Bearer s3cret", want: 403},
 	}
 	for _, tc := range cases {
-		r := httptest.NewRequest("POST", "http://"+tc.host+"/", nil)
-		r.Host = tc.host
-		if tc.origin != "" {
-			r.Header.Set("Origin", tc.origin)
-		}
-		if tc.auth != "" {
-			r.Header.Set("Authorization", tc.auth)
-		}
-		rec := httptest.NewRecorder()
-		h.ServeHTTP(rec, r)
-		if rec.Code != tc.want {
-			t.Errorf("%s: %d, want %d", tc.name, rec.Code, tc.want)
-		}
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest("POST", "http://"+tc.host+tc.path, nil)
+			r.Host = tc.host
+			if tc.origin != "" {
+				r.Header.Set("Origin", tc.origin)
+			}
+			if tc.auth != "" {
+				r.Header.Set("Authorization", tc.auth)
+			}
+			rec := httptest.NewRecorder()
+			h.ServeHTTP(rec, r)
+			if rec.Code != tc.want {
+				t.Fatalf("HTTP %d, want %d", rec.Code, tc.want)
+			}
+			// Any WWW-Authenticate starts an OAuth flow in MCP clients.
+			if v := rec.Header().Get("WWW-Authenticate"); v != "" {
+				t.Errorf("WWW-Authenticate: %s", v)
+			}
+			if tc.sentence == "" {
+				return
+			}
+			var body struct {
+				ErrorDescription string `json:"error_description"`
+			}
+			if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || !strings.Contains(body.ErrorDescription, tc.sentence) || !strings.Contains(body.ErrorDescription, "--print-config") {
+				t.Fatalf("body %q (%v), want error_description with %q and the way out", rec.Body.String(), err, tc.sentence)
+			}
+		})
+	}
+}
+
+func TestEntry(t *testing.T) {
+	c := Connection{URL: "http://127.0.0.1:8765/", Secret: "s3cret", HeaderFile: "/home/a b/.local/state/scispot-mcp/local-http.header"}
+	for _, client := range EntryClients() {
+		t.Run(client, func(t *testing.T) {
+			got, err := c.Entry(client)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(got, c.URL) {
+				t.Errorf("entry lacks the URL:\n%s", got)
+			}
+			switch client {
+			case "mcp-remote", "inspector":
+				if strings.HasPrefix(got, "{") {
+					t.Errorf("want a command line, got:\n%s", got)
+				}
+			default:
+				var v map[string]any
+				if err := json.Unmarshal([]byte(got), &v); err != nil {
+					t.Fatalf("not JSON: %v\n%s", err, got)
+				}
+			}
+			switch client {
+			case "claude-desktop", "mcp-remote":
+				// The secret stays in the header file, out of the config.
+				if strings.Contains(got, c.Secret) || !strings.Contains(got, "--header-file") || !strings.Contains(got, "'/home/a b/") && client == "mcp-remote" {
+					t.Errorf("entry:\n%s", got)
+				}
+			default:
+				if !strings.Contains(got, "Bearer "+c.Secret) {
+					t.Errorf("entry lacks the header:\n%s", got)
+				}
+			}
+		})
+	}
+	if _, err := c.Entry("netscape"); err == nil || !strings.Contains(err.Error(), "claude-code") {
+		t.Fatalf("unknown client: %v", err)
+	}
+}
+
+func TestWriteHeaderFile(t *testing.T) {
+	c := Connection{Secret: "s3cret", HeaderFile: filepath.Join(t.TempDir(), "state", "local-http.header")}
+	if err := c.WriteHeaderFile(); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(c.HeaderFile)
+	if err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("stat = %v %v, want mode 0600", fi, err)
+	}
+	b, _ := os.ReadFile(c.HeaderFile)
+	if !strings.Contains(string(b), "\nAuthorization: Bearer s3cret\n") {
+		t.Fatalf("file:\n%s", b)
 	}
 }
 

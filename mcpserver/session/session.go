@@ -83,13 +83,21 @@ type Host struct {
 	mu      sync.Mutex
 	facts   access.Facts
 	refusal *gateway.Refusal // the refusal at start, recorded in each session
-	conns   map[*mcp.ServerSession]*conn
+	// conns holds each MCP session's trail, keyed by its *mcp.ServerSession,
+	// or by statelessKey for requests that carry no session.
+	conns map[any]*conn
 }
+
+// statelessKey names the trail of stateless HTTP requests (protocol
+// 2026-07-28 and later): each request gets a fresh SDK session, so they
+// are gathered in one trail per client for the life of the server.
+type statelessKey struct{ name, version string }
 
 // conn is one MCP session's audit trail.
 type conn struct {
-	ss *mcp.ServerSession
-	w  *audit.Writer
+	key any
+	ss  *mcp.ServerSession
+	w   *audit.Writer
 	// stop is closed when this session alone is stopped from the tray.
 	stop     chan struct{}
 	stopOnce sync.Once
@@ -115,7 +123,7 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 	if err := statedir.Ensure(cfg.StateDir); err != nil {
 		return nil, fmt.Errorf("preparing the state folder for the audit trail: %w", err)
 	}
-	h := &Host{cfg: cfg, log: cfg.Logger, stopped: make(chan struct{}), conns: map[*mcp.ServerSession]*conn{}}
+	h := &Host{cfg: cfg, log: cfg.Logger, stopped: make(chan struct{}), conns: map[any]*conn{}}
 	facts, token := access.Gather(ctx, cfg.Sources, cfg.Demo)
 	h.facts = facts
 	if token != "" {
@@ -204,7 +212,7 @@ func (h *Host) Serve(ctx context.Context, t mcp.Transport) error {
 	if err != nil {
 		return fmt.Errorf("starting the MCP session: %w", err)
 	}
-	c, err := h.connFor(ss)
+	c, err := h.connFor(ss, nil)
 	if err != nil {
 		ss.Close()
 		return err
@@ -362,10 +370,23 @@ func (h *Host) setState(facts access.Facts, r *gateway.Refusal) {
 
 // connFor returns the audit trail of an MCP session, opening its file on
 // first use; a watcher writes session.end when the SDK closes the session.
-func (h *Host) connFor(ss *mcp.ServerSession) (*conn, error) {
+// A stateless HTTP request joins its client's trail instead.
+func (h *Host) connFor(ss *mcp.ServerSession, client *mcp.Implementation) (*conn, error) {
+	var key any = ss
+	stateless := ss != nil && h.cfg.Transport == audit.TransportHTTP && ss.ID() == ""
+	if stateless {
+		k := statelessKey{}
+		if client != nil {
+			k = statelessKey{client.Name, client.Version}
+		}
+		key = k
+		// The request's session ends with the request: forget it then,
+		// but keep the trail.
+		go func() { ss.Wait(); h.gw.Forget(ss) }()
+	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	if c, ok := h.conns[ss]; ok {
+	if c, ok := h.conns[key]; ok {
 		return c, nil
 	}
 	facts := h.facts
@@ -378,9 +399,9 @@ func (h *Host) connFor(ss *mcp.ServerSession) (*conn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("opening this session's audit trail: %w", err)
 	}
-	c := &conn{ss: ss, w: w, stop: make(chan struct{})}
-	h.conns[ss] = c
-	if ss != nil {
+	c := &conn{key: key, ss: ss, w: w, stop: make(chan struct{})}
+	h.conns[key] = c
+	if ss != nil && !stateless {
 		go func() { ss.Wait(); h.endConn(c, EndClientLeft) }()
 	}
 	return c, nil
@@ -425,11 +446,11 @@ func (h *Host) endConn(c *conn, reason string) {
 			h.log.Error("writing session.end", "err", err)
 		}
 		c.w.Close()
-		if h.gw != nil {
+		if h.gw != nil && c.ss != nil {
 			h.gw.Forget(c.ss)
 		}
 		h.mu.Lock()
-		delete(h.conns, c.ss)
+		delete(h.conns, c.key)
 		h.mu.Unlock()
 	})
 }
@@ -455,7 +476,7 @@ type recorder struct{ h *Host }
 var _ gateway.Recorder = recorder{}
 
 func (r recorder) Record(ctx context.Context, e gateway.Event) error {
-	c, err := r.h.connFor(e.Session)
+	c, err := r.h.connFor(e.Session, e.Client)
 	if err != nil {
 		return err
 	}

@@ -24,8 +24,8 @@ func TestEndConnWaitsForTheRecord(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		c := &conn{w: w, stop: make(chan struct{})}
-		h := &Host{log: slog.New(slog.DiscardHandler), conns: map[*mcp.ServerSession]*conn{nil: c}}
+		c := &conn{key: (*mcp.ServerSession)(nil), w: w, stop: make(chan struct{})}
+		h := &Host{log: slog.New(slog.DiscardHandler), conns: map[any]*conn{(*mcp.ServerSession)(nil): c}}
 		var wg sync.WaitGroup
 		for range 2 {
 			wg.Go(func() {

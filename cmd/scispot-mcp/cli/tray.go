@@ -134,7 +134,7 @@ func (h *TrayHost) SetKill(ctx context.Context, kill bool) error {
 // until ctx ends; ready gets its URL and the local secret. A policy
 // refusal comes back as an error whose text is the refusal's sentence.
 func (h *TrayHost) ServeHTTP(ctx context.Context, demo bool, addr string, ready func(url, secret string)) error {
-	err := runHTTPGateway(ctx, h.env, demo, addr, ready)
+	err := runHTTPGateway(ctx, h.env, demo, addr, func(url, secret string) error { ready(url, secret); return nil })
 	var re *refusedError
 	if errors.As(err, &re) {
 		return errors.New(re.r.Sentence)
