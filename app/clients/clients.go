@@ -257,6 +257,10 @@ type Client struct {
 	Key string
 	// Restart tells the person how to make the client load a changed config.
 	Restart string
+	// ReportsAs is the name the client gives itself in the MCP handshake
+	// (clientInfo.name), which the policy's AllowedClients matches; empty
+	// when it is not known.
+	ReportsAs string
 }
 
 // Client IDs.
@@ -271,13 +275,13 @@ const (
 // All returns the supported clients in a stable order.
 func All() []Client {
 	return []Client{
-		{ID: ClaudeDesktop, Name: "Claude Desktop", Key: "mcpServers",
+		{ID: ClaudeDesktop, Name: "Claude Desktop", Key: "mcpServers", ReportsAs: "claude-ai",
 			Restart: "Fully quit Claude Desktop (Quit from its menu or tray icon — closing the window is not enough) and open it again to load the change."},
-		{ID: Cursor, Name: "Cursor", Key: "mcpServers",
+		{ID: Cursor, Name: "Cursor", Key: "mcpServers", ReportsAs: "cursor-vscode",
 			Restart: "Quit and reopen Cursor (or toggle the server in Cursor Settings → MCP) to load the change."},
-		{ID: ClaudeCode, Name: "Claude Code", Key: "mcpServers",
+		{ID: ClaudeCode, Name: "Claude Code", Key: "mcpServers", ReportsAs: "claude-code",
 			Restart: "Exit running Claude Code sessions and start a new one to load the change."},
-		{ID: VSCode, Name: "VS Code", Key: "servers",
+		{ID: VSCode, Name: "VS Code", Key: "servers", ReportsAs: "Visual Studio Code",
 			Restart: "Reload VS Code (Command Palette → Developer: Reload Window) to load the change."},
 		{ID: Windsurf, Name: "Windsurf", Key: "mcpServers",
 			Restart: "Quit and reopen Windsurf (or press Refresh in its MCP panel) to load the change."},

@@ -194,3 +194,58 @@ func TestLivePolicyChange(t *testing.T) {
 		})
 	}
 }
+
+// TestStatusNamesRefusedClientEntries: status judges each AI client entry
+// that launches this app the way the gateway will judge that client when
+// it connects, so a "Connected" in the client's own list does not hide a
+// blocked gateway.
+func TestStatusNamesRefusedClientEntries(t *testing.T) {
+	requireKeyring(t)
+	w := newWorld(t)
+	w.run("", "token", "remove")
+	for _, args := range [][]string{{"setup", "claude-code", "--demo"}, {"setup", "cursor"}} {
+		if out, errOut, code := w.run("", args...); code != 0 {
+			t.Fatalf("%v = %d %s %s", args, code, out, errOut)
+		}
+	}
+	entries := func() map[string]map[string]any {
+		t.Helper()
+		out, _, _ := w.run("", "status", "--json")
+		var got struct{ Clients []map[string]any }
+		if err := json.Unmarshal([]byte(out), &got); err != nil {
+			t.Fatalf("status --json: %v\n%s", err, out)
+		}
+		m := map[string]map[string]any{}
+		for _, c := range got.Clients {
+			m[fmt.Sprint(c["client"])] = c
+		}
+		if len(m) != 2 {
+			t.Fatalf("clients = %v, want the two entries", got.Clients)
+		}
+		return m
+	}
+	got := entries()
+	if got["claude-code"]["refused"] != false || got["claude-code"]["demo"] != true {
+		t.Errorf("the demo entry needs no token: %v", got["claude-code"])
+	}
+	if got["cursor"]["refused"] != true || got["cursor"]["reason"] == "" {
+		t.Errorf("the Scispot entry without a token or enrollment: %v", got["cursor"])
+	}
+	if out, _, _ := w.run("", "status"); !strings.Contains(out, "cursor in ") || !strings.Contains(out, "would be refused") {
+		t.Errorf("status does not name the refused entry:\n%s", out)
+	}
+
+	if os.Geteuid() == 0 {
+		writePolicy(t, `{"ManagedBy": "Ansible", "AllowedClients": ["cursor-*"]}`)
+		got = entries()
+		if got["claude-code"]["rule"] != "client-not-approved" || !strings.Contains(fmt.Sprint(got["claude-code"]["reason"]), `"claude-code"`) {
+			t.Errorf("claude-code outside AllowedClients: %v", got["claude-code"])
+		}
+	}
+	w.run("", "kill", "--reason", "test")
+	for name, c := range entries() {
+		if c["refused"] != true || c["rule"] != "kill-switch" {
+			t.Errorf("%s with the kill switch on: %v", name, c)
+		}
+	}
+}

@@ -381,18 +381,25 @@ func (g *Gateway) refusalFor(client *mcp.Implementation) *Refusal {
 		if client != nil {
 			name = client.Name
 		}
-		if !ClientAllowed(s.Policy.AllowedClients, name) {
-			seen := name
-			if seen == "" {
-				seen = "(no name)"
-			}
-			return &Refusal{
-				Rule:     RuleClientNotAllow,
-				Sentence: fmt.Sprintf("The AI client %q is not approved for Scispot on this workstation; ask your Scispot admin to add it to the policy's AllowedClients.", seen),
-			}
-		}
+		return ClientRefusal(s.Policy.AllowedClients, name)
 	}
 	return nil
+}
+
+// ClientRefusal is the refusal for a client that reports name, or nil when
+// the policy's AllowedClients patterns admit it.
+func ClientRefusal(patterns []string, name string) *Refusal {
+	if len(patterns) == 0 || ClientAllowed(patterns, name) {
+		return nil
+	}
+	seen := name
+	if seen == "" {
+		seen = "(no name)"
+	}
+	return &Refusal{
+		Rule:     RuleClientNotAllow,
+		Sentence: fmt.Sprintf("The AI client %q is not approved for Scispot on this workstation; ask your Scispot admin to add it to the policy's AllowedClients.", seen),
+	}
 }
 
 // ClientAllowed reports whether a client implementation name matches one of

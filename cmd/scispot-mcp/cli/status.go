@@ -7,10 +7,12 @@ import (
 	"strings"
 	"time"
 
+	"github.com/scispot/mcp-desktop/app/clients"
 	"github.com/scispot/mcp-desktop/device/statedir"
 	"github.com/scispot/mcp-desktop/mcpserver/access"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/catalog"
+	"github.com/scispot/mcp-desktop/mcpserver/gateway"
 )
 
 // statusReport is the `status --json` shape (issue 3); fields may be added,
@@ -54,6 +56,19 @@ type statusReport struct {
 	} `json:"kill"`
 	Sessions    []sessionJSON `json:"sessions"`
 	ClientsSeen []string      `json:"clients_seen"`
+	// Clients are the AI client entries that launch this app, and whether
+	// each would be refused right now.
+	Clients []clientJSON `json:"clients"`
+}
+
+type clientJSON struct {
+	Client  string `json:"client"`
+	File    string `json:"file"`
+	Demo    bool   `json:"demo"`
+	State   string `json:"state"`
+	Refused bool   `json:"refused"`
+	Rule    string `json:"rule,omitempty"`
+	Reason  string `json:"reason,omitempty"`
 }
 
 type sessionJSON struct {
@@ -122,6 +137,7 @@ func runStatus(ctx context.Context, env Env, args []string) error {
 	}
 	sessions, seen := liveSessions(ctx, statedir.AuditDir(state))
 	r.Sessions, r.ClientsSeen = sessions, seen
+	r.Clients = configuredClients(ctx, env, facts)
 
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
@@ -139,6 +155,34 @@ func runStatus(ctx context.Context, env Env, args []string) error {
 		return &refusedError{r: refusal}
 	}
 	return nil
+}
+
+// configuredClients judges every client entry that launches this app as
+// that client would be judged when it connects now: a demo entry needs
+// neither token nor enrollment, and AllowedClients is matched against the
+// name the client reports.
+func configuredClients(ctx context.Context, env Env, facts access.Facts) []clientJSON {
+	out := []clientJSON{}
+	exe, _ := env.cliExecutable()
+	for _, st := range clients.Status(ctx, clients.FromOS(), clients.StatusOptions{Executable: exe}) {
+		if st.State != clients.Configured && st.State != clients.Stale {
+			continue
+		}
+		c := clientJSON{Client: st.Client, File: st.Path, Demo: st.Demo, State: string(st.State)}
+		f := facts
+		f.Demo = st.Demo
+		refusal := access.Decide(f)
+		if refusal == nil && f.Policy.Err == nil {
+			if cl, err := clients.Lookup(st.Client); err == nil && cl.ReportsAs != "" {
+				refusal = gateway.ClientRefusal(f.Policy.Policy.AllowedClients, cl.ReportsAs)
+			}
+		}
+		if refusal != nil {
+			c.Refused, c.Rule, c.Reason = true, refusal.Rule, refusal.Sentence
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -237,6 +281,17 @@ func printStatus(env Env, r statusReport) {
 	}
 	if len(r.ClientsSeen) > 0 {
 		fmt.Fprintf(w, "    clients seen     %s\n", strings.Join(r.ClientsSeen, ", "))
+	}
+	for _, c := range r.Clients {
+		what := c.Client
+		if c.Demo {
+			what += " (demo)"
+		}
+		verdict := "connects"
+		if c.Refused {
+			verdict = "would be refused: " + c.Reason
+		}
+		fmt.Fprintf(w, "  %s client entry     %s in %s %s\n", mark(!c.Refused), what, c.File, verdict)
 	}
 }
 
