@@ -8,6 +8,7 @@ set -euo pipefail
 
 packages=(
   gcc pkg-config libgl1-mesa-dev xorg-dev  # building the Fyne tray (cgo, OpenGL, X11)
+  libpam0g-dev     # scispot-mcpd checks the account password through PAM (cgo)
   xvfb imagemagick x11-utils               # the tray's smoke test: a real window, a screenshot
   gnome-keyring    # a real Secret Service for the keychain tests
   dbus-x11         # dbus-run-session: a private session bus for tests
