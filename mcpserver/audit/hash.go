@@ -21,9 +21,12 @@ import (
 //   - members in exactly this order, each omitted when empty (zero number,
 //     empty string, empty client, empty flags, empty args):
 //     v, seq, time, session, event, pid, user, device, token,
-//     client {name, version}, transport, tool, args, outcome, reason,
-//     duration_ms, result_bytes, flags, prev
+//     client {name, version, exe, signer}, transport, tool, args, outcome,
+//     reason, rule, duration_ms, result_bytes, flags, prev
 //     (v, seq, time, session and event are always present);
+//   - members added after the first release (client exe and signer, rule)
+//     are omitted when empty like every other, so every line written
+//     before them encodes exactly as it did;
 //   - time as UTC "2006-01-02T15:04:05.000000000Z" (always 9 digits);
 //   - numbers as base-10 integers;
 //   - strings escaped by appendString: `"` and `\` with a backslash; \b \f
@@ -72,17 +75,20 @@ func appendCanonical(b []byte, r *Record) []byte {
 	if !r.Client.IsZero() {
 		b = append(b, `,"client":{`...)
 		first := true
-		if r.Client.Name != "" {
-			b = append(b, `"name":`...)
-			b = appendString(b, r.Client.Name)
-			first = false
-		}
-		if r.Client.Version != "" {
+		for _, m := range [...]struct{ name, value string }{
+			{"name", r.Client.Name}, {"version", r.Client.Version}, {"exe", r.Client.Exe}, {"signer", r.Client.Signer},
+		} {
+			if m.value == "" {
+				continue
+			}
 			if !first {
 				b = append(b, ',')
 			}
-			b = append(b, `"version":`...)
-			b = appendString(b, r.Client.Version)
+			b = append(b, '"')
+			b = append(b, m.name...)
+			b = append(b, `":`...)
+			b = appendString(b, m.value)
+			first = false
 		}
 		b = append(b, '}')
 	}
@@ -94,6 +100,7 @@ func appendCanonical(b []byte, r *Record) []byte {
 	}
 	b = appendStringField(b, "outcome", string(r.Outcome), false)
 	b = appendStringField(b, "reason", r.Reason, false)
+	b = appendStringField(b, "rule", r.Rule, false)
 	b = appendIntField(b, "duration_ms", r.DurationMS)
 	b = appendIntField(b, "result_bytes", r.ResultBytes)
 	if len(r.Flags) > 0 {

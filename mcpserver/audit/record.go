@@ -98,10 +98,15 @@ const (
 type Client struct {
 	Name    string `json:"name,omitempty"`
 	Version string `json:"version,omitempty"`
+	// Exe is the program that launched the session's relay (the AI
+	// client), as the kernel names it; Signer its code signer (macOS Team
+	// ID, Windows publisher) where the OS says.
+	Exe    string `json:"exe,omitempty"`
+	Signer string `json:"signer,omitempty"`
 }
 
 // IsZero reports whether c carries nothing.
-func (c Client) IsZero() bool { return c.Name == "" && c.Version == "" }
+func (c Client) IsZero() bool { return c == Client{} }
 
 // Record is one line of an audit file. Field order here is the order of the
 // canonical encoding (see hash.go); empty fields are omitted.
@@ -124,6 +129,7 @@ type Record struct {
 	Args        json.RawMessage `json:"args,omitempty"`
 	Outcome     Outcome         `json:"outcome,omitempty"`
 	Reason      string          `json:"reason,omitempty"`
+	Rule        string          `json:"rule,omitempty"` // the refusal's rule name
 	DurationMS  int64           `json:"duration_ms,omitempty"`
 	ResultBytes int64           `json:"result_bytes,omitempty"`
 	Flags       []string        `json:"flags,omitempty"`

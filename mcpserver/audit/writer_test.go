@@ -13,6 +13,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"strings"
 	"testing"
 	"time"
 
@@ -401,7 +402,7 @@ func TestCanonicalEncodingMatchesEncodingJSON(t *testing.T) {
 		"\u2028\u2029", "bad \xff\xfe utf8", "\ufffd"}
 	for _, s := range strs {
 		r := Record{V: 1, Seq: 1, Time: time.Unix(0, 1).UTC(), Session: "s", Event: EventToolCall, Reason: s, Tool: s,
-			Client: Client{Name: s}, Flags: []string{s}}
+			Rule: s, Client: Client{Name: s, Exe: s, Signer: s}, Flags: []string{s}}
 		r.Hash = HashRecord(r)
 		line, _ := r.MarshalJSON()
 		if !json.Valid(line) {
@@ -418,6 +419,22 @@ func TestCanonicalEncodingMatchesEncodingJSON(t *testing.T) {
 		if rep := verifyBytes(append(line, '\n')); rep.Status != StatusOK {
 			t.Errorf("verify of %q: %s", s, rep)
 		}
+	}
+}
+
+// TestEarlierLinesEncodeAsBefore: members added later (client exe and
+// signer, rule) are omitted when empty, so a line written before them still
+// verifies and re-encodes byte for byte.
+func TestEarlierLinesEncodeAsBefore(t *testing.T) {
+	const line = `{"v":1,"seq":1,"time":"2026-11-20T10:00:00.000000000Z","session":"a1","event":"tool.call","pid":7,"user":"jane","client":{"name":"claude-ai","version":"1.0"},"tool":"list_labsheets","outcome":"ok","duration_ms":3,"hash":"`
+	r, err := parseRecord([]byte(line + `x"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Hash = ""
+	canon, _ := r.MarshalJSON()
+	if want := strings.TrimSuffix(line, `,"hash":"`) + "}"; string(canon) != want {
+		t.Fatalf("re-encoded:\n%s\nwant\n%s", canon, want)
 	}
 }
 

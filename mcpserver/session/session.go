@@ -486,6 +486,7 @@ func (r recorder) Record(ctx context.Context, e gateway.Event) error {
 		Args:        e.Args,
 		Outcome:     audit.Outcome(e.Outcome),
 		Reason:      e.Reason,
+		Rule:        e.Rule,
 		DurationMS:  e.Duration.Milliseconds(),
 		ResultBytes: int64(e.ResultBytes),
 		Flags:       e.Flags,
