@@ -1,0 +1,20 @@
+//go:build !linux && !darwin && !windows
+
+package peercred
+
+import (
+	"fmt"
+	"net"
+)
+
+func get(net.Conn) (Cred, error) {
+	return Cred{}, fmt.Errorf("reading peer credentials: %w", ErrUnsupported)
+}
+
+func processExe(pid int) (string, error) {
+	return "", fmt.Errorf("reading the executable of process %d: %w", pid, ErrUnsupported)
+}
+
+func parentPID(pid int) (int, error) {
+	return 0, fmt.Errorf("reading the parent of process %d: %w", pid, ErrUnsupported)
+}

@@ -1,0 +1,280 @@
+// Package localapi is how everything in the person's session talks to the
+// workstation service, scispot-mcpd: the `serve` relay, the CLI and the
+// tray. It holds the wire types and the typed Client; the handlers live in
+// package service, which learns who is calling from the kernel (peer
+// credentials of the socket or pipe), never from a request.
+//
+//	serve (relay) ─┐                                   ┌─ MCP sessions (gateway, guards, audit)
+//	CLI ───────────┼─ HTTP over the local socket ──▶ scispot-mcpd ─┼─ kill switch, budgets per account
+//	tray ──────────┘   /localapi/v0/…                  └─ sealed tokens, password checks
+//
+// An MCP session over stdio is an HTTP Upgrade on POST /localapi/v0/mcp:
+// after "101 Switching Protocols" the connection carries newline-delimited
+// JSON-RPC both ways, so the relay only copies bytes.
+//
+// Every verb that sends something the person must keep (a password, a
+// plaintext token) first checks that the server on the other end is the
+// system service (peer credentials say root or SYSTEM), so a socket planted
+// by a process of the user's own account cannot collect them.
+package localapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
+)
+
+// Prefix starts every local API path.
+const Prefix = "/localapi/v0/"
+
+// Headers and protocol names of an MCP session.
+const (
+	// UpgradeProtocol is the Upgrade token of a stdio MCP session.
+	UpgradeProtocol = "scispot-mcp-stdio/1"
+	// HeaderDemo asks for the built-in demo workspace ("1").
+	HeaderDemo = "Scispot-Demo"
+	// HeaderToken carries what the person's keychain holds: a sealed token,
+	// or a plain one stored before sealing existed (the service seals it
+	// and answers with HeaderSealed, and the relay replaces the item).
+	HeaderToken = "Scispot-Token"
+	// HeaderTokenError says why the relay could not read the keychain; the
+	// service puts it in the refusal the AI client shows.
+	HeaderTokenError = "Scispot-Token-Error"
+	// HeaderSealed answers a plain token with its sealed form.
+	HeaderSealed = "Scispot-Sealed"
+	// HeaderTransport names the relay's transport for the audit trail
+	// ("stdio", "http" or "cli").
+	HeaderTransport = "Scispot-Transport"
+)
+
+// Error is a refusal or failure the service answered with. Its text is one
+// sentence for the person.
+type Error struct {
+	// Status is the HTTP status: 403 refused by policy or device state, 401
+	// the person's password was wrong, 400 a bad request, 409 a conflict,
+	// 5xx the service failed.
+	Status int `json:"-"`
+	// Rule names the refusal (as in audit records), when there is one.
+	Rule     string `json:"rule,omitempty"`
+	Sentence string `json:"error"`
+}
+
+func (e *Error) Error() string { return e.Sentence }
+
+// Refused reports whether the service refused by policy or device state
+// (exit code 3 in the CLI).
+func (e *Error) Refused() bool { return e.Status == 403 || e.Status == 401 }
+
+// Service describes the service that answered.
+type Service struct {
+	// Mode is "system" (scispot-mcpd installed as a system service) or
+	// "user-demo" (an unprivileged instance for one account that serves the
+	// demo workspace only).
+	Mode    string `json:"mode"`
+	Socket  string `json:"socket"`
+	Version string `json:"version"`
+	PID     int    `json:"pid"`
+	// KeyID names the service key that seals tokens (empty in user-demo).
+	KeyID string `json:"key_id,omitempty"`
+}
+
+// Service modes.
+const (
+	ModeSystem   = "system"
+	ModeUserDemo = "user-demo"
+)
+
+// Status is what `scispot-mcp status` shows; fields may be added, never
+// renamed (MDM scripts read `status --json`).
+type Status struct {
+	Service Service `json:"service"`
+	Access  struct {
+		Allowed bool   `json:"allowed"`
+		Rule    string `json:"rule,omitempty"`
+		Reason  string `json:"reason,omitempty"`
+	} `json:"access"`
+	Enrollment struct {
+		Checked bool   `json:"checked"`
+		Managed bool   `json:"managed"`
+		Method  string `json:"method"`
+		Detail  string `json:"detail"`
+		Error   string `json:"error,omitempty"`
+	} `json:"enrollment"`
+	Policy struct {
+		Valid     bool           `json:"valid"`
+		Sources   []string       `json:"sources"`
+		Ignored   []string       `json:"ignored,omitempty"`
+		Error     string         `json:"error"`
+		Effective map[string]any `json:"effective"`
+	} `json:"policy"`
+	User struct {
+		Name       string `json:"name"`
+		UID        int    `json:"uid"`
+		Authorized bool   `json:"authorized"`
+	} `json:"user"`
+	Device string `json:"device"`
+	Token  struct {
+		Present     bool   `json:"present"`
+		Sealed      bool   `json:"sealed"`
+		Fingerprint string `json:"fingerprint"`
+		Error       string `json:"error,omitempty"`
+	} `json:"token"`
+	Killed bool `json:"killed"`
+	Kill   struct {
+		Reason string    `json:"reason,omitempty"`
+		By     string    `json:"by,omitempty"`
+		At     time.Time `json:"at,omitzero"`
+		Error  string    `json:"error,omitempty"`
+	} `json:"kill"`
+	Sessions    []Session `json:"sessions"`
+	ClientsSeen []string  `json:"clients_seen"`
+	// ExecutablesSeen are the programs that launched serve, from the
+	// kernel (the relay's parent process).
+	ExecutablesSeen []string `json:"executables_seen"`
+}
+
+// Session is a live MCP session of the calling account.
+type Session struct {
+	ID        string    `json:"id"`
+	PID       int       `json:"pid"`
+	Client    string    `json:"client"`
+	Version   string    `json:"client_version,omitempty"`
+	Transport string    `json:"transport,omitempty"`
+	Started   time.Time `json:"started"`
+}
+
+// KillRequest stops (Kill) or allows (Resume) AI access for the account.
+type KillRequest struct {
+	Reason string `json:"reason,omitempty"`
+	// Source is "cli" or "tray", for the record.
+	Source string `json:"source,omitempty"`
+	// Password is the account password; resume needs it (the person, not
+	// a process running as them), stopping never does.
+	Password string `json:"password,omitempty"`
+}
+
+// SealRequest asks the service to seal a token for the keychain.
+type SealRequest struct {
+	Token string `json:"token"`
+	// Verify asks Scispot whether the token works before sealing it.
+	Verify bool `json:"verify"`
+}
+
+// TokenInfo describes a stored token without revealing it.
+type TokenInfo struct {
+	// Sealed is what the keychain must hold (SealToken only).
+	Sealed      string `json:"sealed,omitempty"`
+	Fingerprint string `json:"fingerprint"`
+	// Verified: Scispot accepted it (SealRequest.Verify), with how long it
+	// took to answer.
+	Verified  bool          `json:"verified"`
+	Latency   time.Duration `json:"latency_ns,omitempty"`
+	VerifyErr string        `json:"verify_error,omitempty"`
+}
+
+// TokenQuery carries the keychain's item for TokenStatus and TokenRemoved.
+type TokenQuery struct {
+	Token string `json:"token"`
+}
+
+// ToolInfo is one upstream tool with the policy's verdict.
+type ToolInfo struct {
+	Tool    *mcp.Tool `json:"tool"`
+	Visible bool      `json:"visible"`
+	Reason  string    `json:"reason,omitempty"`
+}
+
+// ToolsRequest asks for the tools a session would see.
+type ToolsRequest struct {
+	Demo  bool   `json:"demo"`
+	Token string `json:"token,omitempty"`
+	// TokenError is why the keychain could not be read.
+	TokenError string `json:"token_error,omitempty"`
+}
+
+// RecordRequest asks the service to record an action taken in the
+// person's session (a client config written), attributed by the kernel.
+type RecordRequest struct {
+	Event  audit.Event `json:"event"`
+	Tool   string      `json:"tool,omitempty"`
+	Reason string      `json:"reason,omitempty"`
+	Token  string      `json:"token,omitempty"`
+	Client string      `json:"client,omitempty"`
+}
+
+// Confirmation is a write waiting for the person's approval, shown by the
+// tray when the AI client cannot ask.
+type Confirmation struct {
+	ID            string    `json:"id"`
+	Session       string    `json:"session,omitempty"`
+	ClientName    string    `json:"client_name,omitempty"`
+	ClientVersion string    `json:"client_version,omitempty"`
+	Tool          string    `json:"tool"`
+	Target        string    `json:"target,omitempty"`
+	Change        string    `json:"change,omitempty"`
+	Destructive   bool      `json:"destructive,omitempty"`
+	Time          time.Time `json:"time"`
+	Deadline      time.Time `json:"deadline"`
+	// Meanings the approver may choose (policy SignatureMeanings).
+	Meanings []string `json:"meanings,omitempty"`
+	// ReasonRequired: the approval must carry a reason for change.
+	ReasonRequired bool `json:"reason_required,omitempty"`
+}
+
+// Answer is the person's decision on a Confirmation. The service checks
+// the password itself before it counts.
+type Answer struct {
+	ID       string `json:"id"`
+	Approved bool   `json:"approved"`
+	Meaning  string `json:"meaning,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	Password string `json:"password,omitempty"`
+}
+
+// Event is one line of the event stream (GET /localapi/v0/events).
+type Event struct {
+	// Kind is "record" (an audit record of this account was written),
+	// "confirm" (a write waits for approval), "confirm.done" (it was
+	// answered or timed out) or "status" (access changed: kill switch,
+	// policy, sessions).
+	Kind    string        `json:"kind"`
+	Record  *audit.Record `json:"record,omitempty"`
+	Confirm *Confirmation `json:"confirm,omitempty"`
+	ID      string        `json:"id,omitempty"`
+	Status  *Status       `json:"status,omitempty"`
+}
+
+// Event kinds.
+const (
+	EventRecord      = "record"
+	EventConfirm     = "confirm"
+	EventConfirmDone = "confirm.done"
+	EventStatus      = "status"
+)
+
+// RecordsQuery selects audit records for Records.
+type RecordsQuery struct {
+	Since time.Time `json:"since,omitzero"`
+	Until time.Time `json:"until,omitzero"`
+	// All asks for every account's records; only an administrator (root)
+	// gets them.
+	All bool `json:"all,omitempty"`
+}
+
+// VerifyResult is `audit verify` as the service ran it.
+type VerifyResult struct {
+	Report audit.Report `json:"report"`
+	Dir    string       `json:"dir"`
+}
+
+func decodeError(status int, body []byte) *Error {
+	e := &Error{Status: status}
+	if json.Unmarshal(body, e) != nil || e.Sentence == "" {
+		e.Sentence = fmt.Sprintf("the Scispot MCP service answered HTTP %d", status)
+	}
+	return e
+}
