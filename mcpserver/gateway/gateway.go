@@ -136,6 +136,11 @@ type Gateway struct {
 	state      State
 	upTools    []*mcp.Tool // nil until listed
 	registered map[string]*mcp.Tool
+	// handler runs every call through the chain (call.go); dispatch is the
+	// internal tool that carries calls to tools the SDK does not know.
+	handler  mcp.ToolHandler
+	dispatch *mcp.Tool
+
 	// listErr is why the upstream could not be listed last time, until a
 	// listing succeeds.
 	listErr *Refusal
@@ -161,6 +166,11 @@ func New(up Upstream, initial State, opts *Options) *Gateway {
 		g.opts.Now = time.Now
 	}
 	g.stopCtx, g.stopFunc = context.WithCancelCause(context.Background())
+	chain := g.chain()
+	g.handler = func(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
+		return g.toolHandler(ctx, req, chain)
+	}
+	g.dispatch = &mcp.Tool{Name: dispatchTool, Description: "internal: never listed", InputSchema: map[string]any{"type": "object"}}
 	g.server = mcp.NewServer(&mcp.Implementation{Name: g.opts.Name, Title: "Scispot MCP Desktop", Version: g.opts.Version}, &mcp.ServerOptions{
 		Logger:       g.opts.Logger,
 		Capabilities: &mcp.ServerCapabilities{Tools: &mcp.ToolCapabilities{ListChanged: true}},
@@ -315,7 +325,7 @@ func (g *Gateway) upstreamTools(ctx context.Context) ([]*mcp.Tool, error) {
 // not refused may see. The SDK sends notifications/tools/list_changed for
 // every change, which is how running sessions learn of policy changes.
 func (g *Gateway) syncLocked() {
-	want := map[string]*mcp.Tool{}
+	want := map[string]*mcp.Tool{dispatchTool: g.dispatch}
 	switch {
 	case g.state.Refusal != nil:
 		want[StatusToolName] = statusTool(g.state.Refusal)
@@ -344,11 +354,7 @@ func (g *Gateway) syncLocked() {
 			continue
 		}
 		t := want[name]
-		if name == StatusToolName {
-			g.server.AddTool(t, g.statusHandler)
-		} else {
-			g.server.AddTool(t, g.forward)
-		}
+		g.server.AddTool(t, g.handler)
 		g.registered[name] = t
 	}
 }

@@ -561,3 +561,36 @@ func quiet(t *testing.T, changed chan struct{}, when string) {
 	case <-time.After(200 * time.Millisecond):
 	}
 }
+
+// TestHiddenToolWhileUpstreamDownIsDenied: a tool the policy hides by name
+// is refused as hidden (tool.denied) even when Scispot cannot be listed;
+// an allowed one gets the outage as an error.
+func TestHiddenToolWhileUpstreamDownIsDenied(t *testing.T) {
+	up := newFakeUpstream()
+	up.listErr = transientErr{"Scispot did not answer: connection refused."}
+	h := connect(t, up, gateway.State{Policy: policy.Default()}, "")
+	res, text := h.call(t, "update_labsheet_rows", nil)
+	last := h.rec.Events()[len(h.rec.Events())-1]
+	if !res.IsError || last.Kind != gateway.EventToolDenied || last.Rule != gateway.RuleToolHidden {
+		t.Fatalf("hidden tool: %v %q, record %+v", res.IsError, text, last)
+	}
+	res, text = h.call(t, "list_labsheets", nil)
+	last = h.rec.Events()[len(h.rec.Events())-1]
+	if !res.IsError || !strings.Contains(text, "connection refused") || last.Kind != gateway.EventToolCall || last.Outcome != gateway.OutcomeError || last.Rule != gateway.RuleUpstreamDown {
+		t.Fatalf("allowed tool: %v %q, record %+v", res.IsError, text, last)
+	}
+}
+
+// TestDispatchToolIsNeverListed: the internal tool that carries calls to
+// unregistered tools into the chain is in no list and refuses when named.
+func TestDispatchToolIsNeverListed(t *testing.T) {
+	h := connect(t, newFakeUpstream(), gateway.State{Policy: policy.Default()}, "")
+	for _, name := range h.toolNames(t) {
+		if strings.Contains(name, "dispatch") {
+			t.Fatalf("listed %q", name)
+		}
+	}
+	if res, _ := h.call(t, "scispot/dispatch", nil); !res.IsError {
+		t.Fatal("calling the internal tool by name was not refused")
+	}
+}

@@ -1,9 +1,7 @@
 package gateway
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -45,6 +43,26 @@ func (g *Gateway) middleware(next mcp.MethodHandler) mcp.MethodHandler {
 			return res, nil
 		case "tools/list":
 			return g.listTools(ctx, method, req, next)
+		case "subscriptions/listen":
+			// A 2026-07-28 client over HTTP hears list_changed on this
+			// stream's own session, which never lists: what it would list
+			// now is its starting point.
+			if ss := sessionOf(req); ss != nil {
+				client := clientOf(req)
+				sig := toolsSignature(g.viewFor(ctx, client).tools)
+				g.mu.Lock()
+				if _, ok := g.listed[ss]; !ok {
+					g.listed[ss] = listing{client: client, signature: sig}
+				}
+				g.mu.Unlock()
+				// The stream lasts until the client goes; a stateless
+				// stream's session ends with it.
+				defer func() {
+					if ss.ID() == "" && ss.InitializeParams() == nil {
+						g.Forget(ss)
+					}
+				}()
+			}
 		case "tools/call":
 			return g.callTool(ctx, method, req, next)
 		}
@@ -64,9 +82,16 @@ func (g *Gateway) sendingMiddleware(next mcp.MethodHandler) mcp.MethodHandler {
 				seen, ok := g.listed[ss]
 				g.mu.Unlock()
 				// A session that never listed learns the list when it does.
-				if !ok || seen.signature == toolsSignature(g.viewFor(ctx, seen.client).tools) {
+				if !ok {
 					return nil, nil
 				}
+				now := toolsSignature(g.viewFor(ctx, seen.client).tools)
+				if seen.signature == now {
+					return nil, nil
+				}
+				g.mu.Lock()
+				g.listed[ss] = listing{client: seen.client, signature: now}
+				g.mu.Unlock()
 			}
 		}
 		return next(ctx, method, req)
@@ -115,8 +140,10 @@ func (g *Gateway) currentTools() []*mcp.Tool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	tools := make([]*mcp.Tool, 0, len(g.registered))
-	for _, t := range g.registered {
-		tools = append(tools, t)
+	for name, t := range g.registered {
+		if name != dispatchTool {
+			tools = append(tools, t)
+		}
 	}
 	return tools
 }
@@ -151,6 +178,8 @@ func (g *Gateway) listTools(ctx context.Context, method string, req mcp.Request,
 		res = nil
 	case v.refusal != nil:
 		lr.Tools, lr.NextCursor = v.tools, ""
+	default:
+		lr.Tools = slices.DeleteFunc(lr.Tools, func(t *mcp.Tool) bool { return t.Name == dispatchTool })
 	}
 	if rerr := g.record(ctx, ev); rerr != nil {
 		return nil, rerr
@@ -161,139 +190,6 @@ func (g *Gateway) listTools(ctx context.Context, method string, req mcp.Request,
 		g.mu.Unlock()
 	}
 	return res, err
-}
-
-func (g *Gateway) callTool(ctx context.Context, method string, req mcp.Request, next mcp.MethodHandler) (mcp.Result, error) {
-	g.inflight.Add(1)
-	defer g.inflight.Done()
-	start := g.opts.Now()
-	client := clientOf(req)
-	params, _ := req.GetParams().(*mcp.CallToolParamsRaw)
-	if params == nil {
-		params = &mcp.CallToolParamsRaw{}
-	}
-	ev := Event{Kind: EventToolCall, Session: sessionOf(req), Client: client, Tool: params.Name, Args: params.Arguments}
-	deny := func(r *Refusal, res *mcp.CallToolResult) (mcp.Result, error) {
-		ev.Kind, ev.Outcome, ev.Reason, ev.Rule = EventToolDenied, OutcomeDenied, r.Sentence, r.Rule
-		ev.Duration = g.opts.Now().Sub(start)
-		if err := g.record(ctx, ev); err != nil {
-			return nil, err
-		}
-		return res, nil
-	}
-
-	if r := g.refusalFor(client); r != nil {
-		if params.Name == StatusToolName {
-			return deny(r, textResult(false, r.Sentence))
-		}
-		return deny(r, textResult(true, r.Sentence))
-	}
-	tools, err := g.upstreamTools(ctx)
-	if err != nil {
-		r := upstreamRefusal(err)
-		ev.Outcome, ev.Reason, ev.Rule = OutcomeError, r.Sentence, r.Rule
-		ev.Duration = g.opts.Now().Sub(start)
-		if err := g.record(ctx, ev); err != nil {
-			return nil, err
-		}
-		return textResult(params.Name != StatusToolName, r.Sentence), nil
-	}
-	if params.Name == StatusToolName {
-		return textResult(false, "Scispot access is available on this workstation."), nil
-	}
-	var tool *mcp.Tool
-	for _, t := range tools {
-		if t.Name == params.Name {
-			tool = t
-			break
-		}
-	}
-	v := Visibility{Reason: "not published by the Scispot workspace"}
-	if tool != nil {
-		v = g.judge(g.State().Policy, tool)
-	}
-	if !v.Visible {
-		r := &Refusal{Rule: RuleToolHidden, Sentence: hiddenSentence(params.Name, v)}
-		return deny(r, textResult(true, r.Sentence))
-	}
-
-	info := CallInfo{Session: ev.Session, Client: client, CanElicit: canElicit(req), Tool: params.Name, Args: params.Arguments, Policy: g.State().Policy}
-	var beforeFlags []string
-	if g.opts.Guards != nil {
-		var r *Refusal
-		if beforeFlags, r = g.opts.Guards.Before(ctx, info); r != nil {
-			ev.Flags = beforeFlags
-			return deny(r, textResult(true, r.Sentence))
-		}
-	}
-
-	res, err := next(ctx, method, req)
-	ev.Duration = g.opts.Now().Sub(start)
-	out, _ := res.(*mcp.CallToolResult) // may be a typed nil
-	switch {
-	case err != nil:
-		ev.Outcome, ev.Reason = OutcomeError, err.Error()
-	case out == nil:
-		ev.Outcome, ev.Reason = OutcomeError, "the upstream returned no result"
-		res = textResult(true, "Scispot's MCP server returned an empty answer; try again.")
-	default:
-		ev.Outcome = OutcomeOK
-		if out.IsError {
-			ev.Outcome = OutcomeError
-			ev.Reason = firstText(out)
-		}
-		if b, mErr := json.Marshal(out); mErr == nil {
-			ev.ResultBytes = len(b)
-		}
-		ev.Flags = beforeFlags
-		if g.opts.Guards != nil && !out.IsError {
-			guarded, flags, r := g.opts.Guards.After(ctx, info, out, ev.ResultBytes)
-			if r != nil {
-				return deny(r, textResult(true, r.Sentence))
-			}
-			ev.Flags = append(beforeFlags, flags...)
-			if guarded != nil {
-				res = guarded
-			}
-		}
-	}
-	if rerr := g.record(ctx, ev); rerr != nil {
-		return nil, rerr
-	}
-	return res, err
-}
-
-// forward is the one path from a client's call to the upstream.
-func (g *Gateway) forward(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	stop := context.AfterFunc(g.stopCtx, func() { cancel(context.Cause(g.stopCtx)) })
-	defer stop()
-
-	params := &mcp.CallToolParams{Name: req.Params.Name}
-	// "arguments": null is sent as no arguments: some servers (go-sdk
-	// v1.8 among them) crash decoding null into a schema with defaults.
-	if args := bytes.TrimSpace(req.Params.Arguments); len(args) > 0 && !bytes.Equal(args, []byte("null")) {
-		params.Arguments = req.Params.Arguments
-	}
-	res, err := g.up.CallTool(ctx, params)
-	if r, ok := context.Cause(ctx).(*Refusal); ok {
-		return textResult(true, r.Sentence), nil
-	}
-	if err != nil {
-		return textResult(true, upstreamRefusal(err).Sentence), nil
-	}
-	if res == nil {
-		return textResult(true, "Scispot's MCP server returned an empty answer; try again."), nil
-	}
-	return res, nil
-}
-
-func (g *Gateway) statusHandler(ctx context.Context, req *mcp.CallToolRequest) (*mcp.CallToolResult, error) {
-	if r := g.State().Refusal; r != nil {
-		return textResult(false, r.Sentence), nil
-	}
-	return textResult(false, "Scispot access is available on this workstation."), nil
 }
 
 // upstreamRefusal turns an upstream failure into the sentence a scientist

@@ -205,12 +205,18 @@ func skipValue(dec *json.Decoder) bool {
 	}
 }
 
+// errorResponse answers a frame the server cannot read. Without an id it
+// leaves "id" out: JSON-RPC 2.0 says null, but MCP 2025-11-25 and later
+// allow only a string or a number there, or no member at all.
 func errorResponse(id any, code int, message string) []byte {
-	b, _ := json.Marshal(map[string]any{
+	m := map[string]any{
 		"jsonrpc": "2.0",
-		"id":      id,
 		"error":   map[string]any{"code": code, "message": message},
-	})
+	}
+	if id != nil {
+		m["id"] = id
+	}
+	b, _ := json.Marshal(m)
 	return b
 }
 

@@ -68,7 +68,7 @@ func TestBadFramesAreAnsweredAndSkipped(t *testing.T) {
 		name   string
 		frame  string
 		limit  int
-		wantID any // nil: answered with id null; "none": not answered
+		wantID any // nil: answered without an id (never "id": null); "none": not answered
 		code   float64
 	}{
 		{"garbage", "this is not json", 0, nil, codeParseError},
@@ -100,6 +100,9 @@ func TestBadFramesAreAnsweredAndSkipped(t *testing.T) {
 			e, _ := r["error"].(map[string]any)
 			if r["id"] != tc.wantID || e == nil || e["code"] != tc.code {
 				t.Fatalf("reply = %v, want id %v code %v", r, tc.wantID, tc.code)
+			}
+			if _, hasID := r["id"]; tc.wantID == nil && hasID {
+				t.Fatalf("reply = %v: MCP allows no null id", r)
 			}
 		})
 	}

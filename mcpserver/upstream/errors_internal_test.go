@@ -235,3 +235,29 @@ func TestBearerOnlyToOrigin(t *testing.T) {
 type roundTripFunc func(*http.Request) (*http.Response, error)
 
 func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestDetach: the upstream leg keeps the caller's cancellation and
+// deadline but none of its values (the go-sdk keeps the inbound request's
+// protocol version in one).
+func TestDetach(t *testing.T) {
+	type key struct{}
+	parent, cancel := context.WithTimeout(context.WithValue(context.Background(), key{}, "inbound"), time.Hour)
+	ctx, release := detach(parent)
+	defer release()
+	if ctx.Value(key{}) != nil {
+		t.Fatal("a value of the inbound request reached the upstream leg")
+	}
+	if dl, ok := ctx.Deadline(); !ok || time.Until(dl) < 59*time.Minute {
+		t.Fatalf("deadline = %v %v", dl, ok)
+	}
+	cause := errors.New("stopped by the kill switch")
+	cctx, ccancel := context.WithCancelCause(parent)
+	d, release2 := detach(cctx)
+	defer release2()
+	ccancel(cause)
+	<-d.Done()
+	if context.Cause(d) != cause {
+		t.Fatalf("cause = %v", context.Cause(d))
+	}
+	cancel()
+}

@@ -352,6 +352,8 @@ func (c *Client) do(ctx context.Context, kind catalog.Kind, op func(context.Cont
 	if ctx.Err() != nil {
 		return c.classify.classify(ctx, ctx.Err(), wire{})
 	}
+	ctx, release := detach(ctx)
+	defer release()
 	ctx, cancel := context.WithTimeoutCause(ctx, c.opts.Timeout, errTimedOut)
 	defer cancel()
 
@@ -378,6 +380,23 @@ func (c *Client) do(ctx context.Context, kind catalog.Kind, op func(context.Cont
 	}
 	_, err = c.attempt(ctx, op)
 	return err
+}
+
+// detach returns a context with ctx's cancellation, cause and deadline but
+// none of its values. The caller's context is the gateway's inbound
+// request, and the go-sdk keeps request state in context values (over HTTP
+// the client's MCP-Protocol-Version): carried into the upstream leg, a
+// 2026-07-28 client's version was sent to Scispot, which refused it.
+func detach(ctx context.Context) (context.Context, context.CancelFunc) {
+	out, cancel := context.WithCancelCause(context.Background())
+	stop := context.AfterFunc(ctx, func() { cancel(context.Cause(ctx)) })
+	release := func() { stop(); cancel(nil) }
+	if dl, ok := ctx.Deadline(); ok {
+		var cancelDL context.CancelFunc
+		out, cancelDL = context.WithDeadline(out, dl)
+		return out, func() { cancelDL(); release() }
+	}
+	return out, release
 }
 
 // lostSession describes an attempt that failed because the session was

@@ -1,0 +1,249 @@
+package gateway
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/scispot/mcp-desktop/device/policy"
+)
+
+// Every tools/call runs through one chain, inside an SDK tool handler so
+// that whatever it answers (a result, a refusal, an upstream error) gets
+// the SDK's normalisation for the negotiated protocol, such as the
+// resultType a 2026-07-28 client requires:
+//
+//	record ─▶ access ─▶ visibility ─▶ guards ─▶ forward ─▶ upstream
+//	(audit: exactly one record per call, outermost)
+//
+// A link refuses by returning a *Refusal as its error; record turns it
+// into the tool error the client sees and a tool.denied record with the
+// rule. The policy is read once per call (Call.Policy).
+//
+// Tools that are not registered — hidden, unknown, or the status tool
+// while access is allowed — reach the chain through dispatchTool, an
+// internal tool that no tools/list ever shows.
+
+// Call is one tools/call on its way through the chain.
+type Call struct {
+	Session *mcp.ServerSession
+	Client  *mcp.Implementation
+	// CanElicit says the client declared MCP elicitation.
+	CanElicit bool
+	Tool      string
+	Args      json.RawMessage
+	// Policy is the snapshot every link of this call judges by.
+	Policy policy.Policy
+	Start  time.Time
+
+	// Filled by links, for the record.
+	Flags       []string
+	ResultBytes int
+	// Rule names why the result is an error, when a link answered with
+	// one without refusing (Scispot unreachable).
+	Rule string
+}
+
+// CallHandler answers a call; Link wraps one (the go-sdk Middleware shape,
+// for one method).
+type (
+	CallHandler func(ctx context.Context, c *Call) (*mcp.CallToolResult, error)
+	Link        func(next CallHandler) CallHandler
+)
+
+// dispatchTool carries calls to tools that are not registered into the
+// chain. Its name cannot collide with Scispot's snake_case tool names.
+const dispatchTool = "scispot/dispatch"
+
+// calledName is the context key for the tool a dispatched call named.
+type calledName struct{}
+
+func (g *Gateway) chain() CallHandler {
+	h := g.forward
+	for _, l := range []Link{g.guardLink, g.visibilityLink, g.accessLink, g.recordLink} {
+		h = l(h)
+	}
+	return h
+}
+
+// toolHandler is the SDK tool handler of every registered tool and of
+// dispatchTool.
+func (g *Gateway) toolHandler(ctx context.Context, req *mcp.CallToolRequest, chain CallHandler) (*mcp.CallToolResult, error) {
+	g.inflight.Add(1)
+	defer g.inflight.Done()
+	c := &Call{
+		Session:   req.Session,
+		Client:    clientOf(req),
+		CanElicit: canElicit(req),
+		Tool:      req.Params.Name,
+		Args:      req.Params.Arguments,
+		Policy:    g.State().Policy,
+		Start:     g.opts.Now(),
+	}
+	if name, ok := ctx.Value(calledName{}).(string); ok {
+		c.Tool = name
+	}
+	return chain(ctx, c)
+}
+
+// callTool sends tools/call for a tool the SDK does not know (hidden,
+// unknown, the status tool while allowed) through dispatchTool.
+func (g *Gateway) callTool(ctx context.Context, method string, req mcp.Request, next mcp.MethodHandler) (mcp.Result, error) {
+	params, _ := req.GetParams().(*mcp.CallToolParamsRaw)
+	if params == nil {
+		return next(ctx, method, req)
+	}
+	name := params.Name
+	if !g.isRegistered(name) || name == dispatchTool {
+		ctx = context.WithValue(ctx, calledName{}, name)
+		params.Name = dispatchTool
+	}
+	return next(ctx, method, req)
+}
+
+func (g *Gateway) isRegistered(name string) bool {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	_, ok := g.registered[name]
+	return ok
+}
+
+// recordLink writes the call's one audit record before its result goes
+// back, and turns a refusal into the tool error the client shows.
+func (g *Gateway) recordLink(next CallHandler) CallHandler {
+	return func(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
+		res, err := next(ctx, c)
+		ev := Event{Kind: EventToolCall, Session: c.Session, Client: c.Client, Tool: c.Tool, Args: c.Args,
+			Duration: g.opts.Now().Sub(c.Start), ResultBytes: c.ResultBytes, Flags: c.Flags, Rule: c.Rule}
+		var r *Refusal
+		switch {
+		case errors.As(err, &r):
+			ev.Kind, ev.Outcome, ev.Reason, ev.Rule = EventToolDenied, OutcomeDenied, r.Sentence, r.Rule
+			// The status tool's answer is the reason, not a failure.
+			res, err = textResult(c.Tool != StatusToolName, r.Sentence), nil
+		case err != nil:
+			ev.Outcome, ev.Reason = OutcomeError, err.Error()
+		case res == nil:
+			ev.Outcome, ev.Reason = OutcomeError, "the upstream returned no result"
+			res = textResult(true, "Scispot's MCP server returned an empty answer; try again.")
+		case res.IsError:
+			ev.Outcome, ev.Reason = OutcomeError, firstText(res)
+		default:
+			ev.Outcome = OutcomeOK
+		}
+		if c.Tool == StatusToolName && ev.Kind == EventToolCall && ev.Outcome == OutcomeOK {
+			return res, err // asking whether access is available changes nothing
+		}
+		if rerr := g.record(ctx, ev); rerr != nil {
+			return nil, rerr
+		}
+		return res, err
+	}
+}
+
+// accessLink refuses every call while access is refused for this client,
+// and answers the status tool.
+func (g *Gateway) accessLink(next CallHandler) CallHandler {
+	return func(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
+		if r := g.refusalFor(c.Client); r != nil {
+			return nil, r
+		}
+		return next(ctx, c)
+	}
+}
+
+// visibilityLink refuses tools the policy hides, judged on the upstream's
+// own definition when it can be listed, and answers the status tool.
+func (g *Gateway) visibilityLink(next CallHandler) CallHandler {
+	return func(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
+		tools, err := g.upstreamTools(ctx)
+		if err != nil {
+			// Hidden by name means hidden, whether or not Scispot answers.
+			if v := Decide(c.Policy, c.Tool); c.Tool != StatusToolName && !v.Visible {
+				return nil, &Refusal{Rule: RuleToolHidden, Sentence: hiddenSentence(c.Tool, v)}
+			}
+			r := upstreamRefusal(err)
+			c.Rule = r.Rule
+			return textResult(c.Tool != StatusToolName, r.Sentence), nil
+		}
+		if c.Tool == StatusToolName {
+			return textResult(false, "Scispot access is available on this workstation."), nil
+		}
+		v := Visibility{Reason: "not published by the Scispot workspace"}
+		for _, t := range tools {
+			if t.Name == c.Tool {
+				v = g.judge(c.Policy, t)
+				break
+			}
+		}
+		if !v.Visible {
+			return nil, &Refusal{Rule: RuleToolHidden, Sentence: hiddenSentence(c.Tool, v)}
+		}
+		return next(ctx, c)
+	}
+}
+
+// guardLink applies the policy guards before anything reaches the upstream
+// and to the result before it is recorded and returned.
+func (g *Gateway) guardLink(next CallHandler) CallHandler {
+	return func(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
+		if g.opts.Guards == nil {
+			return next(ctx, c)
+		}
+		info := CallInfo{Session: c.Session, Client: c.Client, CanElicit: c.CanElicit, Tool: c.Tool, Args: c.Args, Policy: c.Policy}
+		flags, r := g.opts.Guards.Before(ctx, info)
+		c.Flags = append(c.Flags, flags...)
+		if r != nil {
+			return nil, r
+		}
+		res, err := next(ctx, c)
+		if err != nil || res == nil || res.IsError {
+			return res, err
+		}
+		guarded, flags, r := g.opts.Guards.After(ctx, info, res, c.ResultBytes)
+		if r != nil {
+			return nil, r
+		}
+		c.Flags = append(c.Flags, flags...)
+		if guarded != nil {
+			res = guarded
+		}
+		return res, nil
+	}
+}
+
+// forward is the one path from a client's call to the upstream. The
+// kill switch and the policy end it through stopCtx.
+func (g *Gateway) forward(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	stop := context.AfterFunc(g.stopCtx, func() { cancel(context.Cause(g.stopCtx)) })
+	defer stop()
+
+	params := &mcp.CallToolParams{Name: c.Tool}
+	// "arguments": null is sent as no arguments: some servers (go-sdk
+	// v1.8 among them) crash decoding null into a schema with defaults.
+	if args := bytes.TrimSpace(c.Args); len(args) > 0 && !bytes.Equal(args, []byte("null")) {
+		params.Arguments = c.Args
+	}
+	res, err := g.up.CallTool(ctx, params)
+	if r, ok := context.Cause(ctx).(*Refusal); ok {
+		c.Rule = r.Rule
+		return textResult(true, r.Sentence), nil
+	}
+	if err != nil {
+		r := upstreamRefusal(err)
+		c.Rule = r.Rule
+		return textResult(true, r.Sentence), nil
+	}
+	if res != nil {
+		if b, mErr := json.Marshal(res); mErr == nil {
+			c.ResultBytes = len(b)
+		}
+	}
+	return res, nil
+}
