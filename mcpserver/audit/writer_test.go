@@ -12,8 +12,8 @@ import (
 	"runtime"
 	"slices"
 	"sort"
-	"sync"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
