@@ -112,8 +112,8 @@ func TestServeHTTP(t *testing.T) {
 		origin     string
 		want       int
 	}{
-		{"no secret", "", "", "", 403},
-		{"the Scispot token is not the secret", "Bearer sst_something", "", "", 403},
+		{"no secret", "", "", "", 400},
+		{"the Scispot token is not the secret", "Bearer sst_something", "", "", 400},
 		{"DNS rebinding host", "Bearer " + secret, "evil.example", "", 403},
 		{"web page origin", "Bearer " + secret, "", "https://evil.example", 403},
 	}

@@ -8,14 +8,17 @@
 //   - every request carries Authorization: Bearer <local secret>, a random
 //     32-byte secret kept in the OS keychain — never the Scispot token.
 //
-// The secret is not OAuth, and MCP clients read a 401 (with or without
-// WWW-Authenticate) as the start of an OAuth flow: mcp-remote and the
-// Inspector then look for metadata, register, open a browser and time out,
-// and the person never sees why. The MCP authorization spec makes OAuth
-// optional and says nothing for servers without it, so a missing or wrong
-// secret is answered as plain HTTP would: 403 Forbidden with a JSON body
-// whose error_description is the sentence, no WWW-Authenticate, and 404
-// for every OAuth metadata path under /.well-known/.
+// The secret is not OAuth. The MCP authorization spec makes OAuth optional
+// and its error table gives 400 to a malformed authorization request; RFC
+// 6750 §3.1 answers a request that lacks what the resource needs with
+// invalid_request and 400. That is what a missing or wrong secret gets: 400
+// with a JSON body whose error_description is the sentence, and no
+// WWW-Authenticate. The alternatives were tried with the real clients: on
+// any 401, with or without the header, mcp-remote, the Inspector and Claude
+// Code probe for OAuth metadata and register a client (mcp-remote then
+// waits for a browser); on a 403 Claude Code shows only "Needs
+// authentication". With 400 all three show the sentence. Every OAuth
+// metadata path under /.well-known/ is 404.
 package localhttp
 
 import (
@@ -153,7 +156,7 @@ func Guard(next http.Handler, secret string) http.Handler {
 			if len(got) > 0 {
 				why = "The local Scispot MCP server did not accept this request's Authorization header: it needs the local secret (never your Scispot token)"
 			}
-			refuse(w, http.StatusForbidden, "access_denied", why+"; run `scispot-mcp serve --http ADDR --print-config CLIENT`, or use the tray's Start local server, for a ready entry.")
+			refuse(w, http.StatusBadRequest, "invalid_request", why+"; run `scispot-mcp serve --http ADDR --print-config CLIENT`, or use the tray's Start local server, for a ready entry.")
 			return
 		}
 		next.ServeHTTP(w, r)

@@ -35,9 +35,9 @@ func TestGuard(t *testing.T) {
 	}{
 		{name: "ok", host: "127.0.0.1:9", auth: "Bearer s3cret", want: 204},
 		{name: "ok localhost origin", host: "localhost:9", origin: "http://localhost:9", auth: "Bearer s3cret", want: 204},
-		{name: "no secret", host: "127.0.0.1:9", want: 403, sentence: "needs its secret as Authorization: Bearer"},
-		{name: "wrong secret", host: "127.0.0.1:9", auth: "Bearer nope", want: 403, sentence: "did not accept"},
-		{name: "scispot token is not the secret", host: "127.0.0.1:9", auth: "Bearer sst_abc", want: 403, sentence: "never your Scispot token"},
+		{name: "no secret", host: "127.0.0.1:9", want: 400, sentence: "needs its secret as Authorization: Bearer"},
+		{name: "wrong secret", host: "127.0.0.1:9", auth: "Bearer nope", want: 400, sentence: "did not accept"},
+		{name: "scispot token is not the secret", host: "127.0.0.1:9", auth: "Bearer sst_abc", want: 400, sentence: "never your Scispot token"},
 		{name: "no OAuth metadata", path: "/.well-known/oauth-protected-resource", host: "127.0.0.1:9", want: 404, sentence: "does not use OAuth"},
 		{name: "no OAuth server metadata", path: "/.well-known/oauth-authorization-server", host: "127.0.0.1:9", auth: "Bearer s3cret", want: 404, sentence: "does not use OAuth"},
 		{name: "rebinding host", host: "evil.example:9", auth: "Bearer s3cret", want: 403},
