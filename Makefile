@@ -58,10 +58,13 @@ demo-cli:
 	@echo; echo 'Connect an AI client to the demo: run "$(BIN) setup all --demo" (it edits their configs) or see README.md.'
 
 # npm packages the end-to-end tests drive the binary with: the official
-# TypeScript SDK, and the MCP conformance suite with the Node 22 it needs.
+# TypeScript SDK (v1 and the v2 client), the MCP conformance suite with the
+# Node 22 it needs, and the real AI clients (Claude Code, the MCP
+# Inspector, mcp-remote; about 700 MB, most of it Claude Code's executable).
 interop-deps:
-	@cd $(INTEROP) && { [ -d node_modules/@modelcontextprotocol/sdk ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd $(INTEROP) && { [ -d node_modules/@modelcontextprotocol/sdk ] && [ -d node_modules/@modelcontextprotocol/client ] || npm ci --no-audit --no-fund --loglevel=error; }
 	@cd $(CONFORM) && { [ -d node_modules/@modelcontextprotocol/conformance ] || npm ci --no-audit --no-fund --loglevel=error; }
+	@cd cmd/scispot-mcp/testdata/clients && { [ -d node_modules/@modelcontextprotocol/inspector ] || npm ci --no-audit --no-fund --loglevel=error; }
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
