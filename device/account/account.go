@@ -31,6 +31,20 @@ func Current() (Account, error) {
 	return Account{Name: name, Aliases: platformAliases()}, nil
 }
 
+// ForUID returns the account of a Unix uid, as the workstation service
+// learns it from a caller's peer credentials. The name comes from the
+// system's account database, never from the caller.
+func ForUID(uid int) (Account, error) {
+	name, err := nameForUID(uid)
+	if err != nil {
+		return Account{}, fmt.Errorf("finding the OS account of uid %d: %w", uid, err)
+	}
+	if name == "" {
+		return Account{}, fmt.Errorf("finding the OS account of uid %d: the OS returned an empty name", uid)
+	}
+	return Account{Name: name}, nil
+}
+
 // Authorized reports whether the account is named in allowed
 // (case-insensitive). An empty list allows every account.
 func (a Account) Authorized(allowed []string) bool {

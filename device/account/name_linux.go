@@ -22,8 +22,10 @@ import (
 // name decides AuthorizedUsers and the audit trail's attribution. So the
 // name comes from /etc/passwd, and directory accounts (SSSD, LDAP,
 // winbind), which are not there, from NSS through getent.
-func currentName() (string, error) {
-	uid := strconv.Itoa(os.Getuid())
+func currentName() (string, error) { return nameForUID(os.Getuid()) }
+
+func nameForUID(id int) (string, error) {
+	uid := strconv.Itoa(id)
 	if f, err := os.Open("/etc/passwd"); err == nil {
 		name, ok := passwdName(f, uid)
 		f.Close()

@@ -88,6 +88,14 @@ func AuditDir(state string) string { return filepath.Join(state, "audit") }
 // ControlFile is the kill-switch file inside the state folder.
 func ControlFile(state string) string { return filepath.Join(state, "control.json") }
 
+// ServiceDir is the workstation service's own state folder (design.md,
+// "Where things live"): readable and writable by root (SYSTEM) only.
+func ServiceDir() string { return serviceDir }
+
+// DemoServiceDir is where the unprivileged demo instance of the service
+// keeps its state, inside the person's state folder.
+func DemoServiceDir(state string) string { return filepath.Join(state, "demo-service") }
+
 // LocalHTTPHeaderFile holds the local HTTP server's Authorization header
 // for mcp-remote's --header-file, so the secret stays out of client configs.
 func LocalHTTPHeaderFile(state string) string { return filepath.Join(state, "local-http.header") }

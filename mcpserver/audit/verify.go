@@ -144,6 +144,14 @@ func (r Report) Err() error {
 	return nil
 }
 
+// Merge adds another folder's report to r (an administrator verifying
+// every account's trail).
+func (r *Report) Merge(o Report) {
+	for _, f := range o.Files {
+		r.add(f)
+	}
+}
+
 func (r *Report) add(f FileReport) {
 	r.Files = append(r.Files, f)
 	r.Totals.Files++

@@ -124,10 +124,12 @@ func unwrapURLError(err error) error {
 	return err
 }
 
-// Status reports access for the calling account.
-func (c *Client) Status(ctx context.Context) (Status, error) {
+// Status reports access for the calling account. The keychain's item is
+// sent only to the system service (it is sealed, but a planted socket
+// learns nothing).
+func (c *Client) Status(ctx context.Context, r StatusRequest) (Status, error) {
 	var s Status
-	err := c.do(ctx, false, http.MethodGet, "status", nil, &s)
+	err := c.do(ctx, r.Token != "", http.MethodPost, "status", r, &s)
 	return s, err
 }
 

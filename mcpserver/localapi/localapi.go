@@ -130,11 +130,27 @@ type Status struct {
 		At     time.Time `json:"at,omitzero"`
 		Error  string    `json:"error,omitempty"`
 	} `json:"kill"`
+	// DemoAccess is whether a session on the demo workspace would be
+	// refused, and why (it needs neither token nor enrollment).
+	DemoAccess struct {
+		Allowed bool   `json:"allowed"`
+		Rule    string `json:"rule,omitempty"`
+		Reason  string `json:"reason,omitempty"`
+	} `json:"demo_access"`
 	Sessions    []Session `json:"sessions"`
 	ClientsSeen []string  `json:"clients_seen"`
 	// ExecutablesSeen are the programs that launched serve, from the
 	// kernel (the relay's parent process).
 	ExecutablesSeen []string `json:"executables_seen"`
+	// Pending are the writes waiting for the person's approval.
+	Pending []Confirmation `json:"pending_confirmations"`
+}
+
+// StatusRequest carries what the person's keychain holds, so status can
+// say whether the stored token opens.
+type StatusRequest struct {
+	Token      string `json:"token,omitempty"`
+	TokenError string `json:"token_error,omitempty"`
 }
 
 // Session is a live MCP session of the calling account.

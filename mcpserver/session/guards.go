@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -25,18 +24,21 @@ import (
 const UsageFileName = "usage.json"
 
 // Guards are the policy guards of design.md on the gateway's one
-// forwarding path: calls per minute per session, result size, bytes per
-// hour across every session of this user, prompt-injection handling and
-// confirmed writes. The current policy comes with every call, so a policy
-// change applies to the next call.
+// forwarding path: calls per minute and bytes per hour for one OS account
+// on this device, across every session it runs (the workstation service
+// shares one Guards among an account's sessions, so reconnecting resets
+// nothing), result size, prompt-injection handling and confirmed writes.
+// The current policy comes with every call, so a policy change applies to
+// the next call.
 type Guards struct {
 	state  string
 	budget *guard.HourlyBudget
+	rate   *guard.RateLimiter
 	now    func() time.Time
 	user   func() string
-
-	mu    sync.Mutex
-	rates map[*mcp.ServerSession]*guard.RateLimiter
+	// Ask puts a write to the person when the AI client cannot ask them
+	// itself; nil asks the tray through the state folder (confirm.Ask).
+	Ask func(ctx context.Context, req confirm.Request) (confirm.Answer, error)
 }
 
 var _ gateway.Guards = (*Guards)(nil)
@@ -50,7 +52,7 @@ func NewGuards(state string, user func() string) (*Guards, error) {
 	if user == nil {
 		user = func() string { return "" }
 	}
-	return &Guards{state: state, budget: b, now: time.Now, user: user, rates: map[*mcp.ServerSession]*guard.RateLimiter{}}, nil
+	return &Guards{state: state, budget: b, rate: guard.NewRateLimiter(60), now: time.Now, user: user}, nil
 }
 
 func refusal(err error) *gateway.Refusal {
@@ -61,25 +63,11 @@ func refusal(err error) *gateway.Refusal {
 	return &gateway.Refusal{Rule: "guard", Sentence: err.Error()}
 }
 
-func (g *Guards) rate(ss *mcp.ServerSession, limit int) *guard.RateLimiter {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	l, ok := g.rates[ss]
-	if !ok {
-		l = guard.NewRateLimiter(limit)
-		g.rates[ss] = l
-		if ss != nil {
-			go func() { ss.Wait(); g.mu.Lock(); delete(g.rates, ss); g.mu.Unlock() }()
-		}
-	}
-	l.SetLimit(limit)
-	return l
-}
-
-// Before refuses a call over the session's rate, a call when this hour's
+// Before refuses a call over the account's rate, a call when this hour's
 // result budget is spent, and a write the person did not confirm.
 func (g *Guards) Before(ctx context.Context, c gateway.CallInfo) ([]string, *gateway.Refusal) {
-	if err := g.rate(c.Session, c.Policy.MaxCallsPerMinute).Take(g.now()); err != nil {
+	g.rate.SetLimit(c.Policy.MaxCallsPerMinute)
+	if err := g.rate.Take(g.now()); err != nil {
 		return nil, refusal(err)
 	}
 	g.budget.SetLimit(c.Policy.MaxBytesPerHour)
@@ -151,7 +139,13 @@ func (g *Guards) confirmWrite(ctx context.Context, c gateway.CallInfo, t catalog
 	if c.Client != nil {
 		req.ClientName, req.ClientVersion = c.Client.Name, c.Client.Version
 	}
-	ans, err := confirm.Ask(ctx, confirm.Dir(g.state), req)
+	ask := g.Ask
+	if ask == nil {
+		ask = func(ctx context.Context, req confirm.Request) (confirm.Answer, error) {
+			return confirm.Ask(ctx, confirm.Dir(g.state), req)
+		}
+	}
+	ans, err := ask(ctx, req)
 	switch {
 	case err == nil && ans.Approved:
 		return []string{"write-confirmed:tray:" + ans.By}, nil

@@ -52,6 +52,12 @@ type Config struct {
 	// Guards, when set, replace the policy guards (NewGuards) that the
 	// gateway applies by default.
 	Guards gateway.Guards
+	// PID is the process at the client's end of the session (the serve
+	// relay, from peer credentials); 0 means this process.
+	PID int
+	// Launcher is the program that started that process (the AI client),
+	// from the kernel: its Exe and Signer go into session.start.
+	Launcher audit.Client
 	// ShutdownGrace bounds how long a stopped session waits for its
 	// cancelled calls to answer; default 1 s. Cancelled calls return at
 	// once, so this bounds only a call that ignores cancellation.
@@ -63,7 +69,34 @@ const (
 	EndClientLeft = "the client closed the connection"
 	EndContext    = "the gateway was shut down"
 	EndStopped    = "stopped from the tray"
+	// EndServiceStopped: the workstation service is shutting down (an
+	// upgrade, a restart); the client must reconnect.
+	EndServiceStopped = "the Scispot MCP service stopped"
 )
+
+// SessionState is one live MCP session of a host.
+type SessionState struct {
+	ID      string
+	Client  audit.Client
+	Started time.Time
+}
+
+// Sessions lists the host's live sessions.
+func (h *Host) Sessions() []SessionState {
+	h.mu.Lock()
+	conns := make([]*conn, 0, len(h.conns))
+	for _, c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	out := make([]SessionState, 0, len(conns))
+	for _, c := range conns {
+		c.mu.Lock()
+		out = append(out, SessionState{ID: c.w.Session(), Client: c.client, Started: c.opened})
+		c.mu.Unlock()
+	}
+	return out
+}
 
 // Host is one started gateway and the MCP sessions connected to it.
 type Host struct {
@@ -109,6 +142,7 @@ type conn struct {
 	mu      sync.Mutex
 	client  audit.Client
 	started bool
+	opened  time.Time
 }
 
 // Start gathers the facts and builds the gateway; nothing connects
@@ -391,6 +425,7 @@ func (h *Host) connFor(ss *mcp.ServerSession, client *mcp.Implementation) (*conn
 	}
 	facts := h.facts
 	w, err := audit.Open(statedir.AuditDir(h.cfg.StateDir), audit.SessionInfo{
+		PID:       h.cfg.PID,
 		User:      facts.User.Name,
 		Device:    h.cfg.Device,
 		Token:     facts.TokenFingerprint,
@@ -399,7 +434,7 @@ func (h *Host) connFor(ss *mcp.ServerSession, client *mcp.Implementation) (*conn
 	if err != nil {
 		return nil, fmt.Errorf("opening this session's audit trail: %w", err)
 	}
-	c := &conn{key: key, ss: ss, w: w, stop: make(chan struct{})}
+	c := &conn{key: key, ss: ss, w: w, stop: make(chan struct{}), opened: time.Now()}
 	h.conns[key] = c
 	if ss != nil && !stateless {
 		go func() { ss.Wait(); h.endConn(c, EndClientLeft) }()
@@ -419,7 +454,9 @@ func (h *Host) ensureStarted(ctx context.Context, c *conn, client audit.Client) 
 	if c.started {
 		return nil
 	}
-	if _, err := c.w.Append(ctx, audit.Record{Event: audit.EventSessionStart, Client: client, Outcome: audit.OutcomeOK}); err != nil {
+	start := client
+	start.Exe, start.Signer = h.cfg.Launcher.Exe, h.cfg.Launcher.Signer
+	if _, err := c.w.Append(ctx, audit.Record{Event: audit.EventSessionStart, Client: start, Outcome: audit.OutcomeOK}); err != nil {
 		return err
 	}
 	c.started = true

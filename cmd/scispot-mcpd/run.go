@@ -1,0 +1,187 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/scispot/mcp-desktop/device/enroll"
+	"github.com/scispot/mcp-desktop/device/identity"
+	"github.com/scispot/mcp-desktop/device/osauth"
+	"github.com/scispot/mcp-desktop/device/peercred"
+	"github.com/scispot/mcp-desktop/device/policy"
+	"github.com/scispot/mcp-desktop/device/statedir"
+	"github.com/scispot/mcp-desktop/mcpserver/access"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
+	"github.com/scispot/mcp-desktop/mcpserver/localsock"
+	"github.com/scispot/mcp-desktop/mcpserver/service"
+)
+
+// run is the whole program; it returns the exit code.
+func run(ctx context.Context, args []string, stderr io.Writer) int {
+	fs := flag.NewFlagSet("scispot-mcpd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	userDemo := fs.Bool("user-demo", false, "run unprivileged for this account, serving the demo workspace only (started by scispot-mcp where no service is installed)")
+	socket := fs.String("socket", "", "the local API's socket or pipe (default: the system path, or the account's demo path with --user-demo)")
+	state := fs.String("state", "", "the service's state folder (default: the system path, or the account's demo folder with --user-demo)")
+	idle := fs.Duration("idle-exit", 0, "exit after this long with no connection (default 10m with --user-demo, never otherwise)")
+	verbose := fs.Bool("v", false, "log to stderr")
+	if len(args) > 0 && args[0] == "version" {
+		fmt.Fprintf(os.Stdout, "scispot-mcpd %s (commit %s, built %s)\n", version, commit, date)
+		return 0
+	}
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	logLevel := slog.LevelWarn
+	if *verbose {
+		logLevel = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel}))
+	if err := harden(); err != nil {
+		log.Warn("could not make the service undumpable", "err", err)
+	}
+
+	mode := localapi.ModeSystem
+	if *userDemo {
+		mode = localapi.ModeUserDemo
+		if *socket == "" {
+			*socket = localsock.UserDemoPath(os.Getenv)
+		}
+		if *state == "" {
+			dir, err := statedir.Dir(statedir.FromOS())
+			if err != nil {
+				fmt.Fprintf(stderr, "scispot-mcpd: %v\n", err)
+				return 1
+			}
+			*state = statedir.DemoServiceDir(dir)
+		}
+		if *idle == 0 {
+			*idle = 10 * time.Minute
+		}
+	}
+	if *socket == "" {
+		*socket = localsock.DefaultPath()
+	}
+	if *state == "" {
+		*state = statedir.ServiceDir()
+	}
+
+	device, err := identity.DeviceID()
+	if err != nil {
+		log.Warn("no device id for the audit trail", "err", err)
+	}
+	cfg := service.Config{
+		Mode:          mode,
+		Socket:        *socket,
+		StateDir:      *state,
+		Policy:        policy.DefaultStores(),
+		Enroll:        access.Enrollment(enroll.Options{}),
+		DeviceID:      device,
+		Version:       version,
+		Logger:        log,
+		Identity:      peercred.Get,
+		ProcessExe:    peercred.ProcessExe,
+		ParentPID:     peercred.ParentPID,
+		CheckPassword: osauth.CheckPassword,
+		FullName:      osauth.FullName,
+	}
+	svc, err := service.New(cfg)
+	if err != nil {
+		fmt.Fprintf(stderr, "scispot-mcpd: %v\n", err)
+		return 1
+	}
+	ln, err := localsock.Listen(*socket)
+	if err != nil {
+		if errors.Is(err, localsock.ErrInUse) && *userDemo {
+			return 0 // another demo instance of this account won the race
+		}
+		fmt.Fprintf(stderr, "scispot-mcpd: %v\n", err)
+		return 1
+	}
+	log.Info("serving", "mode", mode, "socket", *socket, "state", *state)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if *idle > 0 {
+		ln = exitWhenIdle(ctx, ln, *idle, cancel)
+	}
+	if err := serveService(ctx, svc, ln); err != nil {
+		fmt.Fprintf(stderr, "scispot-mcpd: %v\n", err)
+		return 1
+	}
+	return 0
+}
+
+// exitWhenIdle cancels the service once no connection has been open for d:
+// the demo instance goes away when its person stops using it.
+func exitWhenIdle(ctx context.Context, ln net.Listener, d time.Duration, cancel func()) net.Listener {
+	il := &idleListener{Listener: ln, last: time.Now()}
+	go func() {
+		t := time.NewTicker(d / 10)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				if il.idleFor() >= d {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return il
+}
+
+type idleListener struct {
+	net.Listener
+	open atomic.Int64
+	mu   sync.Mutex
+	last time.Time
+}
+
+func (l *idleListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	l.open.Add(1)
+	return &countedConn{Conn: c, l: l}, nil
+}
+
+func (l *idleListener) idleFor() time.Duration {
+	if l.open.Load() > 0 {
+		return 0
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return time.Since(l.last)
+}
+
+type countedConn struct {
+	net.Conn
+	l    *idleListener
+	once sync.Once
+}
+
+func (c *countedConn) Close() error {
+	c.once.Do(func() {
+		c.l.mu.Lock()
+		c.l.last = time.Now()
+		c.l.mu.Unlock()
+		c.l.open.Add(-1)
+	})
+	return c.Conn.Close()
+}
+
+// NetConn lets peercred look through the counting wrapper.
+func (c *countedConn) NetConn() net.Conn { return c.Conn }

@@ -1,0 +1,265 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/scispot/mcp-desktop/device/account"
+	"github.com/scispot/mcp-desktop/device/keychain"
+	"github.com/scispot/mcp-desktop/device/statedir"
+	"github.com/scispot/mcp-desktop/mcpserver/access"
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
+	"github.com/scispot/mcp-desktop/mcpserver/localhttp"
+	"github.com/scispot/mcp-desktop/mcpserver/seal"
+	"github.com/scispot/mcp-desktop/mcpserver/session"
+	"github.com/scispot/mcp-desktop/mcpserver/stdio"
+)
+
+// tokenSource is the keychain as a session sees it: the token the relay
+// brought, opened by the service, or why there is none.
+type tokenSource struct {
+	token string
+	err   error
+}
+
+func (t tokenSource) Get(ctx context.Context, account string) (string, error) {
+	if account != keychain.AccountToken {
+		return "", &keychain.Error{Op: "reading", Account: account, Kind: keychain.ErrNotFound, Reason: "the service holds only the Scispot token"}
+	}
+	if t.err != nil {
+		return "", t.err
+	}
+	if t.token == "" {
+		return "", &keychain.Error{Op: "reading", Account: account, Kind: keychain.ErrNotFound, Reason: "no Scispot API token is stored in the keychain"}
+	}
+	return t.token, nil
+}
+
+func (tokenSource) Set(context.Context, string, string) error { return errors.New("read-only") }
+func (tokenSource) Delete(context.Context, string) error      { return errors.New("read-only") }
+
+// plainError carries a sentence the relay sent about the keychain.
+type plainError string
+
+func (e plainError) Error() string { return string(e) }
+
+// openToken turns what the person's keychain holds into the token. A
+// token stored before sealing existed is sealed now; sealed is then what
+// the relay must store instead.
+func (s *Service) openToken(c *caller, stored, relayErr string) (token, sealed string, err error) {
+	stored = strings.TrimSpace(stored)
+	switch {
+	case relayErr != "":
+		return "", "", plainError(relayErr)
+	case stored == "":
+		return "", "", nil
+	case s.key == nil:
+		return "", "", plainError("this is the demo instance of Scispot MCP, which cannot use a Scispot token")
+	case !seal.IsSealed(stored):
+		t, err := keychain.CleanToken(stored)
+		if err != nil {
+			return "", "", plainError("the item in the keychain is not a Scispot token: run `scispot-mcp token set` again")
+		}
+		sealed, err := s.key.Seal(c.owner, t)
+		if err != nil {
+			return "", "", err
+		}
+		return t, sealed, nil
+	}
+	t, err := s.key.Open(c.owner, stored)
+	switch {
+	case errors.Is(err, seal.ErrOtherKey):
+		return "", "", plainError("the token in the keychain was sealed for another installation of the Scispot MCP service; run `scispot-mcp token set` again")
+	case err != nil:
+		return "", "", plainError("the token in the keychain does not open for this account on this device; run `scispot-mcp token set` again")
+	}
+	return t, "", nil
+}
+
+// sourcesFor are the facts of one session of the account.
+func (s *Service) sourcesFor(c *caller, token string, tokenErr error) access.Sources {
+	acct := c.account
+	return access.Sources{
+		Policy:      s.cfg.Policy,
+		ControlFile: statedir.ControlFile(c.user.dir),
+		User:        func() (account.Account, error) { return acct, nil },
+		Enroll:      s.cfg.Enroll,
+		Keychain:    tokenSource{token: token, err: tokenErr},
+	}
+}
+
+// startHost starts a gateway for one of the account's sessions.
+func (s *Service) startHost(ctx context.Context, c *caller, demo bool, token string, tokenErr error, transport audit.Transport) (*session.Host, liveHost, error) {
+	exe, pid := s.launcher(c)
+	l := liveHost{pid: pid, exe: exe, transport: transport, started: s.cfg.Now()}
+	h, err := session.Start(ctx, session.Config{
+		Sources:   s.sourcesFor(c, token, tokenErr),
+		Demo:      demo || s.cfg.Mode == localapi.ModeUserDemo,
+		StateDir:  c.user.dir,
+		Device:    s.cfg.DeviceID,
+		Version:   s.cfg.Version,
+		Transport: transport,
+		Logger:    s.log,
+		Upstream:  s.cfg.Upstream,
+		Guards:    c.user.guards,
+		PID:       pid,
+		Launcher:  audit.Client{Exe: exe},
+	})
+	return h, l, err
+}
+
+// serveMCP is POST /localapi/v0/mcp with Upgrade: after "101 Switching
+// Protocols" the connection is one MCP session over newline-delimited
+// JSON-RPC, served here until the client leaves or access is stopped.
+func (s *Service) serveMCP(w http.ResponseWriter, r *http.Request) {
+	c, e := s.callerOf(r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), localapi.UpgradeProtocol) {
+		writeError(w, &localapi.Error{Status: http.StatusBadRequest, Sentence: "an MCP session needs Upgrade: " + localapi.UpgradeProtocol})
+		return
+	}
+	demo := r.Header.Get(localapi.HeaderDemo) == "1"
+	if s.cfg.Mode == localapi.ModeUserDemo && !demo {
+		writeError(w, &localapi.Error{Status: http.StatusForbidden, Rule: "no-service",
+			Sentence: "The Scispot MCP service (scispot-mcpd) is not installed on this workstation, and without it only the demo workspace can run; ask your IT admin to install Scispot MCP Desktop."})
+		return
+	}
+	token, sealed, tokenErr := "", "", error(nil)
+	if !demo {
+		token, sealed, tokenErr = s.openToken(c, r.Header.Get(localapi.HeaderToken), r.Header.Get(localapi.HeaderTokenError))
+	}
+	transport := audit.TransportStdio
+	if r.Header.Get(localapi.HeaderTransport) == string(audit.TransportCLI) {
+		transport = audit.TransportCLI
+	}
+	// The session outlives nothing it started: its watchers end with it.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	defer cancel()
+	h, live, err := s.startHost(ctx, c, demo, token, tokenErr, transport)
+	if err != nil {
+		writeError(w, &localapi.Error{Status: http.StatusInternalServerError, Sentence: err.Error()})
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		h.Close(session.EndContext)
+		writeError(w, &localapi.Error{Status: http.StatusInternalServerError, Sentence: "the connection cannot carry an MCP session"})
+		return
+	}
+	conn, rw, err := hj.Hijack()
+	if err != nil {
+		h.Close(session.EndContext)
+		return
+	}
+	defer conn.Close()
+	head := "HTTP/1.1 101 Switching Protocols\r\nConnection: Upgrade\r\nUpgrade: " + localapi.UpgradeProtocol + "\r\n"
+	if sealed != "" {
+		head += localapi.HeaderSealed + ": " + sealed + "\r\n"
+	}
+	if _, err := rw.WriteString(head + "\r\n"); err != nil || rw.Flush() != nil {
+		h.Close(session.EndContext)
+		return
+	}
+	conn.SetDeadline(time.Time{})
+	c.user.addHost(h, live)
+	defer c.user.removeHost(h)
+	if err := h.Serve(ctx, &stdio.Transport{In: rw.Reader, Out: conn}); err != nil {
+		s.log.Warn("MCP session ended with an error", "account", c.account.Name, "err", err)
+	}
+	h.Close(session.EndClientLeft)
+}
+
+// httpKey names the gateway that serves one account's loopback HTTP
+// relay: the demo, or Scispot with one token.
+type httpKey struct {
+	demo  bool
+	token string // fingerprint
+}
+
+type httpHost struct {
+	host    *session.Host
+	handler http.Handler
+	pid     int
+}
+
+// serveMCPHTTP is everything under /localapi/v0/mcp-http/: the loopback
+// HTTP relay (serve --http) passes each request of its clients here; the
+// relay checked their Host, Origin and local secret.
+func (s *Service) serveMCPHTTP(w http.ResponseWriter, r *http.Request) {
+	c, e := s.callerOf(r)
+	if e != nil {
+		writeError(w, e)
+		return
+	}
+	demo := r.Header.Get(localapi.HeaderDemo) == "1"
+	if s.cfg.Mode == localapi.ModeUserDemo && !demo {
+		writeError(w, &localapi.Error{Status: http.StatusForbidden, Rule: "no-service",
+			Sentence: "The Scispot MCP service (scispot-mcpd) is not installed on this workstation, and without it only the demo workspace can run."})
+		return
+	}
+	token, _, tokenErr := "", "", error(nil)
+	if !demo {
+		token, _, tokenErr = s.openToken(c, r.Header.Get(localapi.HeaderToken), r.Header.Get(localapi.HeaderTokenError))
+	}
+	hh, err := s.httpHostFor(r.Context(), c, demo, token, tokenErr)
+	if err != nil {
+		writeError(w, &localapi.Error{Status: http.StatusInternalServerError, Sentence: err.Error()})
+		return
+	}
+	if f := hh.host.Facts(); f.Policy.Err == nil && !f.Policy.Policy.AllowLocalHTTP {
+		writeError(w, &localapi.Error{Status: http.StatusForbidden, Rule: access.RuleDisabled, Sentence: localHTTPOff})
+		return
+	}
+	r2 := r.Clone(r.Context())
+	r2.URL.Path = "/" + strings.TrimPrefix(r.URL.Path, localapi.Prefix+"mcp-http/")
+	for _, h := range []string{localapi.HeaderToken, localapi.HeaderTokenError, localapi.HeaderDemo} {
+		r2.Header.Del(h)
+	}
+	hh.handler.ServeHTTP(w, r2)
+}
+
+const localHTTPOff = "The admin policy does not allow the local HTTP server on this workstation (AllowLocalHTTP is false); use the stdio entry that `scispot-mcp setup` writes."
+
+func (s *Service) httpHostFor(ctx context.Context, c *caller, demo bool, token string, tokenErr error) (*httpHost, error) {
+	key := httpKey{demo: demo}
+	if token != "" {
+		key.token = keychain.Fingerprint(token)
+	}
+	u := c.user
+	u.mu.Lock()
+	hh, ok := u.http[key]
+	u.mu.Unlock()
+	if ok {
+		select {
+		case <-hh.host.Stopped():
+			// Stopped by the kill switch: after a resume, a new gateway.
+		default:
+			return hh, nil
+		}
+	}
+	h, live, err := s.startHost(context.WithoutCancel(ctx), c, demo, token, tokenErr, audit.TransportHTTP)
+	if err != nil {
+		return nil, err
+	}
+	h.Watch(context.WithoutCancel(ctx))
+	hh = &httpHost{host: h, handler: localhttp.Handler(h.Gateway().Server(), s.log), pid: live.pid}
+	u.mu.Lock()
+	if old, ok := u.http[key]; ok && old != hh {
+		defer old.host.Close(session.EndStopped)
+	}
+	u.http[key] = hh
+	u.mu.Unlock()
+	return hh, nil
+}
+
+func errorf(status int, rule, format string, args ...any) *localapi.Error {
+	return &localapi.Error{Status: status, Rule: rule, Sentence: fmt.Sprintf(format, args...)}
+}

@@ -1,0 +1,226 @@
+// Package service is scispot-mcpd, the workstation service: the only
+// process that reads the managed policy, opens the person's token, talks
+// to Scispot, decides every call and writes the audit trail. It runs as
+// root (LocalSystem on Windows); everything in the person's session (the
+// serve relay, the CLI, the tray) reaches it over the local API and is
+// told who it is by the kernel, never by itself.
+//
+//	local socket ──▶ Serve ─┬─ peer credentials ─▶ caller (uid, account, launching program)
+//	                        ├─ /localapi/v0/mcp (Upgrade) ─▶ session.Host ─▶ gateway ─▶ Scispot
+//	                        └─ status, kill, resume, token, audit, events, confirm
+//	state: <StateDir>/users/<uid>/  control.json (kill switch), usage.json (budget), audit/
+//	       <StateDir>/keys/seal.key  (the service key that seals tokens)
+//
+// Per account: one kill switch, one hourly budget and one rate limiter
+// across all of its sessions; its trail in a folder only the service can
+// write. A user-demo instance (Mode ModeUserDemo) is the same code run as
+// the person, for the demo workspace only, where no service is installed.
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/scispot/mcp-desktop/device/account"
+	"github.com/scispot/mcp-desktop/device/enroll"
+	"github.com/scispot/mcp-desktop/device/peercred"
+	"github.com/scispot/mcp-desktop/device/policy"
+	"github.com/scispot/mcp-desktop/device/statedir"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
+	"github.com/scispot/mcp-desktop/mcpserver/seal"
+	"github.com/scispot/mcp-desktop/mcpserver/upstream"
+)
+
+// Config describes one service instance. Every dependency comes in here.
+type Config struct {
+	// Mode is localapi.ModeSystem or localapi.ModeUserDemo.
+	Mode string
+	// Socket is where Serve's listener listens (for status output).
+	Socket string
+	// StateDir holds users/ and keys/.
+	StateDir string
+	// Policy are the admin-controlled policy stores.
+	Policy []policy.Store
+	// Enroll checks enrollment with device-level signals only.
+	Enroll   func(ctx context.Context, managedBy string) (enroll.Result, error)
+	DeviceID string
+	Version  string
+	Logger   *slog.Logger
+	// Identity reads a connection's peer credentials (peercred.Get).
+	Identity func(net.Conn) (peercred.Cred, error)
+	// Account names the OS account of a caller; nil uses account.ForUID
+	// (or the peer's resolved name on Windows).
+	Account func(peercred.Cred) (account.Account, error)
+	// ProcessExe and ParentPID name the program that launched a relay
+	// (peercred.ProcessExe, peercred.ParentPID); nil records none.
+	ProcessExe func(pid int) (string, error)
+	ParentPID  func(pid int) (int, error)
+	// CheckPassword verifies the account password for human-only actions
+	// (osauth.CheckPassword); FullName gives the account's printed name.
+	CheckPassword func(ctx context.Context, account, password string) error
+	FullName      func(account string) (string, error)
+	// Upstream is the base of the upstream client's options (tests set
+	// timeouts); never the person's environment.
+	Upstream *upstream.Options
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+}
+
+// Service is one running workstation service.
+type Service struct {
+	cfg Config
+	key *seal.Key // nil in user-demo mode: nothing is sealed there
+	log *slog.Logger
+
+	mu    sync.Mutex
+	users map[string]*user // by owner key (uid:N or sid:S)
+}
+
+// New prepares the state folder and, in system mode, the service key.
+func New(cfg Config) (*Service, error) {
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Mode == "" {
+		cfg.Mode = localapi.ModeSystem
+	}
+	if cfg.Identity == nil {
+		cfg.Identity = peercred.Get
+	}
+	if cfg.Account == nil {
+		cfg.Account = accountOf
+	}
+	if err := statedir.Ensure(cfg.StateDir); err != nil {
+		return nil, fmt.Errorf("preparing the service's state folder %s: %w", cfg.StateDir, err)
+	}
+	s := &Service{cfg: cfg, log: cfg.Logger, users: map[string]*user{}}
+	if cfg.Mode == localapi.ModeSystem {
+		k, err := seal.LoadOrCreate(filepath.Join(cfg.StateDir, "keys", "seal.key"))
+		if err != nil {
+			return nil, err
+		}
+		s.key = k
+	}
+	return s, nil
+}
+
+func accountOf(c peercred.Cred) (account.Account, error) {
+	if runtime.GOOS == "windows" {
+		if c.Account == "" {
+			return account.Account{}, fmt.Errorf("the account of %s could not be named", c.SID)
+		}
+		return account.Account{Name: c.Account}, nil
+	}
+	return account.ForUID(c.UID)
+}
+
+// ownerKey is how sealed tokens and the state folder name an account:
+// stable for the account's life, never its (changeable) name.
+func ownerKey(c peercred.Cred) string {
+	if c.SID != "" {
+		return "sid:" + c.SID
+	}
+	return "uid:" + strconv.Itoa(c.UID)
+}
+
+// Serve answers the local API on ln until ctx ends.
+func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           s.handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		BaseContext:       func(net.Listener) context.Context { return ctx },
+		ConnContext: func(ctx context.Context, c net.Conn) context.Context {
+			cred, err := s.cfg.Identity(c)
+			return context.WithValue(ctx, callerKey{}, callerResult{cred: cred, err: err})
+		},
+		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	go s.followPolicy(ctx)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	select {
+	case <-ctx.Done():
+		shut, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		srv.Shutdown(shut)
+		s.closeAll()
+		return nil
+	case err := <-served:
+		s.closeAll()
+		if errors.Is(err, http.ErrServerClosed) {
+			return nil
+		}
+		return err
+	}
+}
+
+type callerKey struct{}
+
+type callerResult struct {
+	cred peercred.Cred
+	err  error
+}
+
+// caller is who is calling, from the kernel.
+type caller struct {
+	cred    peercred.Cred
+	account account.Account
+	owner   string
+	user    *user
+}
+
+// callerOf identifies the request's peer and finds its account's state.
+func (s *Service) callerOf(r *http.Request) (*caller, *localapi.Error) {
+	cr, _ := r.Context().Value(callerKey{}).(callerResult)
+	if cr.err != nil {
+		return nil, &localapi.Error{Status: http.StatusForbidden, Rule: "caller-unknown",
+			Sentence: fmt.Sprintf("The Scispot MCP service could not tell which account is calling (%v), so it refuses.", cr.err)}
+	}
+	if s.cfg.Mode == localapi.ModeUserDemo && cr.cred.UID != os.Geteuid() && runtime.GOOS != "windows" {
+		return nil, &localapi.Error{Status: http.StatusForbidden, Rule: "caller-other-account",
+			Sentence: "This Scispot MCP demo instance belongs to another account."}
+	}
+	acct, err := s.cfg.Account(cr.cred)
+	if err != nil {
+		return nil, &localapi.Error{Status: http.StatusForbidden, Rule: "caller-unknown",
+			Sentence: fmt.Sprintf("The Scispot MCP service could not name the calling account: %v.", err)}
+	}
+	c := &caller{cred: cr.cred, account: acct, owner: ownerKey(cr.cred)}
+	u, err := s.userFor(c)
+	if err != nil {
+		return nil, &localapi.Error{Status: http.StatusInternalServerError, Sentence: err.Error()}
+	}
+	c.user = u
+	return c, nil
+}
+
+// admin: root on Unix, an administrator's service call on Windows.
+func (c *caller) admin() bool { return c.cred.UID == 0 || c.cred.SID == "S-1-5-18" }
+
+// launcher names the program that started the caller's process (the AI
+// client that launched serve), best effort.
+func (s *Service) launcher(c *caller) (exe string, pid int) {
+	if s.cfg.ParentPID == nil || s.cfg.ProcessExe == nil || c.cred.PID <= 0 {
+		return "", c.cred.PID
+	}
+	ppid, err := s.cfg.ParentPID(c.cred.PID)
+	if err != nil || ppid <= 1 {
+		return "", c.cred.PID
+	}
+	exe, _ = s.cfg.ProcessExe(ppid)
+	return exe, c.cred.PID
+}
