@@ -4,15 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 	"time"
 
-	"github.com/scispot/mcp-desktop/device/statedir"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
-const auditUsage = "audit verify [--json] | audit tail [-f] [-n N] [--json] | audit export [--format csv|jsonl] [--since T] [--until T]"
+const auditUsage = "audit verify [--all] [--json] | audit tail [-f] [-n N] [--json] | audit export [--all] [--format csv|jsonl] [--since T] [--until T]"
 
 func runAudit(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
@@ -35,31 +34,25 @@ func runAudit(ctx context.Context, env Env, args []string) error {
 	return usagef("unknown audit command %q", args[0])
 }
 
-func auditDir(env Env) (string, error) {
-	state, err := env.stateDir()
-	if err != nil {
-		return "", err
-	}
-	return statedir.AuditDir(state), nil
-}
-
 func runAuditVerify(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "audit verify", "audit verify [--json]")
+	fs := newFlags(env, "audit verify", "audit verify [--all] [--json]")
 	asJSON := fs.Bool("json", false, "print the report as JSON")
+	all := fs.Bool("all", false, "every account's trail (administrators, run as root)")
 	if pos, err := parse(fs, args); err != nil {
 		return err
 	} else if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	dir, err := auditDir(env)
+	c, err := env.service(ctx, true)
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	rep, err := audit.Verify(ctx, dir)
+	res, err := c.Verify(ctx, *all)
 	if err != nil {
-		return fmt.Errorf("verifying the audit trail in %s: %w", dir, err)
+		return fmt.Errorf("verifying the audit trail: %w", apiError(err))
 	}
+	rep, dir := res.Report, res.Dir
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -105,7 +98,7 @@ func runAuditTail(ctx context.Context, env Env, args []string) error {
 	} else if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	dir, err := auditDir(env)
+	c, err := env.service(ctx, true)
 	if err != nil {
 		return err
 	}
@@ -117,25 +110,21 @@ func runAuditTail(ctx context.Context, env Env, args []string) error {
 			fmt.Fprintln(env.Stdout, audit.FormatLine(r, time.Local))
 		}
 	}
-	var feed *audit.Feed
-	var records <-chan audit.Record
+	var events *localapi.EventStream
 	if *follow {
 		// Subscribe before reading history, then skip what history showed,
 		// so nothing falls between the two.
-		feed = audit.NewFeed(dir, audit.FeedOptions{})
-		var cancel func()
-		records, cancel = feed.Subscribe(1024)
-		defer cancel()
-		go feed.Run(ctx)
-		select {
-		case <-feed.Ready():
-		case <-ctx.Done():
-			return nil
+		if events, err = c.Events(ctx); err != nil {
+			return apiError(err)
 		}
 	}
-	recs, err := audit.Read(ctx, dir, audit.Filter{})
-	if err != nil && !os.IsNotExist(err) {
-		return fmt.Errorf("reading the audit trail: %w", err)
+	recs, err := c.Records(ctx, localapi.RecordsQuery{})
+	if err != nil {
+		return fmt.Errorf("reading the audit trail: %w", apiError(err))
+	}
+	shown := map[string]bool{}
+	for _, r := range recs {
+		shown[r.Hash] = true
 	}
 	if *n >= 0 && len(recs) > *n {
 		recs = recs[len(recs)-*n:]
@@ -146,18 +135,20 @@ func runAuditTail(ctx context.Context, env Env, args []string) error {
 	if !*follow {
 		return nil
 	}
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case r := <-records:
-			print(r)
+	for e := range events.C {
+		if e.Kind == localapi.EventRecord && e.Record != nil && !shown[e.Record.Hash] {
+			print(*e.Record)
 		}
 	}
+	if ctx.Err() != nil {
+		return nil
+	}
+	return fmt.Errorf("the Scispot MCP service ended the stream: %w", events.Err())
 }
 
 func runAuditExport(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "audit export", "audit export [--format csv|jsonl] [--since T] [--until T]")
+	fs := newFlags(env, "audit export", "audit export [--all] [--format csv|jsonl] [--since T] [--until T]")
+	all := fs.Bool("all", false, "every account's records (administrators, run as root)")
 	format := fs.String("format", "csv", "csv or jsonl")
 	since := fs.String("since", "", "only records at or after this time (RFC 3339, a date, or a duration such as 24h)")
 	until := fs.String("until", "", "only records before this time")
@@ -178,13 +169,13 @@ func runAuditExport(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
-	dir, err := auditDir(env)
+	c, err := env.service(ctx, true)
 	if err != nil {
 		return err
 	}
-	recs, err := audit.Read(ctx, dir, audit.Filter{Since: s, Until: u})
+	recs, err := c.Records(ctx, localapi.RecordsQuery{Since: s, Until: u, All: *all})
 	if err != nil {
-		return fmt.Errorf("reading the audit trail: %w", err)
+		return fmt.Errorf("reading the audit trail: %w", apiError(err))
 	}
 	return audit.Export(env.Stdout, recs, f)
 }

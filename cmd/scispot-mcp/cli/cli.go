@@ -14,14 +14,10 @@ import (
 	"strings"
 
 	"github.com/scispot/mcp-desktop/app/instance"
-	"github.com/scispot/mcp-desktop/device/account"
-	"github.com/scispot/mcp-desktop/device/enroll"
-	"github.com/scispot/mcp-desktop/device/identity"
 	"github.com/scispot/mcp-desktop/device/keychain"
-	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/device/statedir"
-	"github.com/scispot/mcp-desktop/mcpserver/access"
 	"github.com/scispot/mcp-desktop/mcpserver/gateway"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 // Exit codes (design.md, "Command line").
@@ -37,7 +33,8 @@ type Build struct {
 	Version, Commit, Date string
 }
 
-// Env is everything a command may touch outside the process.
+// Env is everything a command may touch outside the process. Nothing here
+// decides access: the workstation service does (Service).
 type Env struct {
 	Build  Build
 	Stdin  io.Reader
@@ -47,15 +44,15 @@ type Env struct {
 	// ReadSecret reads one line without echo.
 	StdinIsTerminal func() bool
 	ReadSecret      func() (string, error)
-	Keychain        keychain.Store
-	// PolicyStores are the admin-controlled policy sources; never taken
-	// from a flag or the environment.
-	PolicyStores []policy.Store
-	// StateDir finds the per-user state folder (audit trail, kill switch).
+	// Keychain is the person's keychain, which holds the sealed token and
+	// the local HTTP secret.
+	Keychain keychain.Store
+	// Service connects to the workstation service; demo allows this
+	// account's unprivileged demo instance where none is installed.
+	Service func(ctx context.Context, demo bool) (*localapi.Client, error)
+	// StateDir finds the per-user state folder (client-config records,
+	// the local HTTP header file); nothing security-relevant lives there.
 	StateDir func() (string, error)
-	User     func() (account.Account, error)
-	Enroll   func(ctx context.Context, managedBy string) (enroll.Result, error)
-	DeviceID func() (string, error)
 	// Executable is this binary's absolute path (for client configs).
 	Executable func() (string, error)
 	Logger     *slog.Logger
@@ -76,11 +73,8 @@ func SystemEnv(b Build) Env {
 		StdinIsTerminal: stdinIsTerminal,
 		ReadSecret:      readSecretNoEcho,
 		Keychain:        keychain.System(),
-		PolicyStores:    policy.DefaultStores(),
+		Service:         SystemService(os.Getenv),
 		StateDir:        func() (string, error) { return statedir.Dir(statedir.FromOS()) },
-		User:            account.Current,
-		Enroll:          access.Enrollment(enroll.Options{}),
-		DeviceID:        identity.DeviceID,
 		Executable:      os.Executable,
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
@@ -124,7 +118,7 @@ func commands() []command {
 		{"setup", "setup CLIENT [--demo] [--remove] [--dry-run] [--migrate]", "write or remove this app's entry in an AI client's config", runSetup},
 		{"status", "status [--json]", "enrollment, policy, account, token, kill switch and live sessions", runStatus},
 		{"kill", "kill [--reason TEXT]", "stop all AI access on this workstation now (the kill switch)", runKill},
-		{"resume", "resume", "allow AI access again after kill", runResume},
+		{"resume", "resume", "allow AI access again after kill (asks for your account password)", runResume},
 		{"audit", "audit verify|tail|export ...", "check, follow or export the tamper-evident audit trail", runAudit},
 		{"token", "token set [--no-verify] | token status | token remove", "manage the Scispot API token in the OS keychain", runToken},
 		{"version", "version", "print version, commit and build date", runVersion},
@@ -232,6 +226,18 @@ func runVersion(ctx context.Context, env Env, args []string) error {
 	}
 	fmt.Fprintf(env.Stdout, "scispot-mcp %s\ncommit %s\nbuilt %s\n", env.Build.Version, env.Build.Commit, env.Build.Date)
 	return nil
+}
+
+// stateDir finds and creates the per-user state folder.
+func (env Env) stateDir() (string, error) {
+	dir, err := env.StateDir()
+	if err != nil {
+		return "", fmt.Errorf("finding the per-user state folder: %w", err)
+	}
+	if err := statedir.Ensure(dir); err != nil {
+		return "", fmt.Errorf("creating the per-user state folder: %w", err)
+	}
+	return dir, nil
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -6,17 +6,19 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httputil"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/device/statedir"
 	"github.com/scispot/mcp-desktop/mcpserver/access"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/gateway"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/localhttp"
-	"github.com/scispot/mcp-desktop/mcpserver/session"
-	"github.com/scispot/mcp-desktop/mcpserver/stdio"
+	"github.com/scispot/mcp-desktop/mcpserver/relay"
 )
 
 func runServe(ctx context.Context, env Env, args []string) error {
@@ -45,26 +47,77 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		}
 		return serveHTTP(ctx, env, *useDemo, *httpAddr, *printFor)
 	}
-	h, err := startSession(ctx, env, *useDemo, audit.TransportStdio)
+	return serveStdio(ctx, env, *useDemo)
+}
+
+// storedToken is what the keychain holds for the service to open, or the
+// sentence saying why it could not be read.
+func storedToken(ctx context.Context, env Env) (token, problem string) {
+	t, err := env.Keychain.Get(ctx, keychain.AccountToken)
+	switch {
+	case err == nil:
+		return t, ""
+	case errors.Is(err, keychain.ErrNotFound):
+		return "", ""
+	}
+	return "", err.Error()
+}
+
+// resealed replaces a token stored before sealing existed with its sealed
+// form, so the keychain no longer holds anything usable elsewhere.
+func resealed(ctx context.Context, env Env, sealed string) {
+	if sealed == "" {
+		return
+	}
+	if err := env.Keychain.Set(ctx, keychain.AccountToken, sealed); err != nil {
+		env.Logger.Warn("could not replace the plain token in the keychain with its sealed form", "err", err)
+	}
+}
+
+// serveStdio relays the AI client's stdio to the service. Without a
+// service the client still gets the refused state and its sentence.
+func serveStdio(ctx context.Context, env Env, demo bool) error {
+	refuse := func(r *gateway.Refusal) error {
+		// Clients show a server's stderr in their logs: say it there too.
+		fmt.Fprintf(env.Stderr, "scispot-mcp serve: access blocked: %s\n", r.Sentence)
+		return relay.Refused(ctx, env.Stdin, env.Stdout, r, env.Build.Version)
+	}
+	c, err := env.service(ctx, demo)
+	var re *refusedError
+	if errors.As(err, &re) {
+		return refuse(re.r)
+	}
 	if err != nil {
 		return err
 	}
-	if r := h.Gateway().State().Refusal; r != nil {
-		// Clients show a server's stderr in their logs: say it there too.
-		fmt.Fprintf(env.Stderr, "scispot-mcp serve: access blocked: %s\n", r.Sentence)
+	opts := localapi.MCPOptions{Demo: demo, Transport: string(audit.TransportStdio)}
+	if !demo {
+		opts.Token, opts.TokenError = storedToken(ctx, env)
 	}
-	if err := h.Serve(ctx, &stdio.Transport{In: env.Stdin, Out: env.Stdout}); err != nil && !errors.Is(err, context.Canceled) {
-		return fmt.Errorf("serving MCP on stdio: %w", err)
+	conn, sealed, err := c.OpenMCP(ctx, opts)
+	if err != nil {
+		var e *localapi.Error
+		if errors.As(err, &e) {
+			return refuse(&gateway.Refusal{Rule: e.Rule, Sentence: e.Sentence})
+		}
+		return refuse(noService(err))
 	}
-	return nil
+	resealed(ctx, env, sealed)
+	err = relay.Stdio(ctx, env.Stdin, env.Stdout, conn)
+	conn.Close()
+	if errors.Is(err, relay.ErrServiceGone) {
+		fmt.Fprintf(env.Stderr, "scispot-mcp serve: %s\n", relay.GoneSentence)
+		return &exitCodeError{code: ExitFailed}
+	}
+	return err
 }
 
-// serveHTTP runs the gateway on loopback Streamable HTTP until ctx ends or
-// the kill switch or policy stops it. Each MCP session is audited like a
-// stdio one, with transport "http". With printFor, a ready connection for
-// that client goes to stdout once the server listens.
-func serveHTTP(ctx context.Context, env Env, useDemo bool, addr, printFor string) error {
-	return runHTTPGateway(ctx, env, useDemo, addr, func(url, secret string) error {
+// serveHTTP relays loopback Streamable HTTP to the service. It guards the
+// door the way the service cannot see it: loopback only, Host and Origin of
+// this machine, the local secret. The service decides the rest. With
+// printFor, a ready connection for that client goes to stdout.
+func serveHTTP(ctx context.Context, env Env, demo bool, addr, printFor string) error {
+	return runHTTPRelay(ctx, env, demo, addr, func(url, secret string) error {
 		fmt.Fprintf(env.Stderr, "Scispot MCP is serving on %s — clients send its local secret as Authorization: Bearer; `scispot-mcp serve --http %s --print-config CLIENT` prints a ready entry.\n", url, addr)
 		if printFor == "" {
 			return nil
@@ -88,59 +141,75 @@ func serveHTTP(ctx context.Context, env Env, useDemo bool, addr, printFor string
 	})
 }
 
-// runHTTPGateway is serve --http and the tray's Start local server: it
-// calls ready with the URL and the local secret once it listens, and
-// stops if ready fails.
-func runHTTPGateway(ctx context.Context, env Env, useDemo bool, addr string, ready func(url, secret string) error) error {
-	h, err := startSession(ctx, env, useDemo, audit.TransportHTTP)
+// runHTTPRelay is serve --http and the tray's Start local server: it calls
+// ready with the URL and the local secret once it listens, and stops if
+// ready fails.
+func runHTTPRelay(ctx context.Context, env Env, demo bool, addr string, ready func(url, secret string) error) error {
+	c, err := env.service(ctx, demo)
 	if err != nil {
 		return err
 	}
-	facts := h.Facts()
-	if facts.Policy.Err == nil && !facts.Policy.Policy.AllowLocalHTTP {
-		h.Close(session.EndContext)
+	var token, problem string
+	if !demo {
+		token, problem = storedToken(ctx, env)
+	}
+	st, err := c.Status(ctx, localapi.StatusRequest{Token: token, TokenError: problem})
+	if err != nil {
+		return apiError(err)
+	}
+	if st.Policy.Valid && st.Policy.Effective["AllowLocalHTTP"] != true {
 		return &refusedError{r: &gateway.Refusal{Rule: access.RuleDisabled, Sentence: "The admin policy does not allow the local HTTP server on this workstation (AllowLocalHTTP is false); use the stdio entry that `scispot-mcp setup` writes."}}
 	}
 	secret, err := localhttp.Secret(ctx, env.Keychain)
 	if err != nil {
-		h.Close(session.EndContext)
 		return err
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		h.Close(session.EndContext)
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
+	proxy := &httputil.ReverseProxy{
+		Transport:     c.HTTPTransport(),
+		FlushInterval: -1, // event streams pass through as they come
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.Out.URL.Scheme, pr.Out.URL.Host = "http", "scispot-mcpd.local"
+			pr.Out.URL.Path = localapi.Prefix + "mcp-http" + pr.In.URL.Path
+			pr.Out.URL.RawPath = ""
+			pr.Out.Header.Del("Authorization") // the local secret stays here
+			if demo {
+				pr.Out.Header.Set(localapi.HeaderDemo, "1")
+			}
+			if token != "" {
+				pr.Out.Header.Set(localapi.HeaderToken, token)
+			}
+			if problem != "" {
+				pr.Out.Header.Set(localapi.HeaderTokenError, problem)
+			}
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadGateway)
+			fmt.Fprintf(w, `{"error":"service_unavailable","error_description":%q}`, relay.GoneSentence)
+		},
+	}
 	srv := &http.Server{
-		Handler:           localhttp.Guard(localhttp.Handler(h.Gateway().Server(), env.Logger), secret),
+		Handler:           localhttp.Guard(proxy, secret),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	h.Watch(ctx)
 	if err := ready(fmt.Sprintf("http://%s/", ln.Addr()), secret); err != nil {
 		srv.Close()
-		h.Close(session.EndContext)
 		return err
 	}
-	if r := h.Gateway().State().Refusal; r != nil {
-		fmt.Fprintf(env.Stderr, "scispot-mcp serve: access blocked: %s\n", r.Sentence)
-	}
-	reason := session.EndContext
 	select {
 	case <-ctx.Done():
-	case <-h.Stopped():
-		reason = h.StopReason()
 	case err := <-served:
-		h.Close(session.EndContext)
 		return fmt.Errorf("serving HTTP on %s: %w", addr, err)
 	}
-	// Cancelled calls answer with the stop sentence before we go.
-	grace, cancel := context.WithTimeout(context.Background(), time.Second)
+	shut, cancel := context.WithTimeout(context.Background(), time.Second)
 	defer cancel()
-	h.Gateway().Drain(grace)
-	srv.Shutdown(grace)
-	h.Close(reason)
+	srv.Shutdown(shut)
 	return nil
 }

@@ -8,8 +8,24 @@ import (
 	"strings"
 
 	"github.com/scispot/mcp-desktop/app/clients"
+	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
+
+// sealStored replaces a plain token in the keychain (one a migration just
+// moved there) with its form sealed to the service.
+func sealStored(ctx context.Context, env Env) {
+	stored, err := env.Keychain.Get(ctx, keychain.AccountToken)
+	if err != nil {
+		return
+	}
+	if svc, err := env.service(ctx, false); err == nil {
+		if info, err := svc.TokenStatus(ctx, stored); err == nil {
+			resealed(ctx, env, info.Sealed)
+		}
+	}
+}
 
 const setupUsage = "setup CLIENT [--demo] [--remove] [--dry-run] [--migrate]   (CLIENT: claude-desktop, cursor, claude-code, vscode, windsurf, all)"
 
@@ -55,10 +71,14 @@ func runSetup(ctx context.Context, env Env, args []string) error {
 		Remove:    *remove,
 		StateFile: filepath.Join(state, "clients.json"),
 		Record: func(ctx context.Context, c clients.Change) error {
-			return recordOnce(ctx, env, state, audit.Record{
-				Event: audit.EventSetupWrite, Outcome: audit.OutcomeOK, Tool: c.Client,
+			svc, err := env.service(ctx, true)
+			if err != nil {
+				return err
+			}
+			return apiError(svc.Record(ctx, localapi.RecordRequest{
+				Event: audit.EventSetupWrite, Tool: c.Client,
 				Reason: fmt.Sprintf("%s %s", c.Action, c.Path), Token: c.TokenFingerprint,
-			})
+			}))
 		},
 	}
 	if !*remove {
@@ -93,6 +113,7 @@ func runSetup(ctx context.Context, env Env, args []string) error {
 			continue
 		}
 		migrated[f.Client] = true
+		sealStored(ctx, env)
 		printChange(env, ch)
 	}
 	for _, c := range targets {

@@ -3,59 +3,19 @@ package cli
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/scispot/mcp-desktop/app/clients"
-	"github.com/scispot/mcp-desktop/device/statedir"
-	"github.com/scispot/mcp-desktop/mcpserver/access"
-	"github.com/scispot/mcp-desktop/mcpserver/audit"
-	"github.com/scispot/mcp-desktop/mcpserver/catalog"
 	"github.com/scispot/mcp-desktop/mcpserver/gateway"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
-// statusReport is the `status --json` shape (issue 3); fields may be added,
-// never renamed.
+// statusReport is the `status --json` shape: the service's status (issue
+// 3's fields, never renamed) plus the client entries judged here.
 type statusReport struct {
-	Access struct {
-		Allowed bool   `json:"allowed"`
-		Rule    string `json:"rule,omitempty"`
-		Reason  string `json:"reason,omitempty"`
-	} `json:"access"`
-	Enrollment struct {
-		Checked bool   `json:"checked"`
-		Managed bool   `json:"managed"`
-		Method  string `json:"method"`
-		Detail  string `json:"detail"`
-		Error   string `json:"error,omitempty"`
-	} `json:"enrollment"`
-	Policy struct {
-		Valid     bool           `json:"valid"`
-		Sources   []string       `json:"sources"`
-		Ignored   []string       `json:"ignored,omitempty"`
-		Error     string         `json:"error"`
-		Effective map[string]any `json:"effective"`
-	} `json:"policy"`
-	User struct {
-		Name       string `json:"name"`
-		Authorized bool   `json:"authorized"`
-	} `json:"user"`
-	Device string `json:"device"`
-	Token  struct {
-		Present     bool   `json:"present"`
-		Fingerprint string `json:"fingerprint"`
-		Error       string `json:"error,omitempty"`
-	} `json:"token"`
-	Killed bool `json:"killed"`
-	Kill   struct {
-		Reason string    `json:"reason,omitempty"`
-		By     string    `json:"by,omitempty"`
-		At     time.Time `json:"at,omitzero"`
-		Error  string    `json:"error,omitempty"`
-	} `json:"kill"`
-	Sessions    []sessionJSON `json:"sessions"`
-	ClientsSeen []string      `json:"clients_seen"`
+	localapi.Status
 	// Clients are the AI client entries that launch this app, and whether
 	// each would be refused right now.
 	Clients []clientJSON `json:"clients"`
@@ -71,15 +31,6 @@ type clientJSON struct {
 	Reason  string `json:"reason,omitempty"`
 }
 
-type sessionJSON struct {
-	ID        string    `json:"id"`
-	PID       int       `json:"pid"`
-	Client    string    `json:"client"`
-	Version   string    `json:"client_version,omitempty"`
-	Transport string    `json:"transport,omitempty"`
-	Started   time.Time `json:"started"`
-}
-
 func runStatus(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "status", "status [--json]")
 	asJSON := fs.Bool("json", false, "print one JSON object (for MDM scripts)")
@@ -88,57 +39,29 @@ func runStatus(ctx context.Context, env Env, args []string) error {
 	} else if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	state, err := env.stateDir()
+	var r statusReport
+	c, err := env.service(ctx, false)
 	if err != nil {
+		var re *refusedError
+		if !errors.As(err, &re) {
+			return err
+		}
+		// No service: say so in the same shape.
+		r.Access.Rule, r.Access.Reason = re.r.Rule, re.r.Sentence
+		r.Clients = configuredClients(ctx, env, r.Status)
+		if *asJSON {
+			enc := json.NewEncoder(env.Stdout)
+			enc.SetIndent("", "  ")
+			enc.Encode(r)
+			return &refusedError{re.r, true}
+		}
 		return err
 	}
-	facts, _ := access.Gather(ctx, env.sources(state), false)
-	refusal := access.Decide(facts)
-
-	var r statusReport
-	r.Access.Allowed = refusal == nil
-	if refusal != nil {
-		r.Access.Rule, r.Access.Reason = refusal.Rule, refusal.Sentence
+	token, problem := storedToken(ctx, env)
+	if r.Status, err = c.Status(ctx, localapi.StatusRequest{Token: token, TokenError: problem}); err != nil {
+		return apiError(err)
 	}
-	r.Enrollment.Checked = facts.EnrollmentChecked
-	r.Enrollment.Managed = facts.Enrollment.Managed
-	r.Enrollment.Method = facts.Enrollment.Method
-	r.Enrollment.Detail = facts.Enrollment.Detail
-	if facts.EnrollmentErr != nil {
-		r.Enrollment.Error = facts.EnrollmentErr.Error()
-	}
-	if !facts.EnrollmentChecked {
-		r.Enrollment.Detail = "not checked: the policy does not require enrollment"
-		if facts.Policy.Err != nil {
-			r.Enrollment.Detail = "not checked: the policy is invalid"
-		}
-	}
-	r.Policy.Valid = facts.Policy.Err == nil
-	r.Policy.Sources = nonNil(facts.Policy.Sources)
-	r.Policy.Ignored = facts.Policy.Ignored
-	if facts.Policy.Err != nil {
-		r.Policy.Error = facts.Policy.Err.Error()
-	}
-	r.Policy.Effective = facts.Policy.Effective()
-	if facts.Policy.Policy.AllowedTools == nil {
-		r.Policy.Effective["AllowedTools"] = catalog.ReadOnlyNames()
-	}
-	r.User.Name = facts.User.Name
-	r.User.Authorized = facts.Authorized()
-	r.Device = env.deviceID()
-	r.Token.Present, r.Token.Fingerprint = facts.TokenPresent, facts.TokenFingerprint
-	if facts.TokenErr != nil {
-		r.Token.Error = facts.TokenErr.Error()
-	}
-	r.Killed = facts.Killed()
-	r.Kill.Reason, r.Kill.By, r.Kill.At = facts.Kill.Reason, facts.Kill.By, facts.Kill.At
-	if facts.KillErr != nil {
-		r.Kill.Error = facts.KillErr.Error()
-	}
-	sessions, seen := liveSessions(ctx, statedir.AuditDir(state))
-	r.Sessions, r.ClientsSeen = sessions, seen
-	r.Clients = configuredClients(ctx, env, facts)
-
+	r.Clients = configuredClients(ctx, env, r.Status)
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -148,78 +71,51 @@ func runStatus(ctx context.Context, env Env, args []string) error {
 	} else {
 		printStatus(env, r)
 	}
-	if refusal != nil {
-		if *asJSON {
-			return &refusedError{refusal, true}
-		}
-		return &refusedError{r: refusal}
+	if !r.Access.Allowed {
+		refusal := &gateway.Refusal{Rule: r.Access.Rule, Sentence: r.Access.Reason}
+		return &refusedError{refusal, *asJSON}
 	}
 	return nil
 }
 
 // configuredClients judges every client entry that launches this app as
-// that client would be judged when it connects now: a demo entry needs
-// neither token nor enrollment, and AllowedClients is matched against the
-// name the client reports.
-func configuredClients(ctx context.Context, env Env, facts access.Facts) []clientJSON {
+// the service will judge that client when it connects now: a demo entry by
+// the demo's access (no token or enrollment needed), and AllowedClients
+// against the name the client reports.
+func configuredClients(ctx context.Context, env Env, st localapi.Status) []clientJSON {
 	out := []clientJSON{}
 	exe, _ := env.cliExecutable()
-	for _, st := range clients.Status(ctx, clients.FromOS(), clients.StatusOptions{Executable: exe}) {
-		if st.State != clients.Configured && st.State != clients.Stale {
+	var allowed []string
+	if list, ok := st.Policy.Effective["AllowedClients"].([]any); ok {
+		for _, v := range list {
+			allowed = append(allowed, fmt.Sprint(v))
+		}
+	}
+	for _, cs := range clients.Status(ctx, clients.FromOS(), clients.StatusOptions{Executable: exe}) {
+		if cs.State != clients.Configured && cs.State != clients.Stale {
 			continue
 		}
-		c := clientJSON{Client: st.Client, File: st.Path, Demo: st.Demo, State: string(st.State)}
-		f := facts
-		f.Demo = st.Demo
-		refusal := access.Decide(f)
-		if refusal == nil && f.Policy.Err == nil {
-			if cl, err := clients.Lookup(st.Client); err == nil && cl.ReportsAs != "" {
-				refusal = gateway.ClientRefusal(f.Policy.Policy.AllowedClients, cl.ReportsAs)
+		c := clientJSON{Client: cs.Client, File: cs.Path, Demo: cs.Demo, State: string(cs.State)}
+		rule, reason := st.Access.Rule, st.Access.Reason
+		if cs.Demo {
+			rule, reason = st.DemoAccess.Rule, st.DemoAccess.Reason
+		}
+		if reason == "" && st.Service.Mode == "" {
+			rule, reason = st.Access.Rule, st.Access.Reason
+		}
+		if reason == "" {
+			if cl, err := clients.Lookup(cs.Client); err == nil && cl.ReportsAs != "" {
+				if r := gateway.ClientRefusal(allowed, cl.ReportsAs); r != nil {
+					rule, reason = r.Rule, r.Sentence
+				}
 			}
 		}
-		if refusal != nil {
-			c.Refused, c.Rule, c.Reason = true, refusal.Rule, refusal.Sentence
+		if reason != "" {
+			c.Refused, c.Rule, c.Reason = true, rule, reason
 		}
 		out = append(out, c)
 	}
 	return out
-}
-
-func nonNil(s []string) []string {
-	if s == nil {
-		return []string{}
-	}
-	return s
-}
-
-// liveSessions lists the sessions that started, have not ended and whose
-// process is alive, and every client name seen in the trail (so an admin
-// can build AllowedClients).
-func liveSessions(ctx context.Context, dir string) ([]sessionJSON, []string) {
-	out := []sessionJSON{}
-	feed := audit.NewFeed(dir, audit.FeedOptions{})
-	fctx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{})
-	go func() { feed.Run(fctx); close(done) }()
-	select {
-	case <-feed.Ready():
-	case <-done:
-	}
-	for _, s := range feed.Sessions() {
-		out = append(out, sessionJSON{ID: s.Session, PID: s.PID, Client: s.Client.Name, Version: s.Client.Version, Transport: string(s.Transport), Started: s.Started})
-	}
-	cancel()
-	<-done
-	seen := map[string]bool{}
-	names := []string{}
-	recs, _ := audit.Read(ctx, dir, audit.Filter{})
-	for _, rec := range recs {
-		if n := rec.Client.Name; n != "" && !seen[n] {
-			seen[n] = true
-			names = append(names, n)
-		}
-	}
-	return out, names
 }
 
 func printStatus(env Env, r statusReport) {
@@ -235,6 +131,11 @@ func printStatus(env Env, r statusReport) {
 	} else {
 		fmt.Fprintf(w, "Scispot MCP access: BLOCKED — %s\n", r.Access.Reason)
 	}
+	svc := r.Service.Mode + " service scispot-mcpd " + r.Service.Version + " on " + r.Service.Socket
+	if r.Service.Mode == localapi.ModeUserDemo {
+		svc += " (your own demo instance: it serves only the demo workspace)"
+	}
+	fmt.Fprintf(w, "    service          %s\n", svc)
 	enroll := r.Enrollment.Detail
 	if r.Enrollment.Method != "" {
 		enroll = r.Enrollment.Method + ": " + enroll
@@ -281,6 +182,9 @@ func printStatus(env Env, r statusReport) {
 	}
 	if len(r.ClientsSeen) > 0 {
 		fmt.Fprintf(w, "    clients seen     %s\n", strings.Join(r.ClientsSeen, ", "))
+	}
+	if len(r.ExecutablesSeen) > 0 {
+		fmt.Fprintf(w, "    programs seen    %s\n", strings.Join(r.ExecutablesSeen, ", "))
 	}
 	for _, c := range r.Clients {
 		what := c.Client

@@ -8,9 +8,8 @@ import (
 	"time"
 
 	"github.com/scispot/mcp-desktop/device/keychain"
-	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/mcpserver/apitoken"
-	"github.com/scispot/mcp-desktop/mcpserver/upstream"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 const tokenUsage = "token set [--no-verify] | token status | token remove"
@@ -71,46 +70,29 @@ func runTokenSet(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("%w; nothing was stored", err)
 	}
-	if !*noVerify {
-		n, err := verifyToken(ctx, env, token)
-		if err != nil {
-			return fmt.Errorf("the token was not stored: %w", err)
+	c, err := env.service(ctx, false)
+	if err != nil {
+		return err
+	}
+	info, err := c.SealToken(ctx, localapi.SealRequest{Token: token, Verify: !*noVerify})
+	if err != nil {
+		var e *localapi.Error
+		if errors.As(err, &e) && e.Rule == "token-rejected" {
+			return fmt.Errorf("the token was not stored: %s (use --no-verify to store it anyway)", e.Sentence)
 		}
-		fmt.Fprintf(env.Stdout, "Scispot accepted the token (%d tools published).\n", n)
+		return fmt.Errorf("the token was not stored: %w", apiError(err))
 	}
-	ch, err := tokenChanger(env)
-	if err != nil {
-		return err
+	if info.Verified {
+		fmt.Fprintf(env.Stdout, "Scispot accepted the token (answered in %s).\n", info.Latency.Round(time.Millisecond))
 	}
-	info, err := ch.Set(ctx, token)
-	if info.Fingerprint == "" {
-		return err
+	if err := env.Keychain.Set(ctx, keychain.AccountToken, info.Sealed); err != nil {
+		return fmt.Errorf("storing the sealed token in the keychain: %w", err)
 	}
-	fmt.Fprintf(env.Stdout, "Token stored in the OS keychain (fingerprint %s).\n", info.Fingerprint)
-	return err
-}
-
-// tokenChanger is the token logic the tray's token window uses too.
-func tokenChanger(env Env) (apitoken.Changer, error) {
-	state, err := env.stateDir()
-	if err != nil {
-		return apitoken.Changer{}, err
+	if state, err := env.stateDir(); err == nil {
+		apitoken.WriteInfo(state, apitoken.Info{Fingerprint: info.Fingerprint, SetAt: time.Now().UTC()})
 	}
-	return apitoken.Changer{Keychain: env.Keychain, StateDir: state, Session: env.cliSessionInfo()}, nil
-}
-
-// verifyToken lists the upstream's tools with the token, which proves
-// Scispot accepts it without touching any lab data.
-func verifyToken(ctx context.Context, env Env, token string) (int, error) {
-	snap := policy.Load(ctx, env.PolicyStores...)
-	if snap.Err != nil {
-		return 0, fmt.Errorf("the admin policy is invalid, so Scispot's address is unknown: %w (use --no-verify to store it anyway)", snap.Err)
-	}
-	v, err := apitoken.Verify(ctx, snap.Policy.UpstreamURL, token, &upstream.Options{Logger: env.Logger, Timeout: 20 * time.Second})
-	if err != nil {
-		return 0, fmt.Errorf("checking it with Scispot at %s: %w", snap.Policy.UpstreamURL, err)
-	}
-	return v.Tools, nil
+	fmt.Fprintf(env.Stdout, "Token stored in the OS keychain, sealed to this workstation's Scispot MCP service (fingerprint %s).\n", info.Fingerprint)
+	return nil
 }
 
 func runTokenStatus(ctx context.Context, env Env, args []string) error {
@@ -120,7 +102,7 @@ func runTokenStatus(ctx context.Context, env Env, args []string) error {
 	} else if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	token, err := env.Keychain.Get(ctx, keychain.AccountToken)
+	stored, err := env.Keychain.Get(ctx, keychain.AccountToken)
 	switch {
 	case errors.Is(err, keychain.ErrNotFound):
 		fmt.Fprintln(env.Stdout, "No Scispot API token is stored on this workstation; run `scispot-mcp token set`.")
@@ -128,7 +110,16 @@ func runTokenStatus(ctx context.Context, env Env, args []string) error {
 	case err != nil:
 		return fmt.Errorf("reading the keychain: %w", err)
 	}
-	fmt.Fprintf(env.Stdout, "A Scispot API token is stored in the OS keychain (fingerprint %s).\n", keychain.Fingerprint(token))
+	c, err := env.service(ctx, false)
+	if err != nil {
+		return err
+	}
+	info, err := c.TokenStatus(ctx, stored)
+	if err != nil {
+		return apiError(err)
+	}
+	resealed(ctx, env, info.Sealed)
+	fmt.Fprintf(env.Stdout, "A Scispot API token is stored in the OS keychain, sealed to this workstation's service (fingerprint %s).\n", info.Fingerprint)
 	return nil
 }
 
@@ -139,21 +130,22 @@ func runTokenRemove(ctx context.Context, env Env, args []string) error {
 	} else if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	ch, err := tokenChanger(env)
-	if err != nil {
-		return err
-	}
-	_, err = ch.Remove(ctx)
-	switch {
-	case errors.Is(err, keychain.ErrNotFound):
+	stored, err := env.Keychain.Get(ctx, keychain.AccountToken)
+	if errors.Is(err, keychain.ErrNotFound) {
 		fmt.Fprintln(env.Stdout, "No Scispot API token was stored; nothing to remove.")
 		return nil
-	case errors.Is(err, apitoken.ErrNotRecorded):
-		fmt.Fprintln(env.Stdout, "The Scispot API token was removed from the OS keychain.")
-		return err
-	case err != nil:
-		return err
+	}
+	if err := env.Keychain.Delete(ctx, keychain.AccountToken); err != nil {
+		return fmt.Errorf("removing the token from the keychain: %w", err)
+	}
+	if state, err := env.stateDir(); err == nil {
+		apitoken.RemoveInfo(state)
 	}
 	fmt.Fprintln(env.Stdout, "The Scispot API token was removed from the OS keychain.")
+	if c, err := env.service(ctx, false); err == nil {
+		if err := c.TokenRemoved(ctx, stored); err != nil {
+			return fmt.Errorf("the token is removed, but the audit trail did not record it: %w", apiError(err))
+		}
+	}
 	return nil
 }

@@ -5,13 +5,16 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"net"
 	"slices"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/gateway"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 func runTools(ctx context.Context, env Env, args []string) error {
@@ -25,22 +28,22 @@ func runTools(ctx context.Context, env Env, args []string) error {
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
 	}
-	s, err := connectCLI(ctx, env, *useDemo)
-	if err != nil {
-		return err
-	}
-	defer s.Close()
-	if r := s.Gateway().State().Refusal; r != nil {
-		return &refusedError{r: r}
-	}
 	w := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	defer w.Flush()
 	if *all {
-		infos, err := s.Gateway().Tools(ctx)
+		c, err := env.service(ctx, *useDemo)
 		if err != nil {
 			return err
 		}
-		slices.SortStableFunc(infos, func(a, b gateway.ToolInfo) int {
+		req := localapi.ToolsRequest{Demo: *useDemo}
+		if !*useDemo {
+			req.Token, req.TokenError = storedToken(ctx, env)
+		}
+		infos, err := c.Tools(ctx, req)
+		if err != nil {
+			return apiError(err)
+		}
+		slices.SortStableFunc(infos, func(a, b localapi.ToolInfo) int {
 			if a.Visible != b.Visible {
 				if a.Visible {
 					return -1
@@ -59,10 +62,15 @@ func runTools(ctx context.Context, env Env, args []string) error {
 		}
 		return nil
 	}
-	res, err := s.client.ListTools(ctx, nil)
+	s, err := connectCLI(ctx, env, *useDemo)
 	if err != nil {
-		return fmt.Errorf("listing tools: %w", err)
+		return err
 	}
+	defer s.Close()
+	if r := s.refusal(); r != nil {
+		return &refusedError{r: r}
+	}
+	res := &mcp.ListToolsResult{Tools: s.tools}
 	for _, t := range res.Tools {
 		if t.Name == "scispot_access_status" {
 			// The upstream could not be listed; the description says why.
@@ -103,11 +111,6 @@ func runCall(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	defer s.Close()
-	if r := s.Gateway().State().Refusal; r != nil {
-		// Still made through the gateway, so the refusal is audited.
-		s.client.CallTool(ctx, &mcp.CallToolParams{Name: pos[0], Arguments: callArgs})
-		return &refusedError{r: r}
-	}
 	res, err := s.client.CallTool(ctx, &mcp.CallToolParams{Name: pos[0], Arguments: callArgs})
 	if err != nil {
 		return fmt.Errorf("calling %s: %w", pos[0], err)
@@ -117,13 +120,76 @@ func runCall(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintln(env.Stdout, text)
 		return nil
 	}
-	if r := s.Gateway().State().Refusal; r != nil {
+	// The call went through the service and is audited either way; the
+	// exit code says whether policy refused it.
+	if r := s.refusal(); r != nil {
 		return &refusedError{r: r}
 	}
-	if v := s.Gateway().Visible(pos[0]); !v.Visible {
-		return &refusedError{r: &gateway.Refusal{Rule: "tool-hidden", Sentence: text}}
+	if !s.lists(pos[0]) {
+		return &refusedError{r: &gateway.Refusal{Rule: gateway.RuleToolHidden, Sentence: text}}
 	}
 	return fmt.Errorf("%s", text)
+}
+
+// cliClientName is how `tools` and `call` identify themselves, so their
+// calls are attributed like any AI client's.
+const cliClientName = "scispot-mcp-cli"
+
+// cliSession is an MCP session of this command with the service, over the
+// same path an AI client's relay takes.
+type cliSession struct {
+	conn   net.Conn
+	client *mcp.ClientSession
+	tools  []*mcp.Tool
+}
+
+func connectCLI(ctx context.Context, env Env, demo bool) (*cliSession, error) {
+	c, err := env.service(ctx, demo)
+	if err != nil {
+		return nil, err
+	}
+	opts := localapi.MCPOptions{Demo: demo, Transport: string(audit.TransportCLI)}
+	if !demo {
+		opts.Token, opts.TokenError = storedToken(ctx, env)
+	}
+	conn, sealed, err := c.OpenMCP(ctx, opts)
+	if err != nil {
+		return nil, apiError(err)
+	}
+	resealed(ctx, env, sealed)
+	cl := mcp.NewClient(&mcp.Implementation{Name: cliClientName, Version: env.Build.Version}, nil)
+	cs, err := cl.Connect(ctx, &mcp.IOTransport{Reader: conn, Writer: conn}, nil)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("connecting to the Scispot MCP service: %w", err)
+	}
+	s := &cliSession{conn: conn, client: cs}
+	if res, err := cs.ListTools(ctx, nil); err == nil {
+		s.tools = res.Tools
+	}
+	return s, nil
+}
+
+// refusal is the refused state the session was answered with, if any.
+func (s *cliSession) refusal() *gateway.Refusal {
+	if len(s.tools) != 1 || s.tools[0].Name != gateway.StatusToolName {
+		return nil
+	}
+	res, err := s.client.CallTool(context.Background(), &mcp.CallToolParams{Name: gateway.StatusToolName})
+	if err != nil {
+		return &gateway.Refusal{Rule: "refused", Sentence: s.tools[0].Description}
+	}
+	return &gateway.Refusal{Rule: "refused", Sentence: renderResult(res)}
+}
+
+func (s *cliSession) lists(name string) bool {
+	return slices.ContainsFunc(s.tools, func(t *mcp.Tool) bool { return t.Name == name })
+}
+
+// Close ends the session; the service writes its session.end.
+func (s *cliSession) Close() {
+	s.client.Close()
+	s.conn.Close()
 }
 
 // renderResult prints every content item the way a person can read it.

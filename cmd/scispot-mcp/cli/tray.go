@@ -9,8 +9,7 @@ import (
 	"strings"
 
 	"github.com/scispot/mcp-desktop/app/instance"
-	"github.com/scispot/mcp-desktop/mcpserver/access"
-	"github.com/scispot/mcp-desktop/mcpserver/control"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 // AppID is the tray app's id (FyneApp.toml, notifications, preferences).
@@ -73,13 +72,12 @@ func runTray(ctx context.Context, env Env, name string, args []string, demo bool
 	return env.Tray(ctx, env, TrayRequest{Args: line, Demo: demo, Window: *window})
 }
 
-// TrayHost is what the tray app shares with the commands: the same state
-// folder, access sources, kill switch and local gateway.
+// TrayHost is what the tray app shares with the commands: the per-user
+// state folder, this program's path for client configs, and the way to the
+// workstation service.
 type TrayHost struct {
 	env        Env
 	StateDir   string
-	Sources    access.Sources
-	Device     string
 	Executable string // scispot-mcp's absolute, symlink-resolved path
 }
 
@@ -90,11 +88,23 @@ func NewTrayHost(env Env) (*TrayHost, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &TrayHost{env: env, StateDir: state, Sources: env.sources(state), Device: env.deviceID()}
+	h := &TrayHost{env: env, StateDir: state}
 	if exe, err := env.cliExecutable(); err == nil {
 		h.Executable = exe
 	}
 	return h, nil
+}
+
+// Service connects to the workstation service; for the demo workspace
+// where none is installed, to this account's demo instance (started now).
+// A refusal comes back as an error whose text is its sentence.
+func (h *TrayHost) Service(ctx context.Context, demo bool) (*localapi.Client, error) {
+	c, err := h.env.service(ctx, demo)
+	var re *refusedError
+	if errors.As(err, &re) {
+		return nil, errors.New(re.r.Sentence)
+	}
+	return c, err
 }
 
 // cliExecutable is scispot-mcp's absolute path with symbolic links
@@ -125,16 +135,11 @@ func cliBeside(exe string) string {
 	return exe
 }
 
-// SetKill flips the kill switch from the tray.
-func (h *TrayHost) SetKill(ctx context.Context, kill bool) error {
-	return switchKill(ctx, h.env, kill, "", control.SourceTray)
-}
-
-// ServeHTTP runs the local HTTP gateway (serve --http) in the tray process
+// ServeHTTP runs the local HTTP relay (serve --http) in the tray process
 // until ctx ends; ready gets its URL and the local secret. A policy
 // refusal comes back as an error whose text is the refusal's sentence.
 func (h *TrayHost) ServeHTTP(ctx context.Context, demo bool, addr string, ready func(url, secret string)) error {
-	err := runHTTPGateway(ctx, h.env, demo, addr, func(url, secret string) error { ready(url, secret); return nil })
+	err := runHTTPRelay(ctx, h.env, demo, addr, func(url, secret string) error { ready(url, secret); return nil })
 	var re *refusedError
 	if errors.As(err, &re) {
 		return errors.New(re.r.Sentence)
