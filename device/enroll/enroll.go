@@ -17,16 +17,23 @@
 //     "windows-mdm"), IsDeviceRegisteredWithManagement in MDMRegistration.dll
 //     ("windows-mdm"), or membership of an Active Directory domain, which
 //     is managed by Group Policy ("windows-domain").
-//   - Linux, which has no OS-level MDM: the Intune for Linux agent installed
-//     and a device id in the user's registration.toml ("linux-intune"; an
-//     Entra ID registration alone does not pass), a registered Landscape
-//     client ("linux-landscape"), or a trusted managed policy that names its
-//     ManagedBy system ("linux-policy-managedby"). The policy file and its
-//     trust rules belong to the policy package; the caller passes the
-//     effective ManagedBy in through Options.ManagedBy. Some Landscape
-//     installs keep the client's files readable by root only; there
-//     `landscape-config --is-registered` fails for a normal user, the
-//     signal is not confirmed, and an admin can name ManagedBy instead.
+//   - Linux, which has no OS-level MDM: Intune for Linux ("linux-intune"),
+//     a registered Landscape client ("linux-landscape"), or a trusted
+//     managed policy that names its ManagedBy system
+//     ("linux-policy-managedby"). Only state that an ordinary account cannot
+//     create counts, since the AI agent runs as the user with a shell:
+//     Intune counts only from its device-level state (the agent installed,
+//     a device registration by microsoft-identity-device-broker in
+//     /var/lib/microsoft-identity-device-broker/<uid>.db, and the Intune
+//     daemon's state in /var/lib/intune), each file and every folder above
+//     it owned by root, not writable by group or others and no symbolic
+//     link; never from a home folder (a user can write
+//     ~/.config/intune/registration.toml). An Entra ID registration without
+//     the daemon's state does not pass. `landscape-config --is-registered`
+//     runs as root (in the service) and only if the tool itself is root's
+//     alone. The policy file and its trust rules belong to the policy
+//     package; the caller passes the effective ManagedBy in through
+//     Options.ManagedBy.
 //
 // The first signal that passes wins. Each signal's check has a timeout
 // (Options.Timeout) and any error — a timeout, a missing tool, output that cannot be parsed,
@@ -41,10 +48,11 @@
 // Every signal above is local state. A local administrator — root on Linux
 // and macOS, a member of Administrators on Windows — can fake any of them:
 // replace the profiles binary or the Landscape client, write registry values
-// under HKLM\SOFTWARE\Microsoft\Enrollments, drop an intune-agent file and a
-// registration.toml into place, or write a policy file naming any ManagedBy.
-// (A user can even write their own registration.toml; the Intune signal also
-// needs the agent installed by root.) The check keeps a managed fleet
+// under HKLM\SOFTWARE\Microsoft\Enrollments, drop Intune's state files into
+// place, or write a policy file naming any ManagedBy. Nor does the Linux
+// Intune check know which tenant the device is registered with: a person
+// who can enroll it in another organisation's Intune passes it. The check
+// keeps a managed fleet
 // honest and tells a person why access is refused; it is not attestation.
 // Only a server-side compliance check, such as conditional access at the
 // identity provider, resists a hostile administrator.
@@ -137,12 +145,23 @@ type Options struct {
 	// Run runs a program (macOS, Linux). Default: os/exec with a minimal
 	// environment and a C locale.
 	Run CommandRunner
-	// ReadFile reads a small file (Linux). Default: os.ReadFile, bounded.
+	// Lstat reports on a path without following a symbolic link (Linux).
+	// Default os.Lstat.
+	Lstat func(name string) (fs.FileInfo, error)
+	// Owner returns the uid that owns the file fi describes, and false if
+	// it cannot tell (Linux). Default: the operating system's answer.
+	Owner func(fi fs.FileInfo) (uid uint32, ok bool)
+	// ReadDir lists a folder (Linux). Default os.ReadDir.
+	ReadDir func(name string) ([]fs.DirEntry, error)
+	// ReadFile reads a small file. Default: os.ReadFile, bounded. No
+	// signal reads file contents at present; kept so callers compile.
 	ReadFile func(name string) ([]byte, error)
-	// Stat reports on a path, following symlinks (Linux). Default os.Stat.
+	// Stat reports on a path, following symlinks. Default os.Stat. No
+	// signal uses it at present (the Linux ones use Lstat); kept so callers
+	// compile.
 	Stat func(name string) (fs.FileInfo, error)
-	// HomeDir returns the current user's home directory (Linux). Default
-	// os.UserHomeDir.
+	// HomeDir is ignored: no signal reads a home folder any more, because
+	// the user can write anything there. Kept so callers compile.
 	HomeDir func() (string, error)
 	// Registry reads HKEY_LOCAL_MACHINE (Windows). Default: the real registry.
 	Registry RegistryView
@@ -221,8 +240,14 @@ func fillDefaults(o *Options) {
 	if o.Stat == nil {
 		o.Stat = os.Stat
 	}
-	if o.HomeDir == nil {
-		o.HomeDir = os.UserHomeDir
+	if o.Lstat == nil {
+		o.Lstat = os.Lstat
+	}
+	if o.Owner == nil {
+		o.Owner = fileOwner
+	}
+	if o.ReadDir == nil {
+		o.ReadDir = os.ReadDir
 	}
 }
 
@@ -373,14 +398,4 @@ func shown(s string) string {
 		return fmt.Sprintf("%q…", string(r[:maxDetailValueRunes]))
 	}
 	return fmt.Sprintf("%q", s)
-}
-
-// abbreviated shows the start of an identifier, enough to match it against
-// an admin console without printing all of it.
-func abbreviated(id string) string {
-	r := []rune(id)
-	if len(r) <= 8 {
-		return shown(id)
-	}
-	return strings.TrimSuffix(shown(string(r[:8])), `"`) + `…"`
 }

@@ -7,7 +7,7 @@ import (
 
 // New on Linux wires the Linux signals.
 func TestNewLinux(t *testing.T) {
-	o, _ := linuxFixture{intuneAgent: true, registration: "enrolled.toml"}.options(t)
+	o, _ := linuxFixture{intune: intuneEnrolled}.options(t)
 	res, err := New(*o).Check(context.Background())
 	if err != nil || res.Method != MethodLinuxIntune {
 		t.Fatalf("Check = %+v, %v", res, err)

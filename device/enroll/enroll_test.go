@@ -287,10 +287,4 @@ func TestShown(t *testing.T) {
 			t.Errorf("shown(%q) = %s, want %s", in, got, want)
 		}
 	}
-	if got := abbreviated("9b1d4c2e-5a7f"); got != `"9b1d4c2e…"` {
-		t.Errorf("abbreviated = %s", got)
-	}
-	if got := abbreviated("short"); got != `"short"` {
-		t.Errorf("abbreviated = %s", got)
-	}
 }

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"path/filepath"
+	"path"
 	"strings"
 )
 
@@ -15,8 +15,22 @@ import (
 
 const (
 	// intuneAgentPath is installed (by root) with Microsoft's intune-portal
-	// package.
+	// package, together with the root daemon intune-daemon.
 	intuneAgentPath = "/opt/microsoft/intune/bin/intune-agent"
+	// intuneBrokerStateDir is the state folder of
+	// microsoft-identity-device-broker, the system service (root, systemd
+	// StateDirectory, mode 0700) that registers the device with Entra ID
+	// when a person enrolls it in the Microsoft Intune app. It keeps one
+	// registration database per enrolled account, named after the
+	// account's uid ("1000.db").
+	intuneBrokerStateDir = "/var/lib/microsoft-identity-device-broker"
+	// intuneDaemonStateDir is the state folder of intune-daemon, the root
+	// side of Intune for Linux (systemd StateDirectory, mode 0700).
+	intuneDaemonStateDir = "/var/lib/intune"
+	// maxStateEntries bounds how many entries of a state folder are looked
+	// at: a real one holds a handful.
+	maxStateEntries = 256
+
 	// landscapeConfigPath is Canonical's Landscape client configuration tool.
 	landscapeConfigPath = "/usr/bin/landscape-config"
 	// landscapeNotRegistered is landscape-config's documented exit status for
@@ -24,168 +38,153 @@ const (
 	landscapeNotRegistered = 5
 )
 
-// intuneRegistrationFiles are where intune-portal keeps the user's
-// registration, relative to the home directory. Current builds write the
-// first; some builds read it from the second (or a symlink there).
-func intuneRegistrationFiles() []string {
-	return []string{
-		".config/intune/registration.toml",
-		".local/state/intune/registration.toml",
-	}
-}
-
-// intuneDeviceIDKeys are the registration.toml keys accepted as the Intune
-// (MDM) device id, in order. intune-portal writes device_hint once the device
-// is enrolled in Intune; the others are accepted in case a build spells it
-// differently. aad_device_hint alone means registered with Entra ID but not
-// enrolled in Intune, which does not pass.
-func intuneDeviceIDKeys() []string {
-	return []string{"device_hint", "device_id", "DeviceId", "IntuneDeviceId"}
-}
-
-// intuneRegistration is what registration.toml says.
-type intuneRegistration struct {
-	deviceID      string // "" when not enrolled in Intune
-	entraDeviceID string // aad_device_hint
-	needsPatching bool
-}
-
-// parseIntuneRegistration reads Intune for Linux's registration.toml:
-//
-//	account_hint = '…'
-//	device_hint = '…'
-//	aad_device_hint = '…'
-//	needs_patching = 'false'
-//
-// A device id key holding something other than a string is an error; an
-// empty or all-zero id counts as no id.
-func parseIntuneRegistration(data []byte) (intuneRegistration, error) {
-	var reg intuneRegistration
-	vals, err := parseTopLevelTOML(data)
-	if err != nil {
-		return reg, err
-	}
-	str := func(key string) (string, error) {
-		v, ok := vals[key]
-		if !ok {
-			return "", nil
-		}
-		if !v.isString {
-			return "", fmt.Errorf("%s is not a string: %w", key, ErrUnrecognized)
-		}
-		return strings.TrimSpace(v.str), nil
-	}
-	for _, k := range intuneDeviceIDKeys() {
-		id, err := str(k)
-		if err != nil {
-			return reg, err
-		}
-		if usableID(id) {
-			reg.deviceID = id
-			break
-		}
-	}
-	if reg.entraDeviceID, err = str("aad_device_hint"); err != nil {
-		return reg, err
-	}
-	if !usableID(reg.entraDeviceID) {
-		reg.entraDeviceID = ""
-	}
-	np, ok := vals["needs_patching"]
-	reg.needsPatching = ok && np.isString && strings.EqualFold(strings.TrimSpace(np.str), "true")
-	return reg, nil
-}
-
-// usableID reports whether id could identify a device: not empty, not the
-// nil GUID, and printable.
-func usableID(id string) bool {
-	if strings.Trim(id, "{}0-") == "" {
-		return false
-	}
-	for _, r := range id {
-		if r < 0x20 || r == 0x7f {
-			return false
-		}
-	}
-	return true
-}
-
-// linuxProbes are the Linux signals in the order they are tried.
+// linuxProbes are the Linux signals in the order they are tried. Each
+// counts only state an ordinary account cannot create: files that root
+// alone can write, a tool root runs, and the root-owned managed policy.
+// Nothing in a home folder counts: the user (and an AI agent running as
+// the user) can write anything there.
 func linuxProbes(o *Options) []probe {
+	rc := rootChecker{lstat: o.Lstat, owner: o.Owner}
 	return []probe{
-		intuneProbe(o.Stat, o.ReadFile, o.HomeDir),
-		landscapeProbe(o.Stat, o.Run),
+		intuneProbe(rc, o.ReadDir),
+		landscapeProbe(rc, o.Run),
 		managedByProbe(o.ManagedBy),
 	}
 }
 
-// intuneProbe checks for Intune for Linux: the agent installed and the
-// user's registration holding an Intune device id.
-func intuneProbe(stat func(string) (fs.FileInfo, error), readFile func(string) ([]byte, error), homeDir func() (string, error)) probe {
+// intuneProbe checks for Intune for Linux from its device-level state, all
+// of which must be under root's sole control (see rootOnly):
+//
+//   - the agent installed (intuneAgentPath);
+//   - a device registration made by the device broker: a non-empty
+//     "<uid>.db" in intuneBrokerStateDir;
+//   - the Intune daemon's device state: a non-empty intuneDaemonStateDir.
+//
+// The user's ~/.config/intune/registration.toml, which earlier versions
+// read, proves nothing: the user can write it.
+func intuneProbe(rc rootChecker, readDir func(string) ([]fs.DirEntry, error)) probe {
 	return probe{
 		name: "Intune for Linux",
 		run: func(ctx context.Context) (finding, error) {
-			present, err := regularFile(stat, intuneAgentPath)
-			if err != nil {
+			var nr *notRootError
+			_, err := rc.rootOnly(intuneAgentPath, wantFile)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				return finding{detail: "Intune for Linux agent not installed"}, nil
+			case errors.As(err, &nr):
+				return finding{detail: "Intune for Linux does not count: " + nr.Error()}, nil
+			case err != nil:
 				return finding{}, err
 			}
-			if !present {
-				return finding{detail: "Intune for Linux agent not installed"}, nil
+
+			uids, problems, err := brokerRegistrations(ctx, rc, readDir)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				return finding{detail: "Intune for Linux agent installed but this device is not registered (no " +
+					intuneBrokerStateDir + "); enroll it in the Microsoft Intune app"}, nil
+			case errors.As(err, &nr):
+				return finding{detail: "Intune for Linux does not count: " + nr.Error()}, nil
+			case err != nil:
+				return finding{}, err
+			case len(uids) == 0:
+				detail := "Intune for Linux agent installed but the device broker holds no device registration (no <uid>.db in " +
+					intuneBrokerStateDir + ")"
+				if len(problems) > 0 {
+					detail += "; not counted: " + strings.Join(problems, "; ")
+				}
+				return finding{detail: detail + "; enroll the device in the Microsoft Intune app"}, nil
 			}
-			home, err := homeDir()
-			if err != nil {
-				return finding{}, fmt.Errorf("finding the home directory: %w", err)
+			registered := "the device broker holds a device registration for uid " + strings.Join(uids, ", uid ") +
+				" in " + intuneBrokerStateDir
+
+			n, err := stateEntries(ctx, rc, readDir, intuneDaemonStateDir)
+			switch {
+			case errors.Is(err, fs.ErrNotExist) || (err == nil && n == 0):
+				return finding{detail: "Intune for Linux: " + registered + " but the Intune daemon keeps no device state (" +
+					intuneDaemonStateDir + " is missing or empty), so it looks registered with Entra ID but not enrolled in Intune; finish enrollment in the Microsoft Intune app"}, nil
+			case errors.As(err, &nr):
+				return finding{detail: "Intune for Linux does not count: " + nr.Error()}, nil
+			case err != nil:
+				return finding{}, err
 			}
-			if !filepath.IsAbs(home) {
-				return finding{}, fmt.Errorf("home directory %s is not absolute", shown(home))
-			}
-			for _, rel := range intuneRegistrationFiles() {
-				if ctx.Err() != nil {
-					return finding{}, ctx.Err()
-				}
-				path := filepath.Join(home, rel)
-				data, err := readFile(path)
-				if errors.Is(err, fs.ErrNotExist) {
-					continue
-				}
-				if err != nil {
-					return finding{}, fmt.Errorf("reading %s: %w", path, err)
-				}
-				reg, err := parseIntuneRegistration(data)
-				if err != nil {
-					return finding{}, fmt.Errorf("reading %s: %w", path, err)
-				}
-				if reg.deviceID == "" {
-					if reg.entraDeviceID != "" {
-						return finding{detail: "Intune for Linux: registered with Entra ID but not enrolled in Intune (" +
-							path + " has no device id); finish enrollment in the Microsoft Intune app"}, nil
-					}
-					return finding{detail: "Intune for Linux agent installed but " + path +
-						" has no device id; sign in and enroll in the Microsoft Intune app"}, nil
-				}
-				detail := "Intune for Linux agent registered (device id " + abbreviated(reg.deviceID) + ")"
-				if reg.needsPatching {
-					detail += "; the agent reports its registration needs repair"
-				}
-				return finding{managed: true, method: MethodLinuxIntune, detail: detail}, nil
-			}
-			return finding{detail: "Intune for Linux agent installed but not registered for this user (no " +
-				filepath.Join("~", intuneRegistrationFiles()[0]) + ")"}, nil
+			return finding{managed: true, method: MethodLinuxIntune,
+				detail: "Intune for Linux: " + registered + " and the Intune daemon keeps device state in " +
+					intuneDaemonStateDir + " (root-owned, device level)"}, nil
 		},
 	}
 }
 
-// regularFile reports whether path exists and is a regular file. A path
-// that does not exist is not an error; one that cannot be checked is.
-func regularFile(stat func(string) (fs.FileInfo, error), path string) (bool, error) {
-	fi, err := stat(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
+// brokerRegistrations returns the uids of the non-empty, root-only
+// "<uid>.db" registrations in intuneBrokerStateDir, and why any other such
+// file does not count. The folder itself must be root-only: otherwise the
+// error is a *notRootError.
+func brokerRegistrations(ctx context.Context, rc rootChecker, readDir func(string) ([]fs.DirEntry, error)) (uids, problems []string, err error) {
+	if _, err := rc.rootOnly(intuneBrokerStateDir, wantDir); err != nil {
+		return nil, nil, err
 	}
+	entries, err := readDir(intuneBrokerStateDir)
 	if err != nil {
-		return false, fmt.Errorf("checking %s: %w", path, err)
+		return nil, nil, fmt.Errorf("reading %s: %w", intuneBrokerStateDir, err)
 	}
-	return fi.Mode().IsRegular(), nil
+	for i, e := range entries {
+		if i == maxStateEntries {
+			break
+		}
+		if ctx.Err() != nil {
+			return nil, nil, ctx.Err()
+		}
+		uid, ok := registrationUID(e.Name())
+		if !ok {
+			continue
+		}
+		fi, err := rc.rootOnly(path.Join(intuneBrokerStateDir, e.Name()), wantFile)
+		var nr *notRootError
+		switch {
+		case errors.Is(err, fs.ErrNotExist):
+			continue // removed meanwhile
+		case errors.As(err, &nr):
+			problems = append(problems, nr.Error())
+			continue
+		case err != nil:
+			return nil, nil, err
+		case fi.Size() == 0:
+			problems = append(problems, path.Join(intuneBrokerStateDir, e.Name())+" is empty")
+			continue
+		}
+		uids = append(uids, uid)
+	}
+	return uids, problems, nil
+}
+
+// registrationUID returns the uid a device broker database is named after
+// ("1000.db" gives "1000"), and false for any other name.
+func registrationUID(name string) (string, bool) {
+	uid, ok := strings.CutSuffix(name, ".db")
+	if !ok || uid == "" || len(uid) > 10 {
+		return "", false
+	}
+	for _, r := range uid {
+		if r < '0' || r > '9' {
+			return "", false
+		}
+	}
+	return uid, true
+}
+
+// stateEntries returns how many entries (at most maxStateEntries) the
+// root-only folder dir holds.
+func stateEntries(ctx context.Context, rc rootChecker, readDir func(string) ([]fs.DirEntry, error), dir string) (int, error) {
+	if _, err := rc.rootOnly(dir, wantDir); err != nil {
+		return 0, err
+	}
+	if ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
+	entries, err := readDir(dir)
+	if err != nil {
+		return 0, fmt.Errorf("reading %s: %w", dir, err)
+	}
+	return min(len(entries), maxStateEntries), nil
 }
 
 // landscapeStatus is the parsed answer of `landscape-config --is-registered`.
@@ -247,16 +246,20 @@ func parseLandscapeStatus(out []byte, exitCode int) (landscapeStatus, error) {
 }
 
 // landscapeProbe checks for a registered Landscape client.
-func landscapeProbe(stat func(string) (fs.FileInfo, error), run CommandRunner) probe {
+//
+// The service runs landscape-config as root, so it first checks that the
+// tool is root's alone: running a program another account could have
+// replaced would hand that account root.
+func landscapeProbe(rc rootChecker, run CommandRunner) probe {
 	return probe{
 		name: "Landscape",
 		run: func(ctx context.Context) (finding, error) {
-			present, err := regularFile(stat, landscapeConfigPath)
-			if err != nil {
-				return finding{}, err
-			}
-			if !present {
+			_, err := rc.rootOnly(landscapeConfigPath, wantFile)
+			if errors.Is(err, fs.ErrNotExist) {
 				return finding{detail: "Landscape client not installed"}, nil
+			}
+			if err != nil {
+				return finding{}, fmt.Errorf("not running %s: %w", landscapeConfigPath, err)
 			}
 			out, err := run(ctx, landscapeConfigPath, "--is-registered")
 			if err != nil {
