@@ -1,7 +1,6 @@
 package policy_test
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/scispot/mcp-desktop/device/policy"
@@ -24,17 +23,4 @@ func ExampleResolve() {
 	p := policy.Resolve(device, user)
 	fmt.Println(p.AllowDemo, p.MaxCallsPerMinute, p.MaxResultBytes, p.AllowedTools == nil)
 	// Output: false 10 2097152 true
-}
-
-func ExampleLoad() {
-	ctx := context.Background()
-	// The binary uses policy.DefaultStores(); a test names its own file.
-	store := policy.NewFileStore("/nonexistent/policy.json")
-	snap := policy.Load(ctx, store)
-	if snap.Err != nil {
-		fmt.Println("refusing:", snap.Err) // fail closed
-		return
-	}
-	fmt.Println(snap.Policy.Enabled, snap.Sources, snap.Effective()["InjectionAction"])
-	// Output: true [] flag
 }

@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -14,6 +15,7 @@ import (
 const (
 	KeyEnabled           = "Enabled"
 	KeyUpstreamURL       = "UpstreamURL"
+	KeyUpstreamProxy     = "UpstreamProxy"
 	KeyAllowedTools      = "AllowedTools"
 	KeyDeniedTools       = "DeniedTools"
 	KeyAllowWriteTools   = "AllowWriteTools"
@@ -80,6 +82,9 @@ var keyTable = [...]keyDef{
 	{name: KeyUpstreamURL, kind: kindString, check: checkUpstreamURL,
 		set: func(p *Policy, v any) { p.UpstreamURL = v.(string) },
 		get: func(p Policy) any { return p.UpstreamURL }},
+	{name: KeyUpstreamProxy, kind: kindString, check: checkUpstreamProxy,
+		set: func(p *Policy, v any) { p.UpstreamProxy = v.(string) },
+		get: func(p Policy) any { return p.UpstreamProxy }},
 	{name: KeyAllowedTools, kind: kindStrings,
 		set: func(p *Policy, v any) { p.AllowedTools = cloneList(v.([]string)) },
 		get: func(p Policy) any { return cloneList(p.AllowedTools) }},
@@ -193,6 +198,43 @@ func checkUpstreamURL(v any) string {
 	default:
 		return fmt.Sprintf("must be an https URL, got scheme %q", u.Scheme)
 	}
+}
+
+// checkUpstreamProxy accepts "" (connect directly) or the address of an
+// HTTP proxy: an http:// or https:// URL with a host and, optionally, a
+// port, and nothing else. It is the only proxy the service uses: proxy
+// settings in the environment are never read.
+func checkUpstreamProxy(v any) string {
+	s := v.(string)
+	if s == "" {
+		return ""
+	}
+	const example = "http://proxy.example.org:3128"
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Sprintf("must be an http:// or https:// proxy URL such as %s, got %q", example, s)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Sprintf("must be an http:// or https:// proxy URL such as %s, got %q", example, s)
+	}
+	if u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
+		return fmt.Sprintf("must be a proxy URL with a host, such as %s, got %q", example, s)
+	}
+	if u.User != nil {
+		// Every user can read the effective policy (status --json).
+		return "must not contain a user name or password"
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Sprintf("has port %q, which is out of range", p)
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return fmt.Sprintf("has an empty port, got %q", s)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Sprintf("must be only the proxy's scheme, host and port (such as %s), got %q", example, s)
+	}
+	return ""
 }
 
 // isLoopbackHost reports whether host is localhost, an address in

@@ -4,20 +4,22 @@
 // Policy comes only from places an administrator controls (see Store and
 // DefaultStores); it is never taken from a flag or the environment:
 //
-//	Linux    /etc/scispot-mcp/policy.json (root-owned, not group/other-writable)
+//	Linux    /etc/scispot-mcp/policy.json (it and every folder above it
+//	         root-owned, not group/other-writable, no symbolic link)
 //	macOS    /Library/Managed Preferences/io.scispot.mcp.plist, then
 //	         /Library/Managed Preferences/<user>/io.scispot.mcp.plist
 //	Windows  HKLM\SOFTWARE\Policies\Scispot\MCP, then HKCU\… (same path)
 //
 // Parsing is strict and the same for every source: an unknown key or a value
 // of the wrong type makes the whole policy invalid (ErrInvalid), and callers
-// fail closed on an invalid policy. A source that exists but is not
-// admin-controlled is ignored and reported (ErrUntrusted).
+// fail closed on an invalid policy. A source that is not admin-controlled
+// (ErrUntrusted) makes the policy invalid too: ignoring it would let the
+// user drop the admin's settings by breaking the file.
 //
 // The pieces, in the order data flows:
 //
 //	Store.Read ──> Settings (one source, validated)
-//	Load(ctx, stores...) ──> Resolve(layers...) ──> Snapshot{Policy, Sources, Ignored, Err}
+//	Load(ctx, stores...) ──> Resolve(layers...) ──> Snapshot{Policy, Sources, Err}
 //	Watcher.Run(ctx) ──> OnChange(Snapshot) when a source changes
 //
 // A gateway loads the policy at start and follows its changes:
@@ -49,6 +51,11 @@ type Policy struct {
 	// UpstreamURL is the Scispot MCP endpoint: https, or plain http to a
 	// loopback host.
 	UpstreamURL string
+	// UpstreamProxy is the HTTP proxy the service reaches UpstreamURL
+	// through: an http:// or https:// URL with host and port, or "" to
+	// connect directly. Proxy settings in the environment (HTTPS_PROXY,
+	// HTTP_PROXY, NO_PROXY) are never used.
+	UpstreamProxy string
 	// AllowedTools are the tools that may be listed and called. Nil means
 	// the default, the read-only tools; empty means none.
 	AllowedTools []string

@@ -15,6 +15,7 @@ import (
 const allKeysJSON = `{
   "Enabled": false,
   "UpstreamURL": "https://mcp.example.org/lab/",
+  "UpstreamProxy": "http://proxy.example.org:3128",
   "AllowedTools": ["list_labsheets", "get_labsheet_row"],
   "DeniedTools": ["get_image_thumbnail"],
   "AllowWriteTools": true,
@@ -39,6 +40,7 @@ func TestParseJSONEveryKey(t *testing.T) {
 	want := policy.Settings{
 		"Enabled":           false,
 		"UpstreamURL":       "https://mcp.example.org/lab/",
+		"UpstreamProxy":     "http://proxy.example.org:3128",
 		"AllowedTools":      []string{"list_labsheets", "get_labsheet_row"},
 		"DeniedTools":       []string{"get_image_thumbnail"},
 		"AllowWriteTools":   true,
@@ -65,6 +67,7 @@ func TestParseJSONEveryKey(t *testing.T) {
 	wantPolicy := policy.Policy{
 		Enabled:           false,
 		UpstreamURL:       "https://mcp.example.org/lab/",
+		UpstreamProxy:     "http://proxy.example.org:3128",
 		AllowedTools:      []string{"list_labsheets", "get_labsheet_row"},
 		DeniedTools:       []string{"get_image_thumbnail"},
 		AllowWriteTools:   true,
@@ -109,6 +112,12 @@ func TestParseJSONAccepts(t *testing.T) {
 		{"http ::1", `{"UpstreamURL": "http://[::1]:9000/mcp"}`, policy.Settings{"UpstreamURL": "http://[::1]:9000/mcp"}},
 		{"http localhost", `{"UpstreamURL": "http://localhost:3000"}`, policy.Settings{"UpstreamURL": "http://localhost:3000"}},
 		{"http LOCALHOST", `{"UpstreamURL": "http://LocalHost/"}`, policy.Settings{"UpstreamURL": "http://LocalHost/"}},
+		{"no proxy", `{"UpstreamProxy": ""}`, policy.Settings{"UpstreamProxy": ""}},
+		{"http proxy", `{"UpstreamProxy": "http://proxy.lab.example:3128"}`, policy.Settings{"UpstreamProxy": "http://proxy.lab.example:3128"}},
+		{"https proxy", `{"UpstreamProxy": "https://proxy.lab.example:8443"}`, policy.Settings{"UpstreamProxy": "https://proxy.lab.example:8443"}},
+		{"proxy without port", `{"UpstreamProxy": "http://proxy.lab.example"}`, policy.Settings{"UpstreamProxy": "http://proxy.lab.example"}},
+		{"proxy with slash", `{"UpstreamProxy": "http://10.1.2.3:8080/"}`, policy.Settings{"UpstreamProxy": "http://10.1.2.3:8080/"}},
+		{"proxy IPv6", `{"UpstreamProxy": "http://[fd00::1]:3128"}`, policy.Settings{"UpstreamProxy": "http://[fd00::1]:3128"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -175,6 +184,21 @@ func TestParseJSONRejects(t *testing.T) {
 		{"url empty", `{"UpstreamURL": ""}`, `policy key "UpstreamURL" must be an absolute https URL with a host, got ""`},
 		{"url unparsable", `{"UpstreamURL": "https://[::1"}`, `policy key "UpstreamURL" must be an absolute https URL, got "https://[::1"`},
 		{"url credentials", `{"UpstreamURL": "https://user:secret@mcp.scispot.io/"}`, `policy key "UpstreamURL" must not contain a user name or password`},
+
+		// UpstreamProxy.
+		{"proxy as list", `{"UpstreamProxy": ["http://p:3128"]}`, `policy key "UpstreamProxy" must be a string, got list`},
+		{"proxy no scheme", `{"UpstreamProxy": "proxy.lab.example:3128"}`, `policy key "UpstreamProxy" must be an http:// or https:// proxy URL such as http://proxy.example.org:3128, got "proxy.lab.example:3128"`},
+		{"proxy socks", `{"UpstreamProxy": "socks5://127.0.0.1:1080"}`, `policy key "UpstreamProxy" must be an http:// or https:// proxy URL such as http://proxy.example.org:3128, got "socks5://127.0.0.1:1080"`},
+		{"proxy unparsable", `{"UpstreamProxy": "http://[::1"}`, `policy key "UpstreamProxy" must be an http:// or https:// proxy URL such as http://proxy.example.org:3128, got "http://[::1"`},
+		{"proxy no host", `{"UpstreamProxy": "http://:3128"}`, `policy key "UpstreamProxy" must be a proxy URL with a host, such as http://proxy.example.org:3128, got "http://:3128"`},
+		{"proxy opaque", `{"UpstreamProxy": "http:proxy"}`, `policy key "UpstreamProxy" must be a proxy URL with a host, such as http://proxy.example.org:3128, got "http:proxy"`},
+		{"proxy credentials", `{"UpstreamProxy": "http://lab:secret@proxy:3128"}`, `policy key "UpstreamProxy" must not contain a user name or password`},
+		{"proxy port zero", `{"UpstreamProxy": "http://proxy:0"}`, `policy key "UpstreamProxy" has port "0", which is out of range`},
+		{"proxy port too large", `{"UpstreamProxy": "http://proxy:65536"}`, `policy key "UpstreamProxy" has port "65536", which is out of range`},
+		{"proxy empty port", `{"UpstreamProxy": "http://proxy:"}`, `policy key "UpstreamProxy" has an empty port, got "http://proxy:"`},
+		{"proxy path", `{"UpstreamProxy": "http://proxy:3128/pac"}`, `policy key "UpstreamProxy" must be only the proxy's scheme, host and port (such as http://proxy.example.org:3128), got "http://proxy:3128/pac"`},
+		{"proxy query", `{"UpstreamProxy": "http://proxy:3128?x=1"}`, `policy key "UpstreamProxy" must be only the proxy's scheme, host and port (such as http://proxy.example.org:3128), got "http://proxy:3128?x=1"`},
+		{"proxy space", `{"UpstreamProxy": " http://proxy:3128"}`, `policy key "UpstreamProxy" must be an http:// or https:// proxy URL such as http://proxy.example.org:3128, got " http://proxy:3128"`},
 
 		// Document shape.
 		{"empty input", ``, `policy is not valid JSON: unexpected end of input`},
@@ -297,10 +321,10 @@ func TestFromValuesDoesNotAlias(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	keys := policy.Keys()
-	if len(keys) != 16 {
-		t.Errorf("Keys() has %d keys, design.md has 16", len(keys))
+	if len(keys) != 17 {
+		t.Errorf("Keys() has %d keys, want 17", len(keys))
 	}
-	want := []string{"Enabled", "UpstreamURL", "AllowedTools", "DeniedTools", "AllowWriteTools",
+	want := []string{"Enabled", "UpstreamURL", "UpstreamProxy", "AllowedTools", "DeniedTools", "AllowWriteTools",
 		"AllowedClients", "AuthorizedUsers", "RequireEnrollment", "ManagedBy", "AllowDemo",
 		"AllowLocalHTTP", "MaxCallsPerMinute", "MaxResultBytes", "MaxBytesPerHour",
 		"InjectionAction", "ConfirmWrites"}

@@ -14,9 +14,10 @@ type Store interface {
 	// Name identifies the source for people: a path or a registry key.
 	Name() string
 	// Read returns the settings the source holds. It returns (nil, nil)
-	// when the source is simply absent, an error wrapping ErrUntrusted when
-	// it exists but is not admin-controlled, and an error wrapping
-	// ErrInvalid when it cannot be used.
+	// when the source is simply absent (and its absence is the admin's
+	// doing), an error wrapping ErrUntrusted (and ErrInvalid) when it is
+	// not admin-controlled, and an error wrapping ErrInvalid when it cannot
+	// be used.
 	Read(ctx context.Context) (Settings, error)
 }
 
@@ -86,8 +87,9 @@ type Snapshot struct {
 	// Sources names, in order of precedence, the stores that exist and
 	// contributed settings (possibly none).
 	Sources []string
-	// Ignored lists the stores that exist but are not admin-controlled, each
-	// as "name: reason". Their settings are not used.
+	// Ignored is kept for status --json (its "ignored" list) and stays
+	// empty: a source that is not admin-controlled is no longer ignored; it
+	// makes the policy invalid (Err).
 	Ignored []string
 	// Err is non-nil when the policy is invalid or could not be read:
 	// callers must fail closed and show it. Its message names the source and,
@@ -106,7 +108,11 @@ func Load(ctx context.Context, stores ...Store) Snapshot {
 		s, err := st.Read(ctx)
 		switch {
 		case errors.Is(err, ErrUntrusted):
-			snap.Ignored = append(snap.Ignored, st.Name()+": "+err.Error())
+			// Fail closed: the file (or its folder) is not the admin's
+			// alone. The error names the file.
+			if snap.Err == nil {
+				snap.Err = fmt.Errorf("managed policy is not admin-controlled: %w", err)
+			}
 		case err != nil:
 			if snap.Err == nil {
 				snap.Err = fmt.Errorf("managed policy %s: %w", st.Name(), err)

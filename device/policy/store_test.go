@@ -135,14 +135,14 @@ func TestLoad(t *testing.T) {
 			wantSources: []string{"HKLM", "HKCU"},
 		},
 		{
-			name: "untrusted is ignored and reported",
+			name: "untrusted fails closed; it is not ignored",
 			stores: []policy.Store{
-				fakeStore{name: "/etc/p.json", err: untrusted("owned by uid 1000")},
+				fakeStore{name: "/etc/p.json", err: untrusted("/etc/p.json belongs to uid 1000, not root")},
 				fakeStore{name: "user", settings: policy.Settings{"MaxCallsPerMinute": int64(3)}},
 			},
-			wantPolicy:  func(p *policy.Policy) { p.MaxCallsPerMinute = 3 },
+			wantPolicy:  func(p *policy.Policy) { *p = closed },
 			wantSources: []string{"user"},
-			wantIgnored: []string{"/etc/p.json: managed policy source is not admin-controlled: owned by uid 1000"},
+			wantErr:     "managed policy is not admin-controlled: managed policy source is not admin-controlled: /etc/p.json belongs to uid 1000, not root",
 		},
 		{
 			name: "invalid fails closed and names the source and key",

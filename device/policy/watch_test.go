@@ -93,9 +93,12 @@ func replaceFile(t *testing.T, path, content string) {
 func TestWatcherFileStore(t *testing.T) {
 	needUnixTrust(t)
 	root := t.TempDir()
+	if err := os.Chmod(root, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	dir := filepath.Join(root, "etc", "scispot-mcp") // does not exist yet
 	path := filepath.Join(dir, "policy.json")
-	store := &policy.FileStore{Path: path, Owner: ownedBy(0)}
+	store := policy.WithTrustTop(&policy.FileStore{Path: path, Owner: ownedBy(0)}, root)
 	h := startWatcher(t, &policy.Watcher{Stores: []policy.Store{store}})
 
 	// The zero Current makes the first load arrive: it also says the
@@ -133,20 +136,37 @@ func TestWatcherFileStore(t *testing.T) {
 		t.Errorf("invalid snapshot = %+v, want ErrInvalid naming the key and Enabled false", bad)
 	}
 
-	// A permission change makes the file untrusted.
+	// A permission change makes the file untrusted, and so the policy
+	// invalid.
 	if err := os.Chmod(path, 0o666); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("the untrusted file", func(s policy.Snapshot) bool {
-		return s.Err == nil && len(s.Ignored) == 1 && strings.Contains(s.Ignored[0], "writable by group or others")
+		return errors.Is(s.Err, policy.ErrUntrusted) && !s.Policy.Enabled && len(s.Ignored) == 0 &&
+			strings.Contains(s.Err.Error(), path+" is writable by other accounts (mode 0666)")
 	})
 
-	// Deleted: back to the defaults.
+	// Deleted from a folder that is root's: back to the defaults.
 	if err := os.Remove(path); err != nil {
 		t.Fatal(err)
 	}
 	h.waitFor("the deletion", func(s policy.Snapshot) bool {
 		return s.Err == nil && len(s.Sources) == 0 && len(s.Ignored) == 0 && s.Policy.Equal(policy.Default())
+	})
+
+	// A folder that others can write: the missing file might have been
+	// removed by anyone, so the policy is invalid.
+	if err := os.Chmod(dir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the writable folder", func(s policy.Snapshot) bool {
+		return errors.Is(s.Err, policy.ErrUntrusted) && strings.Contains(s.Err.Error(), "the folder "+dir+" above")
+	})
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	h.waitFor("the folder made root's again", func(s policy.Snapshot) bool {
+		return s.Err == nil && s.Policy.Equal(policy.Default())
 	})
 
 	// The whole folder goes and comes back: the watch is re-armed.
@@ -173,7 +193,7 @@ func TestWatcherCurrent(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "policy.json")
 	writePolicy(t, path, `{"AllowDemo": false}`, 0o644)
-	store := &policy.FileStore{Path: path, Owner: ownedBy(0)}
+	store := policy.WithTrustTop(&policy.FileStore{Path: path, Owner: ownedBy(0)}, dir)
 	current := policy.Load(t.Context(), store)
 
 	h := startWatcher(t, &policy.Watcher{Stores: []policy.Store{store}, Current: current})

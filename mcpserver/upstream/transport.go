@@ -3,12 +3,14 @@ package upstream
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net"
 	"net/http"
+	"net/url"
 	"sync"
 	"time"
 )
@@ -181,41 +183,52 @@ func checkRedirect(o origin, next func(*http.Request, []*http.Request) error) fu
 	}
 }
 
-// defaultTransport is used when Options.HTTPClient is nil. There is no
-// overall client timeout: the event stream from the upstream stays open for
-// the session's life; each call has its own deadline instead.
-func defaultTransport() *http.Transport {
-	return &http.Transport{
-		Proxy: http.ProxyFromEnvironment, // lab networks often require one
+// newTransport is the transport to the remote upstream unless the caller
+// brings its own (Options.HTTPClient with a Transport). There is no overall
+// client timeout: the event stream from the upstream stays open for the
+// session's life; each call has its own deadline instead.
+//
+// Nothing in it comes from the environment, which an AI client's server
+// entry can set: the proxy is exactly proxy (the policy's UpstreamProxy;
+// nil connects directly, never http.ProxyFromEnvironment, so HTTPS_PROXY,
+// HTTP_PROXY and NO_PROXY are ignored), and certificates are verified
+// against roots (systemRoots: the distribution's bundle, not
+// SSL_CERT_FILE or SSL_CERT_DIR; nil, on macOS and Windows, is the
+// operating system's verifier).
+func newTransport(proxy *url.URL, roots *x509.CertPool) *http.Transport {
+	t := &http.Transport{
 		DialContext: (&net.Dialer{
 			Timeout:   10 * time.Second,
 			KeepAlive: 30 * time.Second,
 		}).DialContext,
 		ForceAttemptHTTP2:     true,
-		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12},
+		TLSClientConfig:       &tls.Config{MinVersion: tls.VersionTLS12, RootCAs: roots},
 		TLSHandshakeTimeout:   10 * time.Second,
 		MaxIdleConns:          16,
 		MaxIdleConnsPerHost:   16,
 		IdleConnTimeout:       90 * time.Second,
 		ExpectContinueTimeout: time.Second,
 	}
+	if proxy != nil {
+		p := *proxy
+		t.Proxy = http.ProxyURL(&p)
+	}
+	return t
 }
 
-// newHTTPClient returns the client the SDK will use: base (or a default)
-// with the Bearer transport and the same-origin redirect rule.
-func newHTTPClient(base *http.Client, o origin, token string, abort context.Context) (client *http.Client, owned *http.Transport) {
+// newHTTPClient returns the client the SDK will use: base with the Bearer
+// transport and the same-origin redirect rule. base's Transport is used if
+// it has one (tests); otherwise, and when base is nil, the client gets its
+// own transport from newTransport, which the Client closes.
+func newHTTPClient(base *http.Client, proxy *url.URL, o origin, token string, abort context.Context) (client *http.Client, owned *http.Transport) {
 	var c http.Client
 	if base != nil {
 		c = *base
 	}
 	rt := c.Transport
 	if rt == nil {
-		if base == nil {
-			owned = defaultTransport()
-			rt = owned
-		} else {
-			rt = http.DefaultTransport
-		}
+		owned = newTransport(proxy, systemRoots())
+		rt = owned
 	}
 	c.Transport = &bearerTransport{base: rt, origin: o, header: "Bearer " + token, abort: abort}
 	c.CheckRedirect = checkRedirect(o, c.CheckRedirect)

@@ -27,6 +27,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"runtime/debug"
 	"strings"
 	"sync"
@@ -54,10 +55,21 @@ type Options struct {
 	// Timeout bounds each ListTools or CallTool, connecting and the retry
 	// included. Default 60 s.
 	Timeout time.Duration
+	// Proxy is the HTTP proxy to reach the remote upstream through (policy
+	// key UpstreamProxy, parsed by ParseProxyURL); nil connects directly.
+	// It is the only proxy used: HTTPS_PROXY, HTTP_PROXY and NO_PROXY in
+	// the environment are ignored. A plain-http (loopback) upstream may go
+	// only through a loopback proxy, so the token never crosses the
+	// network in the clear.
+	Proxy *url.URL
 	// HTTPClient is used for the remote upstream; nil means a client with
-	// TLS 1.2+, proxy from the environment and connect/handshake timeouts.
-	// Its Transport is wrapped to add the token; it should have no overall
-	// Timeout, since the upstream's event stream stays open.
+	// TLS 1.2+, Proxy (never one from the environment), the system's CA
+	// certificates (never SSL_CERT_FILE or SSL_CERT_DIR) and
+	// connect/handshake timeouts. A client without a Transport gets that
+	// transport too; one with its own Transport (tests) is used as it is,
+	// and then Proxy must be nil. Its Transport is wrapped to add the
+	// token; it should have no overall Timeout, since the upstream's event
+	// stream stays open.
 	HTTPClient *http.Client
 	// Logger receives connection events; nil discards them.
 	Logger *slog.Logger
@@ -136,7 +148,8 @@ func (s *session) isEnded() bool {
 }
 
 // NewHTTP returns a Client for the Streamable HTTP MCP server at rawURL,
-// which ParseURL must accept. It does not connect.
+// which ParseURL must accept, through opts.Proxy if set. It does not
+// connect.
 func NewHTTP(rawURL, token string, opts *Options) (*Client, error) {
 	u, err := ParseURL(rawURL)
 	if err != nil {
@@ -145,10 +158,22 @@ func NewHTTP(rawURL, token string, opts *Options) (*Client, error) {
 	if token == "" {
 		return nil, ErrNoToken
 	}
+	if opts != nil && opts.Proxy != nil {
+		if err := checkProxy(opts.Proxy); err != nil {
+			return nil, err
+		}
+		if u.Scheme == "http" && !isLoopbackHost(opts.Proxy.Hostname()) {
+			return nil, fmt.Errorf("%w: the plain-http endpoint on %s may only be reached through a proxy on this machine, not %s",
+				ErrInvalidProxy, u.Hostname(), opts.Proxy.Hostname())
+		}
+		if opts.HTTPClient != nil && opts.HTTPClient.Transport != nil {
+			return nil, fmt.Errorf("%w: a proxy cannot be combined with an HTTP client that brings its own transport", ErrInvalidProxy)
+		}
+	}
 	c := newClient(opts, token)
 	c.remote = true
 	var hc *http.Client
-	hc, c.owned = newHTTPClient(c.opts.HTTPClient, originOf(u), token, c.abort)
+	hc, c.owned = newHTTPClient(c.opts.HTTPClient, c.opts.Proxy, originOf(u), token, c.abort)
 	endpoint := u.String()
 	c.dial = func(ctx context.Context) (*session, error) {
 		t := &mcp.StreamableClientTransport{Endpoint: endpoint, HTTPClient: hc}

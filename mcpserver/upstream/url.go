@@ -51,6 +51,54 @@ func ParseURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
+// ErrInvalidProxy is wrapped by every error ParseProxyURL (and so NewHTTP,
+// for Options.Proxy) returns.
+var ErrInvalidProxy = errors.New("invalid proxy for Scispot MCP")
+
+// ParseProxyURL checks an outbound proxy (policy key UpstreamProxy) and
+// returns it normalised: "" means none (nil, nil); anything else must be an
+// http:// or https:// URL with a host and, optionally, a port (default 80
+// and 443), and nothing else: no user name or password, path, query or
+// fragment. Like ParseURL, its errors never repeat the raw value.
+func ParseProxyURL(raw string) (*url.URL, error) {
+	if raw == "" {
+		return nil, nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: it cannot be parsed as a URL", ErrInvalidProxy)
+	}
+	if err := checkProxy(u); err != nil {
+		return nil, err
+	}
+	n := &url.URL{Scheme: u.Scheme, Host: u.Host}
+	return n, nil
+}
+
+// checkProxy applies ParseProxyURL's rules to a parsed URL.
+func checkProxy(u *url.URL) error {
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return fmt.Errorf("%w: it must start with http:// or https://", ErrInvalidProxy)
+	}
+	if u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
+		return fmt.Errorf("%w: it has no host name", ErrInvalidProxy)
+	}
+	if u.User != nil {
+		return fmt.Errorf("%w: it must not contain a user name or password", ErrInvalidProxy)
+	}
+	if p := u.Port(); p != "" {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("%w: port %q of %s is out of range", ErrInvalidProxy, p, u.Hostname())
+		}
+	} else if strings.HasSuffix(u.Host, ":") {
+		return fmt.Errorf("%w: it has an empty port", ErrInvalidProxy)
+	}
+	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Errorf("%w: it must be only the proxy's scheme, host and port", ErrInvalidProxy)
+	}
+	return nil
+}
+
 // isLoopbackHost reports whether host (without port or brackets) names this
 // machine: localhost, 127.0.0.0/8 or ::1.
 func isLoopbackHost(host string) bool {
