@@ -22,6 +22,7 @@ import (
 	"github.com/scispot/mcp-desktop/mcpserver/control"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/session"
+	"github.com/scispot/mcp-desktop/mcpserver/upstream"
 )
 
 // handler routes the local API: one handler per verb, each starting from
@@ -307,7 +308,15 @@ func (s *Service) handleSeal(w http.ResponseWriter, r *http.Request, c *caller) 
 			writeError(w, errorf(http.StatusForbidden, access.RulePolicyInvalid, "The token cannot be checked: the admin policy is invalid (%v).", facts.Policy.Err))
 			return
 		}
-		v, err := apitoken.Verify(r.Context(), facts.Policy.Policy.UpstreamURL, token, s.cfg.Upstream)
+		opts := upstream.Options{}
+		if s.cfg.Upstream != nil {
+			opts = *s.cfg.Upstream
+		}
+		if opts.Proxy, err = upstream.ParseProxyURL(facts.Policy.Policy.UpstreamProxy); err != nil {
+			writeError(w, errorf(http.StatusForbidden, access.RulePolicyInvalid, "The token cannot be checked: the admin policy's UpstreamProxy cannot be used (%v).", err))
+			return
+		}
+		v, err := apitoken.Verify(r.Context(), facts.Policy.Policy.UpstreamURL, token, &opts)
 		info.Latency = v.Latency
 		if err != nil {
 			writeError(w, errorf(http.StatusBadRequest, "token-rejected", "%v", err))

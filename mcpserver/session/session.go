@@ -182,8 +182,8 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 		}
 		if cfg.Demo {
 			h.up = upstream.NewInProcess(demo.NewServer(), opts)
-		} else if up, err := upstream.NewHTTP(facts.Policy.Policy.UpstreamURL, token, opts); err != nil {
-			refusal = &gateway.Refusal{Rule: access.RulePolicyInvalid, Sentence: fmt.Sprintf("The admin policy's UpstreamURL cannot be used: %v", err)}
+		} else if up, r := newUpstream(facts.Policy.Policy, token, opts); r != nil {
+			refusal = r
 		} else {
 			h.up = up
 		}
@@ -208,6 +208,27 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 		Guards:   cfg.Guards,
 	})
 	return h, nil
+}
+
+// newUpstream connects to Scispot as the policy says: its UpstreamURL,
+// through its UpstreamProxy and nothing from any environment.
+func newUpstream(p policy.Policy, token string, opts *upstream.Options) (*upstream.Client, *gateway.Refusal) {
+	refuse := func(key string, err error) *gateway.Refusal {
+		return &gateway.Refusal{Rule: access.RulePolicyInvalid, Sentence: fmt.Sprintf("The admin policy's %s cannot be used: %v", key, err)}
+	}
+	proxy, err := upstream.ParseProxyURL(p.UpstreamProxy)
+	if err != nil {
+		return nil, refuse("UpstreamProxy", err)
+	}
+	opts.Proxy = proxy
+	up, err := upstream.NewHTTP(p.UpstreamURL, token, opts)
+	switch {
+	case errors.Is(err, upstream.ErrInvalidProxy):
+		return nil, refuse("UpstreamProxy", err)
+	case err != nil:
+		return nil, refuse("UpstreamURL", err)
+	}
+	return up, nil
 }
 
 // Gateway is the host's gateway.
@@ -357,7 +378,7 @@ func (h *Host) followPolicy(ctx context.Context) {
 		Stores:   h.cfg.Sources.Policy,
 		Current:  h.Facts().Policy,
 		Logger:   h.log,
-		OnChange: func(snap policy.Snapshot) { h.applyPolicy(ctx) },
+		OnChange: func(snap policy.Snapshot) { h.log.Debug("policy changed", "err", snap.Err); h.applyPolicy(ctx) },
 	}
 	if err := w.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
 		h.log.Warn("policy changes will not reach this gateway", "err", err)
@@ -376,6 +397,7 @@ func (h *Host) applyPolicy(ctx context.Context) {
 	if r != nil {
 		reason = r.Sentence
 	}
+	h.log.Debug("policy applied", "refusal", reason)
 	h.recordAll(audit.Record{Event: audit.EventPolicyChange, Outcome: audit.OutcomeOK, Reason: reason})
 	if r != nil && r.Rule == access.RuleDisabled {
 		h.stopAll(r)

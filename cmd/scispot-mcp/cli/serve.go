@@ -197,6 +197,37 @@ func runHTTPRelay(ctx context.Context, env Env, demo bool, addr string, ready fu
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
+	// The relay ends when the kill switch or the admin stops access, as a
+	// stdio session does: the service says so on the event stream.
+	stopped := make(chan string, 1)
+	events, err := c.Events(ctx)
+	if err != nil {
+		ln.Close()
+		return apiError(err)
+	}
+	go func() {
+		// A relay started while access is stopped serves the refusal and
+		// waits for a resume; it ends when access goes from on to off.
+		off := func(st localapi.Status) bool { return st.Killed || st.Access.Rule == access.RuleDisabled }
+		wasOff := off(st)
+		for e := range events.C {
+			if e.Kind != localapi.EventStatus {
+				continue
+			}
+			now, err := c.Status(ctx, localapi.StatusRequest{Token: token, TokenError: problem})
+			if err != nil {
+				continue
+			}
+			if off(now) && !wasOff {
+				stopped <- now.Access.Reason
+				return
+			}
+			wasOff = off(now)
+		}
+		if ctx.Err() == nil {
+			stopped <- relay.GoneSentence
+		}
+	}()
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	if err := ready(fmt.Sprintf("http://%s/", ln.Addr()), secret); err != nil {
@@ -205,6 +236,8 @@ func runHTTPRelay(ctx context.Context, env Env, demo bool, addr string, ready fu
 	}
 	select {
 	case <-ctx.Done():
+	case why := <-stopped:
+		fmt.Fprintf(env.Stderr, "scispot-mcp serve: %s\n", why)
 	case err := <-served:
 		return fmt.Errorf("serving HTTP on %s: %w", addr, err)
 	}
