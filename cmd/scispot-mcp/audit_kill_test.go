@@ -18,8 +18,6 @@ import (
 	"github.com/scispot/mcp-desktop/mcpserver/upstream/upstreamtest"
 )
 
-func (w *world) stateDir() string { return filepath.Join(w.home, ".local", "state", "scispot-mcp") }
-func (w *world) auditDir() string { return filepath.Join(w.stateDir(), "audit") }
 
 // managedWorld is a managed workstation with a stored token and a
 // loopback upstream.
@@ -36,15 +34,6 @@ func managedWorld(t *testing.T, extraPolicy ...string) (*world, *upstreamtest.Se
 	w := newWorld(t)
 	w.storeToken(token)
 	return w, up, token
-}
-
-func records(t *testing.T, w *world) []audit.Record {
-	t.Helper()
-	recs, err := audit.Read(context.Background(), w.auditDir(), audit.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return recs
 }
 
 // TestAuditAttribution: a reviewer can answer who called what, from which
@@ -75,7 +64,7 @@ func TestAuditAttribution(t *testing.T) {
 		t.Fatalf("missing records in %+v", recs)
 	}
 	args := string(call.Args)
-	if call.User != "root" || len(call.Device) != 64 || call.Token != keychain.Fingerprint(token) ||
+	if call.User != w.account() || len(call.Device) != 64 || call.Token != keychain.Fingerprint(token) ||
 		call.Client.Name != "Claude Desktop" || call.Client.Version != "1.0.0" || call.Transport != audit.TransportStdio ||
 		call.Outcome != audit.OutcomeOK || call.ResultBytes == 0 || !strings.Contains(args, `"query":"HeLa"`) ||
 		call.PID == 0 || call.Time.IsZero() {
@@ -250,8 +239,18 @@ func TestKillSwitch(t *testing.T) {
 	if res, text := callText(t, cs, "list_labsheets", nil); !res.IsError || !strings.Contains(text, "QA hold") {
 		t.Fatalf("call while killed = %v %q", res.IsError, text)
 	}
-	if _, _, code := w.run("", "resume"); code != 0 {
-		t.Fatal("resume failed")
+	// Lifting it needs the person: the account password, checked by the
+	// service. A process of the account without it gets nowhere.
+	for _, pw := range []string{"", "not-the-password"} {
+		if out, errOut, code := w.run(pw+"\n", "resume"); code != 3 || !strings.Contains(errOut, "password") {
+			t.Fatalf("resume with %q = %d %s %s", pw, code, out, errOut)
+		}
+	}
+	if res, _ := callText(t, w.connect("", "still-killed"), "list_labsheets", nil); !res.IsError {
+		t.Fatal("a resume without the password lifted the kill switch")
+	}
+	if out, errOut, code := w.run(w.password()+"\n", "resume"); code != 0 {
+		t.Fatalf("resume with the password = %d %s %s", code, out, errOut)
 	}
 	a, b := w.connect("", "keep"), w.connect("", "stop-me")
 	for _, c := range []*mcp.ClientSession{a, b} {
@@ -265,7 +264,8 @@ func TestKillSwitch(t *testing.T) {
 			stopID = r.Session
 		}
 	}
-	err := control.Update(filepath.Join(w.stateDir(), "control.json"), func(s *control.State) error { s.StopSession(stopID); return nil })
+	// What the service does for the tray's Stop of one session.
+	err := control.Update(filepath.Join(w.serviceUserDir(), "control.json"), func(s *control.State) error { s.StopSession(stopID); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

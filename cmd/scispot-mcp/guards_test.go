@@ -1,17 +1,21 @@
 package main_test
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/scispot/mcp-desktop/device/peercred"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
-	"github.com/scispot/mcp-desktop/mcpserver/confirm"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
+	"github.com/scispot/mcp-desktop/mcpserver/localsock"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream/upstreamtest"
 )
 
@@ -145,20 +149,22 @@ func TestConfirmedWrites(t *testing.T) {
 		cs.Close()
 	}
 
-	// A client that cannot elicit: the tray answers through the confirm files.
+	// A client that cannot elicit: the person answers in the tray, which
+	// takes the account password to the service. Here a process of the
+	// account plays the tray: first without the password (what an AI agent
+	// with a shell could do), which the service refuses, then as the person.
 	cs := w.connect("2025-06-18", "no-elicitation")
-	dir := confirm.Dir(w.stateDir())
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	go confirm.Watch(ctx, dir, func(r confirm.Request) {
-		confirm.Respond(dir, r.ID, r.Tool == "add_labsheet_rows", "tray-user")
-	})
+	approver := startApprover(t, w, "add_labsheet_rows")
 	before := len(up.Calls())
 	if res, text := callText(t, cs, "add_labsheet_rows", args); res.IsError {
-		t.Fatalf("tray-approved write refused: %q", text)
+		t.Fatalf("tray-approved write refused: %q\n%s", text, approver.String())
 	}
-	if r := lastRecord(t, w, "add_labsheet_rows"); !strings.Contains(strings.Join(r.Flags, ","), "tray-user") {
-		t.Fatalf("approval not audited: %+v", r)
+	if !strings.Contains(approver.String(), "refused without the password: That is not the password") &&
+		!strings.Contains(approver.String(), "refused without the password: To approve the write, the service needs the password") {
+		t.Fatalf("the approval without the password was not refused:\n%s", approver.String())
+	}
+	if r := lastRecord(t, w, "add_labsheet_rows"); !strings.Contains(strings.Join(r.Flags, ","), w.account()+" (password checked by the service)") {
+		t.Fatalf("approval not audited with who and how: %+v", r)
 	}
 	res, text := callText(t, cs, "update_labsheet_rows", args)
 	if !res.IsError || !strings.Contains(text, "denied it in the Scispot MCP tray") {
@@ -167,11 +173,73 @@ func TestConfirmedWrites(t *testing.T) {
 	if n := len(up.Calls()) - before; n != 1 {
 		t.Fatalf("upstream saw %d writes, want only the approved one", n)
 	}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		if !strings.HasPrefix(e.Name(), ".") && filepath.Ext(e.Name()) == ".json" {
-			t.Fatalf("confirmation file left behind: %s", e.Name())
-		}
-	}
 	_ = upstreamtest.Normal
+}
+
+// startApprover runs, as the world's account, a process that follows the
+// account's events like the tray and answers each write: approve only the
+// tool named, trying first without the password, then with it; deny the rest.
+func startApprover(t *testing.T, w *world, approve string) *lockedBuffer {
+	t.Helper()
+	cmd := w.command(testHelper(), "-test.run=^TestHelperApprover$", "-test.v")
+	cmd.Env = append(cmd.Env, "SCISPOT_HELPER=approver", "SCISPOT_APPROVE="+approve, "SCISPOT_PASSWORD="+w.password())
+	out := &lockedBuffer{}
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { cmd.Process.Kill(); cmd.Wait() })
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(out.String(), "following events") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the approver did not start:\n%s", out.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return out
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// TestHelperApprover is the approver process of startApprover.
+func TestHelperApprover(t *testing.T) {
+	if os.Getenv("SCISPOT_HELPER") != "approver" {
+		t.Skip("runs only as startApprover's helper process")
+	}
+	c := &localapi.Client{Socket: os.Getenv("SCISPOT_MCPD_SOCKET"), Dial: localsock.Dial, Identity: peercred.Get}
+	ctx := context.Background()
+	events, err := c.Events(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fmt.Println("following events")
+	for e := range events.C {
+		if e.Kind != localapi.EventConfirm || e.Confirm == nil {
+			continue
+		}
+		if e.Confirm.Tool != os.Getenv("SCISPOT_APPROVE") {
+			err := c.Answer(ctx, localapi.Answer{ID: e.Confirm.ID, Approved: false})
+			fmt.Printf("denied %s: %v\n", e.Confirm.Tool, err)
+			continue
+		}
+		err := c.Answer(ctx, localapi.Answer{ID: e.Confirm.ID, Approved: true, Password: "not-the-password"})
+		fmt.Printf("refused without the password: %v\n", err)
+		err = c.Answer(ctx, localapi.Answer{ID: e.Confirm.ID, Approved: true, Password: os.Getenv("SCISPOT_PASSWORD")})
+		fmt.Printf("approved %s: %v\n", e.Confirm.Tool, err)
+	}
 }

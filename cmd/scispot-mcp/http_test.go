@@ -36,8 +36,7 @@ func TestServeHTTPRefusals(t *testing.T) {
 // printed entry as a person would.
 func startHTTP(t *testing.T, w *world) (string, string) {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--http", "127.0.0.1:0", "--demo", "--print-config", "claude-code")
-	cmd.Env = w.env()
+	cmd := w.command(binary, "serve", "--http", "127.0.0.1:0", "--demo", "--print-config", "claude-code")
 	cmd.Stderr = w.logWriter()
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -131,9 +130,8 @@ func runInteropClient(t *testing.T, dir string, script, serveArgs []string) inte
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	args := append(append(slices.Clone(script), binary, "serve"), serveArgs...)
-	cmd := exec.CommandContext(ctx, "node", args...)
+	cmd := w.commandContext(ctx, "node", args...)
 	cmd.Dir = dir
-	cmd.Env = w.env()
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, w.logWriter()
 	if err := cmd.Run(); err != nil {

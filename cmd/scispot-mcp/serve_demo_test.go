@@ -75,8 +75,7 @@ func TestServeWithoutTokenIsRefused(t *testing.T) {
 // every request it can parse, survives garbage, and keeps serving.
 func TestHostileJSONRPC(t *testing.T) {
 	w := newWorld(t)
-	cmd := exec.Command(binary, "serve", "--demo")
-	cmd.Env = w.env()
+	cmd := w.command(binary, "serve", "--demo")
 	cmd.Stderr = w.logWriter()
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -26,12 +25,10 @@ func TestSetupEntriesReallyLaunch(t *testing.T) {
 		t.Skip("npm packages not installed: run `make interop-deps`")
 	}
 	w := newWorld(t)
-	for _, d := range []string{".config/Claude", ".cursor"} {
-		os.MkdirAll(filepath.Join(w.home, d), 0o755)
-	}
+	w.writeOwned(filepath.Join(w.home, ".config", "Claude", ".keep"), nil, 0o644)
 	// Cursor's file already holds another server and a comment: both stay.
 	cursor := filepath.Join(w.home, ".cursor", "mcp.json")
-	os.WriteFile(cursor, []byte("{\n  // team servers\n  \"mcpServers\": {\"other\": {\"command\": \"/bin/true\"}}\n}\n"), 0o600)
+	w.writeOwned(cursor, []byte("{\n  // team servers\n  \"mcpServers\": {\"other\": {\"command\": \"/bin/true\"}}\n}\n"), 0o600)
 	for _, c := range []string{"claude-desktop", "cursor"} {
 		out, errOut, code := w.run("", "setup", c, "--demo")
 		if code != 0 || !strings.Contains(strings.ToLower(out), "quit") {
@@ -44,13 +41,12 @@ func TestSetupEntriesReallyLaunch(t *testing.T) {
 	}
 	// Claude Desktop's file is plain JSON; Cursor's keeps its comment, so
 	// strip it the way Cursor's own JSONC reader would before handing it on.
-	plain := filepath.Join(t.TempDir(), "cursor.json")
-	os.WriteFile(plain, bytes.ReplaceAll(b, []byte("// team servers"), nil), 0o600)
+	plain := filepath.Join(w.home, "cursor.json")
+	w.writeOwned(plain, bytes.ReplaceAll(b, []byte("// team servers"), nil), 0o600)
 	for _, file := range []string{filepath.Join(w.home, ".config", "Claude", "claude_desktop_config.json"), plain} {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-		cmd := exec.CommandContext(ctx, "node", "launch.mjs", file, "mcpServers")
+		cmd := w.commandContext(ctx, "node", "launch.mjs", file, "mcpServers")
 		cmd.Dir = dir
-		cmd.Env = w.env()
 		var stdout bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, w.logWriter()
 		err := cmd.Run()
@@ -81,7 +77,7 @@ func TestSetupMigratesPlaintextToken(t *testing.T) {
 	w.run("", "token", "remove")
 	token := newToken(t)
 	cfg := filepath.Join(w.home, ".claude.json")
-	os.WriteFile(cfg, []byte(`{"numStartups": 3, "mcpServers": {"scispot": {"type": "http", "url": "https://mcp.scispot.io/", "headers": {"Authorization": "Bearer `+token+`"}}}}`), 0o600)
+	w.writeOwned(cfg, []byte(`{"numStartups": 3, "mcpServers": {"scispot": {"type": "http", "url": "https://mcp.scispot.io/", "headers": {"Authorization": "Bearer `+token+`"}}}}`), 0o600)
 	out, errOut, code := w.run("", "setup", "claude-code")
 	if !strings.Contains(out, keychain.Fingerprint(token)) || !strings.Contains(out+errOut, "--migrate") {
 		t.Fatalf("setup without --migrate = %d %q %q", code, out, errOut)

@@ -42,10 +42,10 @@ func TestWorkstationTrustRefusals(t *testing.T) {
 		says   string
 	}{
 		{"no policy: not enrolled", "", 0, false, "not enrolled in your organisation's device management (MDM); ask IT to enroll it"},
-		{"world-writable policy ignored", `{` + managed + `}`, 0o666, false, "not enrolled"},
+		{"world-writable policy is invalid", `{` + managed + `}`, 0o666, false, "is writable by other accounts (mode 0666)"},
 		{"unknown key", `{` + managed + `, "Foo": 1}`, 0o644, false, `The admin policy for Scispot MCP is invalid, so access is blocked: `},
 		{"wrong type", `{` + managed + `, "Enabled": "yes"}`, 0o644, false, `"Enabled"`},
-		{"unauthorised user", `{` + managed + `, "AuthorizedUsers": ["bob"]}`, 0o644, false, `Your account "root" is not authorised to use Scispot MCP on this device`},
+		{"unauthorised user", `{` + managed + `, "AuthorizedUsers": ["bob"]}`, 0o644, false, `is not authorised to use Scispot MCP on this device`},
 		{"disabled by admin", `{` + managed + `, "Enabled": false}`, 0o644, false, "turned off AI access"},
 		{"demo disabled", `{"AllowDemo": false}`, 0o644, true, "does not allow the demo workspace"},
 		{"unapproved client", `{` + managed + `, "AllowedClients": ["cursor*"]}`, 0o644, false, `The AI client "claude-ai" is not approved`},
@@ -131,7 +131,7 @@ func TestStatusJSON(t *testing.T) {
 	if got.Enrollment == nil || !*got.Enrollment.Managed || *got.Enrollment.Method != "linux-policy-managedby" ||
 		got.Policy == nil || !*got.Policy.Valid || !slices.Equal(got.Policy.Sources, []string{policyPath}) ||
 		fmt.Sprint(got.Policy.Effective["DeniedTools"]) != "[get_manifest]" ||
-		got.User == nil || *got.User.Name != "root" || !*got.User.Authorized ||
+		got.User == nil || *got.User.Name != w.account() || !*got.User.Authorized ||
 		got.Device == nil || len(*got.Device) != 64 ||
 		got.Token == nil || !*got.Token.Present || len(*got.Token.Fingerprint) != 12 ||
 		got.Killed == nil || *got.Killed || got.Sessions == nil {
