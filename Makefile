@@ -4,6 +4,7 @@
 GO       ?= go
 BIN      := bin/scispot-mcp
 TRAY     := bin/scispot-mcp-tray
+MCPD     := bin/scispot-mcpd
 PKG      := ./cmd/scispot-mcp
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
@@ -20,19 +21,24 @@ all: build
 deps:
 	@packaging/dev-deps.sh --check 2>/dev/null || packaging/dev-deps.sh
 
-# scispot-mcp is the CLI and the gateway AI clients launch; it hands tray
+# scispot-mcp is the CLI and the relay AI clients launch; it hands tray
 # command lines to scispot-mcp-tray beside it, the only binary with the GUI
 # toolkit (Fyne's OpenGL driver needs cgo; the first build takes minutes).
-# scispot-mcp is built without cgo: a static binary starts faster, and the
-# kill switch's and serve's budgets are mostly process start-up.
+# scispot-mcpd is the workstation service (cgo for PAM). scispot-mcp is
+# built without cgo: a static binary starts faster, and serve's start-up
+# budget is mostly process start-up.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) $(PKG)
+	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(MCPD) ./cmd/scispot-mcpd
 	CGO_ENABLED=1 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(TRAY) ./cmd/scispot-mcp-tray
 
 # The tray app on the demo workspace with its activity window. Without a
 # display (a server, CI) it shows the gateway through the CLI instead.
 # A demo never changes the person's own files: its state (audit trail, kill
 # switch) lives in bin/demo-state, and no AI client config is written.
+# Without an installed scispot-mcpd, the commands start this account's
+# unprivileged demo instance of it (demo workspace only), which exits when
+# idle.
 DEMO_ENV := XDG_STATE_HOME=$(CURDIR)/bin/demo-state
 demo: deps build
 	@if [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \

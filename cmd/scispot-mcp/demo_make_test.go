@@ -28,8 +28,14 @@ func TestMakeDemoLeavesHomeUntouched(t *testing.T) {
 		t.Fatal(err)
 	}
 	home := t.TempDir()
+	// Where no service is installed the demo starts this account's demo
+	// instance of scispot-mcpd; it listens in XDG_RUNTIME_DIR and is
+	// stopped at the end.
+	runtime := t.TempDir()
+	t.Cleanup(func() { exec.Command("pkill", "-f", runtime).Run() })
 	env := []string{
 		"HOME=" + home,
+		"XDG_RUNTIME_DIR=" + runtime,
 		"PATH=" + os.Getenv("PATH"),
 		"LANG=C.UTF-8",
 		// An empty bus address: nothing in the demo may need the keychain.

@@ -106,7 +106,9 @@ func startDemoService(ctx context.Context, c *localapi.Client) error {
 	if reachable(ctx, c) == nil {
 		return nil
 	}
-	cmd := exec.Command(mcpd, "--user-demo", "--socket", c.Socket, "--state", statedir.DemoServiceDir(state))
+	// A command's instance goes soon after its last client; the tray keeps
+	// its event stream open, so the instance lives as long as the tray.
+	cmd := exec.Command(mcpd, "--user-demo", "--socket", c.Socket, "--state", statedir.DemoServiceDir(state), "--idle-exit", "1m")
 	detach(cmd)
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("starting the demo service %s: %w", mcpd, err)
