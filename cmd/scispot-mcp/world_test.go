@@ -38,6 +38,7 @@ type world struct {
 	home   string
 	user   *testUser // nil: the tests' own account
 	svcDir string    // the service's folder: run/mcpd.sock, var/
+	svc    *exec.Cmd // the running scispot-mcpd
 	bus    string    // the account's session bus
 	mu     sync.Mutex
 	logs   bytes.Buffer
@@ -62,6 +63,21 @@ func newWorld(t *testing.T) *world {
 		w.startKeyring()
 	}
 	return w
+}
+
+// secondAccount is another account on the same workstation: its own OS
+// user, HOME and keyring, the same service.
+func (w *world) secondAccount() *world {
+	w.t.Helper()
+	if w.user == nil {
+		w.t.Skip("needs root to make a second account")
+	}
+	o := &world{t: w.t, bus: os.Getenv("DBUS_SESSION_BUS_ADDRESS"), user: newTestUser(w.t), svcDir: w.svcDir}
+	o.home = o.mkdirOwned("scispot-home-", 0o700)
+	if o.bus != "" {
+		o.startKeyring()
+	}
+	return o
 }
 
 // newTestUser makes an account with a random password; it and its
@@ -161,7 +177,14 @@ func (w *world) startService() {
 	w.t.Cleanup(func() { os.RemoveAll(dir) })
 	os.Chmod(dir, 0o755)
 	w.svcDir = dir
-	cmd := exec.Command(mcpdBinary(), "--socket", w.socket(), "--state", filepath.Join(dir, "var"))
+	w.runService()
+	w.t.Cleanup(func() { w.stopService(syscall.SIGTERM) })
+}
+
+// runService starts scispot-mcpd on the world's socket and state.
+func (w *world) runService() {
+	w.t.Helper()
+	cmd := exec.Command(mcpdBinary(), "--socket", w.socket(), "--state", filepath.Join(w.svcDir, "var"))
 	if os.Getenv("SCISPOT_TEST_MCPD_VERBOSE") != "" {
 		cmd.Args = append(cmd.Args, "-v")
 	}
@@ -170,17 +193,7 @@ func (w *world) startService() {
 	if err := cmd.Start(); err != nil {
 		w.t.Fatal(err)
 	}
-	w.t.Cleanup(func() {
-		cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan struct{})
-		go func() { cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			cmd.Process.Kill()
-			<-done
-		}
-	})
+	w.svc = cmd
 	deadline := time.Now().Add(20 * time.Second)
 	for {
 		if c, err := net.Dial("unix", w.socket()); err == nil {
@@ -191,6 +204,24 @@ func (w *world) startService() {
 			w.t.Fatalf("scispot-mcpd did not answer on %s:\n%s", w.socket(), w.logs.String())
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// stopService ends the world's service with sig (SIGKILL for a crash).
+func (w *world) stopService(sig syscall.Signal) {
+	if w.svc == nil {
+		return
+	}
+	cmd := w.svc
+	w.svc = nil
+	cmd.Process.Signal(sig)
+	done := make(chan struct{})
+	go func() { cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		cmd.Process.Kill()
+		<-done
 	}
 }
 
