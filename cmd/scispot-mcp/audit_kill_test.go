@@ -18,7 +18,6 @@ import (
 	"github.com/scispot/mcp-desktop/mcpserver/upstream/upstreamtest"
 )
 
-
 // managedWorld is a managed workstation with a stored token and a
 // loopback upstream.
 func managedWorld(t *testing.T, extraPolicy ...string) (*world, *upstreamtest.Server, string) {
