@@ -1,8 +1,18 @@
 // Package app holds what the tray app's windows share: the dependencies
-// built once at start-up and the names of the windows. Each window lives in
-// its own package under app/ (tray, activity, connect, token, diagnostics,
+// built once at start-up, the small interface to the workstation service
+// they all talk to, and the names of the windows. Each window lives in its
+// own package under app/ (tray, activity, connect, token, diagnostics,
 // confirm) as a view model with the logic, tested without a display, and a
 // thin Fyne view that renders it.
+//
+// The tray holds no policy of its own: access, the kill switch, sessions,
+// the audit trail and write approvals all live in the workstation service
+// (scispot-mcpd); the windows ask it and display what it says.
+//
+//	tray ─┐
+//	activity ─┼─ app.Service (a *localapi.Client) ─▶ scispot-mcpd
+//	confirm ─┤    Status, Events, Kill, Resume, Records, Answer, SealToken…
+//	token, diagnostics, connect ─┘
 //
 // Only cmd/ imports fyne.io/fyne/v2/app (the GL driver); everything here
 // uses Fyne's toolkit packages, so it builds and tests with CGO_ENABLED=0.
@@ -16,8 +26,6 @@ import (
 
 	"github.com/scispot/mcp-desktop/app/instance"
 	"github.com/scispot/mcp-desktop/device/keychain"
-	"github.com/scispot/mcp-desktop/mcpserver/access"
-	"github.com/scispot/mcp-desktop/mcpserver/audit"
 )
 
 // Window names, as given to `scispot-mcp --window NAME`; the launch
@@ -29,25 +37,39 @@ const (
 	WindowDiagnostics = instance.WindowDiagnostics
 )
 
+// TrayClient is how the tray names itself to the service and in the audit
+// trail.
+const TrayClient = "scispot-mcp-tray"
+
 // Deps are built once by cmd/ and passed to every window.
 type Deps struct {
 	App fyne.App
 	// Demo is true for `scispot-mcp demo`: the tray runs on the demo
 	// workspace and client configs launch `serve --demo`.
 	Demo bool
-	// StateDir holds audit/ and control.json.
+	// StateDir is the person's own state folder (client-config records,
+	// when the token was set); nothing security-relevant lives there.
 	StateDir string
-	// Sources are where access facts come from (policy, kill switch,
-	// account, enrollment, keychain), shared with serve.
-	Sources  access.Sources
+	// Service is the workstation service (scispot-mcpd, or for the demo
+	// this account's demo instance). It is never nil: when the service
+	// cannot be reached its calls fail, and the windows say so.
+	Service Service
+	// Keychain holds the sealed token; the tray passes the item to the
+	// service and never opens it.
 	Keychain keychain.Store
-	// Feed follows the audit folder; cmd/ runs it.
-	Feed *audit.Feed
-	// Executable is this binary's absolute, symlink-resolved path.
+	// Executable is scispot-mcp's absolute, symlink-resolved path, which
+	// client configs launch.
 	Executable string
-	Device     string
 	Version    string
 	Logger     *slog.Logger
+}
+
+// Log is d.Logger, or a logger that discards.
+func (d *Deps) Log() *slog.Logger {
+	if d.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return d.Logger
 }
 
 // Opener shows a window by name (creating it or bringing it forward).

@@ -4,33 +4,32 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"sync/atomic"
 	"time"
 
 	"fyne.io/fyne/v2"
 
 	"github.com/scispot/mcp-desktop/app"
-	"github.com/scispot/mcp-desktop/device/statedir"
-	"github.com/scispot/mcp-desktop/mcpserver/audit"
-	"github.com/scispot/mcp-desktop/mcpserver/control"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
-// DefaultHistory is how many of the latest audit records the window reads
-// at start, before following the feed.
+// DefaultHistory is how many of the latest audit records the window keeps
+// from the trail at start, before following the service's events.
 const DefaultHistory = 20_000
 
 // Options tune an Activity; the zero value is ready to use.
 type Options struct {
 	// MaxRows caps the rows kept (DefaultMaxRows when 0).
 	MaxRows int
-	// History is how many past records to read at start (DefaultHistory
+	// History is how many past records to keep at start (DefaultHistory
 	// when 0).
 	History int
 	// Location shows times in this zone (time.Local when nil).
 	Location *time.Location
 	// Now is the clock for the chart (time.Now when nil).
 	Now func() time.Time
+	// Do runs a function on the UI goroutine (fyne.Do when nil).
+	Do func(func())
 }
 
 // Activity owns the window's model for the app's whole life, so calls are
@@ -44,6 +43,10 @@ type Activity struct {
 	// shown mirrors the open window's row count for other goroutines; -1
 	// while no window is open.
 	shown atomic.Pointer[atomic.Int64]
+	// redraw is set while a refresh waits for the UI thread, so a burst
+	// of records costs one.
+	redraw atomic.Bool
+	live   app.LiveSessions
 }
 
 // Shown is the number of rows the open window displayed at its last
@@ -64,72 +67,90 @@ func New(d *app.Deps, opts Options) *Activity {
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
+	if opts.Do == nil {
+		opts.Do = fyne.Do
+	}
 	return &Activity{deps: d, opts: opts, model: NewModel(opts.MaxRows, opts.Location)}
 }
 
 // Model is the window's view model.
 func (a *Activity) Model() *Model { return a.model }
 
-// Run reads the recent history, then follows d.Feed until ctx is done or
-// the feed stops. The feed must be running (or about to be): Run waits for
-// its Ready.
+// Run follows the service until ctx is done: each time it connects (at
+// start and after the service restarted) it reads the account's trail and
+// live sessions, then takes every new record and session change from the
+// service's events. While the service cannot be reached the window says
+// so.
 func (a *Activity) Run(ctx context.Context) error {
-	feed := a.deps.Feed
-	ch, cancel := feed.Subscribe(256)
-	defer cancel()
-	select {
-	case <-feed.Ready():
-	case <-ctx.Done():
-		return nil
-	}
-	recs, err := audit.Read(ctx, statedir.AuditDir(a.deps.StateDir), audit.Filter{Limit: a.opts.History})
-	if err != nil && !errors.Is(err, audit.ErrUnreadable) {
-		err = fmt.Errorf("reading the audit trail: %w", err)
-	} else if err != nil {
-		err = fmt.Errorf("some audit lines could not be read; run `scispot-mcp audit verify`: %w", err)
-	}
-	a.model.SetError(err)
-	a.model.Add(recs...)
-	a.model.SetSessions(feed.Sessions())
-	a.refresh()
-
-	batch := make([]audit.Record, 0, 512)
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case r, ok := <-ch:
-			if !ok {
-				if ctx.Err() == nil {
-					a.model.SetError(errors.New("the live activity feed stopped; reopen the app to follow new calls"))
+	return app.Follow(ctx, a.deps.Service, app.Follower{
+		Connected: func(ctx context.Context) {
+			a.model.SetError(a.history(ctx))
+			a.sessions(ctx)
+			a.refresh()
+		},
+		Event: func(ctx context.Context, e localapi.Event) {
+			switch e.Kind {
+			case localapi.EventRecord:
+				if e.Record == nil {
+					return
+				}
+				changed := a.model.Add(*e.Record) > 0
+				if a.live.Record(*e.Record) {
+					a.sessions(ctx)
+					changed = true
+				}
+				if changed {
 					a.refresh()
 				}
-				return nil
+			case localapi.EventStatus:
+				a.sessions(ctx)
+				a.refresh()
 			}
-			// Take what is already queued too: one refresh per burst.
-			batch = append(batch[:0], r)
-		drain:
-			for len(batch) < cap(batch) {
-				select {
-				case r, ok := <-ch:
-					if !ok {
-						break drain
-					}
-					batch = append(batch, r)
-				default:
-					break drain
-				}
+		},
+		Down: func(err error) {
+			msg := app.NotRunning(a.deps.Demo) + " New calls appear here once it is back."
+			if !app.Unreachable(err) {
+				msg = fmt.Sprintf("The live activity cannot be followed: %v", err)
 			}
-			a.model.Add(batch...)
-			a.model.SetSessions(feed.Sessions())
+			a.model.SetError(errors.New(msg))
+			a.live.Set(nil)
+			a.model.SetSessions(nil)
 			a.refresh()
-		}
-	}
+		},
+	})
 }
 
-// refresh redraws the open window, on the UI thread.
+// history reads the account's trail from the service; the model skips
+// what it already has.
+func (a *Activity) history(ctx context.Context) error {
+	recs, err := a.deps.Service.Records(ctx, localapi.RecordsQuery{})
+	if err != nil {
+		return fmt.Errorf("reading the audit trail: %w", err)
+	}
+	if len(recs) > a.opts.History {
+		recs = recs[len(recs)-a.opts.History:]
+	}
+	a.model.Add(recs...)
+	return nil
+}
+
+// sessions re-reads the live sessions.
+func (a *Activity) sessions(ctx context.Context) {
+	st, err := app.ReadStatus(ctx, a.deps.Service, localapi.StatusRequest{})
+	if err == nil {
+		a.live.Set(st.Sessions)
+	}
+	a.model.SetSessions(a.live.List())
+}
+
+// refresh redraws the open window, on the UI thread; a burst of calls
+// before the UI thread gets to it costs one redraw.
 func (a *Activity) refresh() {
-	fyne.Do(func() {
+	if !a.redraw.CompareAndSwap(false, true) {
+		return
+	}
+	a.opts.Do(func() {
+		a.redraw.Store(false)
 		if a.view != nil {
 			a.view.refresh()
 		}
@@ -162,40 +183,28 @@ func (a *Activity) Window() fyne.Window {
 	return a.view.win
 }
 
-// stopSession asks one session to end through the kill switch file.
-func (a *Activity) stopSession(id string) error {
-	err := control.Update(statedir.ControlFile(a.deps.StateDir), func(s *control.State) error {
-		s.StopSession(id)
+// stopSession asks the service to end one session.
+func (a *Activity) stopSession(ctx context.Context, id string) error {
+	err := a.deps.Service.StopSession(ctx, id)
+	switch {
+	case err == nil:
 		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("stopping session %s: %w", id, err)
+	case app.Unreachable(err):
+		return fmt.Errorf("stopping session %s: %s", id, app.NotRunning(a.deps.Demo))
 	}
-	return nil
+	return fmt.Errorf("stopping session %s: %w", id, err)
 }
 
-// chainStatus verifies the file of a record's session.
+// chainStatus is the service's verdict on the file of a record's session.
 func (a *Activity) chainStatus(ctx context.Context, session string) string {
-	dir := statedir.AuditDir(a.deps.StateDir)
-	matches, err := filepath.Glob(filepath.Join(dir, "*-"+globEscape(session)+audit.FileExt))
-	if err != nil || len(matches) == 0 {
-		return "unknown: the session's audit file was not found"
-	}
-	rep, err := audit.VerifyFile(ctx, matches[0])
+	res, err := a.deps.Service.Verify(ctx, false)
 	if err != nil {
 		return "not checked: " + err.Error()
 	}
-	return ChainStatus(rep)
-}
-
-func globEscape(s string) string {
-	out := make([]rune, 0, len(s))
-	for _, r := range s {
-		switch r {
-		case '*', '?', '[', '\\':
-			out = append(out, '\\')
+	for _, f := range res.Report.Files {
+		if f.Session == session {
+			return ChainStatus(f)
 		}
-		out = append(out, r)
 	}
-	return string(out)
+	return "unknown: the session's audit file was not found"
 }

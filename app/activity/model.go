@@ -4,9 +4,10 @@
 //
 // Model holds every rule (what is a row, newest first, filtering, the cap,
 // the chart's buckets, the details' text) and is tested without a display;
-// the Fyne view only renders it. Records reach the model from the audit
-// feed's goroutine through fyne.Do, so widgets are only touched on the UI
-// thread.
+// the Fyne view only renders it. Records and live sessions come from the
+// workstation service (its trail, then its event stream); they reach the
+// model on the follower's goroutine and the view through fyne.Do, so
+// widgets are only touched on the UI thread.
 package activity
 
 import (
@@ -18,6 +19,7 @@ import (
 	"time"
 
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 // DefaultMaxRows is how many calls the window keeps: the newest 100,000,
@@ -97,7 +99,7 @@ type Model struct {
 	visible []uint64
 
 	clients  map[string]bool
-	sessions []audit.SessionState
+	sessions []localapi.Session
 	err      error
 }
 
@@ -232,15 +234,16 @@ func (m *Model) Clients() []string {
 	return out
 }
 
-// SetSessions replaces the live sessions (from audit.Feed.Sessions).
-func (m *Model) SetSessions(s []audit.SessionState) {
+// SetSessions replaces the live sessions (the service's status lists
+// them oldest first).
+func (m *Model) SetSessions(s []localapi.Session) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.sessions = slices.Clone(s)
 }
 
 // Sessions are the live sessions, newest first.
-func (m *Model) Sessions() []audit.SessionState {
+func (m *Model) Sessions() []localapi.Session {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	out := slices.Clone(m.sessions)

@@ -15,6 +15,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 const (
@@ -47,7 +48,7 @@ type view struct {
 
 	selected   *audit.Record
 	cancelInfo context.CancelFunc
-	sessCache  []audit.SessionState
+	sessCache  []localapi.Session
 }
 
 var columnWidths = []float32{84, 118, 160, 160, 84, 80, 76, 100}
@@ -235,10 +236,10 @@ func CountLine(shown, total int) string {
 }
 
 // SessionLine describes a live session in the sessions list.
-func SessionLine(s audit.SessionState, loc *time.Location) string {
-	name := clientLabel(s.Client)
-	if s.Client.Version != "" {
-		name += " " + s.Client.Version
+func SessionLine(s localapi.Session, loc *time.Location) string {
+	name := clientLabel(audit.Client{Name: s.Client})
+	if s.Version != "" {
+		name += " " + s.Version
 	}
 	return fmt.Sprintf("%s · pid %d · since %s", name, s.PID, s.Started.In(loc).Format("15:04:05"))
 }
@@ -265,7 +266,7 @@ func (v *view) showDetails(r audit.Record) {
 		if ctx.Err() != nil {
 			return
 		}
-		fyne.Do(func() {
+		v.a.opts.Do(func() {
 			if v.selected != nil && v.selected.Session == r.Session && v.selected.Seq == r.Seq {
 				v.renderDetails(r, status)
 			}
@@ -290,15 +291,15 @@ func (v *view) renderDetails(r audit.Record, chain string) {
 	v.details.Refresh()
 }
 
-func (v *view) stopSession(s audit.SessionState) {
-	msg := fmt.Sprintf("End the session of %s (process %d)? The AI client loses access to Scispot until it reconnects.", clientLabel(s.Client), s.PID)
+func (v *view) stopSession(s localapi.Session) {
+	msg := fmt.Sprintf("End the session of %s (process %d)? The AI client loses access to Scispot until it reconnects.", clientLabel(audit.Client{Name: s.Client}), s.PID)
 	dialog.ShowConfirm("Stop session", msg, func(ok bool) {
 		if !ok {
 			return
 		}
 		go func() {
-			if err := v.a.stopSession(s.Session); err != nil {
-				fyne.Do(func() { dialog.ShowError(err, v.win) })
+			if err := v.a.stopSession(context.Background(), s.ID); err != nil {
+				v.a.opts.Do(func() { dialog.ShowError(err, v.win) })
 			}
 		}()
 	}, v.win)

@@ -1,11 +1,13 @@
 package activity_test
 
 import (
+	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -13,25 +15,36 @@ import (
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
 
+	"github.com/modelcontextprotocol/go-sdk/mcp"
+
 	"github.com/scispot/mcp-desktop/app"
 	"github.com/scispot/mcp-desktop/app/activity"
-	"github.com/scispot/mcp-desktop/device/statedir"
+	"github.com/scispot/mcp-desktop/app/apptest"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
-	"github.com/scispot/mcp-desktop/mcpserver/control"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden markup files in testdata")
 
-func newActivity(t *testing.T) (*activity.Activity, *app.Deps) {
+func newActivity(t *testing.T, svc app.Service) (*activity.Activity, *app.Deps) {
 	t.Helper()
-	state := t.TempDir()
+	return newActivityUI(t, svc, nil)
+}
+
+// newActivityUI is newActivity whose UI work runs where ui says (fyne.Do
+// when nil).
+func newActivityUI(t *testing.T, svc app.Service, ui *apptest.UI) (*activity.Activity, *app.Deps) {
+	t.Helper()
 	d := &app.Deps{
 		App:      test.NewTempApp(t),
-		StateDir: state,
-		Feed:     audit.NewFeed(statedir.AuditDir(state), audit.FeedOptions{}),
+		StateDir: t.TempDir(),
+		Service:  svc,
 	}
-	now := func() time.Time { return t0.Add(30 * time.Minute) }
-	return activity.New(d, activity.Options{Location: time.UTC, Now: now}), d
+	opts := activity.Options{Location: time.UTC, Now: func() time.Time { return t0.Add(30 * time.Minute) }}
+	if ui != nil {
+		opts.Do = ui.Do
+	}
+	return activity.New(d, opts), d
 }
 
 func busy(n int) []audit.Record {
@@ -86,20 +99,20 @@ func TestWindowStates(t *testing.T) {
 	tests := []struct {
 		name     string
 		recs     []audit.Record
-		sessions []audit.SessionState
+		sessions []localapi.Session
 		err      error
 		wantLen  int
 	}{
 		{name: "empty"},
-		{name: "busy", recs: busy(10_000), wantLen: 10_000, sessions: []audit.SessionState{
-			{Session: "s0", PID: 4242, Client: audit.Client{Name: "Claude Desktop", Version: "0.9.2"}, Started: t0},
-			{Session: "s1", PID: 4343, Client: audit.Client{Name: "Cursor"}, Started: t0.Add(time.Minute)},
+		{name: "busy", recs: busy(10_000), wantLen: 10_000, sessions: []localapi.Session{
+			{ID: "s0", PID: 4242, Client: "Claude Desktop", Version: "0.9.2", Started: t0},
+			{ID: "s1", PID: 4343, Client: "Cursor", Started: t0.Add(time.Minute)},
 		}},
 		{name: "error", recs: busy(3), wantLen: 3, err: errors.New("reading the audit trail: permission denied")},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, _ := newActivity(t)
+			a, _ := newActivity(t, nil)
 			a.Model().Add(tt.recs...)
 			a.Model().SetSessions(tt.sessions)
 			a.Model().SetError(tt.err)
@@ -126,7 +139,7 @@ func TestWindowStates(t *testing.T) {
 }
 
 func TestFilterTyping(t *testing.T) {
-	a, _ := newActivity(t)
+	a, _ := newActivity(t, nil)
 	a.Model().Add(busy(300)...)
 	a.Open()
 	c := a.Window().Canvas()
@@ -155,42 +168,87 @@ func TestFilterTyping(t *testing.T) {
 	}
 }
 
-func TestStopSessionWritesControlFile(t *testing.T) {
-	a, d := newActivity(t)
-	a.Model().SetSessions([]audit.SessionState{{Session: "s0", PID: 1, Client: audit.Client{Name: "Cursor"}, Started: t0}})
-	a.Open()
-	var stop *widget.Button
-	for _, o := range test.LaidOutObjects(a.Window().Content()) {
-		if b, ok := o.(*widget.Button); ok && b.Text == "Stop" {
-			stop = b
-		}
-	}
+// tapStop taps the Stop button of the first live session and confirms.
+func tapStop(t *testing.T, w fyne.Window) {
+	t.Helper()
+	stop := apptest.Button(w.Content(), "Stop")
 	if stop == nil {
 		t.Fatal("no Stop button")
 	}
 	test.Tap(stop)
-	var confirm *widget.Button
-	for _, o := range test.LaidOutObjects(a.Window().Canvas().Overlays().Top()) {
-		if b, ok := o.(*widget.Button); ok && b.Text == "Yes" {
-			confirm = b
-		}
-	}
+	confirm := apptest.Button(w.Canvas().Overlays().Top(), "Yes")
 	if confirm == nil {
 		t.Fatal("no confirmation")
 	}
 	test.Tap(confirm)
-	path := statedir.ControlFile(d.StateDir)
-	// The write runs off the UI thread; control.Update is atomic, so wait
-	// for the file with a watcher-free loop bounded by the test deadline.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		st, err := control.Read(path)
-		if err == nil && st.Stops("s0") && !st.Killed {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("control file never asked s0 to stop: %+v %v", st, err)
-		}
-		time.Sleep(5 * time.Millisecond)
+}
+
+// TestLiveFromService: the window takes the trail and then every call of a
+// real MCP session from the service, lists the session live, stops it with
+// its Stop button, and says so when the service goes away.
+func TestLiveFromService(t *testing.T) {
+	svc := apptest.NewService(t, apptest.ServiceOptions{})
+	ctx := context.Background()
+	// A call made before the tray starts comes from the trail.
+	early := svc.OpenDemoSession(t, "claude-ai")
+	if _, err := early.CallTool(ctx, &mcp.CallToolParams{Name: "list_locations"}); err != nil {
+		t.Fatal(err)
 	}
+	early.Close()
+	apptest.Eventually(t, "the first session ended", func() bool { return len(svc.MustStatus(t).Sessions) == 0 })
+
+	ui := apptest.NewUI()
+	a, _ := newActivityUI(t, svc.Client, ui)
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- a.Run(runCtx) }()
+	t.Cleanup(func() {
+		cancel()
+		for {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run: %v", err)
+				}
+				return
+			default:
+				ui.Drain()
+				time.Sleep(time.Millisecond)
+			}
+		}
+	})
+	ui.Until(t, "the history", func() bool { return a.Model().Total() == 1 })
+	a.Open()
+	w := a.Window()
+
+	cs := svc.OpenDemoSession(t, "cursor-vscode")
+	ui.Until(t, "the live session", func() bool { return len(a.Model().Sessions()) == 1 })
+	if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_labsheets"}); err != nil {
+		t.Fatal(err)
+	}
+	ui.Until(t, "the live call", func() bool { return a.Model().Total() == 2 && a.Shown() == 2 })
+	r, _ := a.Model().Record(0)
+	if r.Tool != "list_labsheets" || r.Client.Name != "cursor-vscode" || r.Outcome != audit.OutcomeOK {
+		t.Errorf("newest row %+v", r)
+	}
+	if r, _ := a.Model().Record(1); r.Tool != "list_locations" {
+		t.Errorf("oldest row %+v", r)
+	}
+	if s := a.Model().Sessions()[0]; s.Client != "cursor-vscode" {
+		t.Errorf("session %+v", s)
+	}
+
+	tapStop(t, w)
+	ui.Until(t, "the session stopped", func() bool {
+		return len(svc.MustStatus(t).Sessions) == 0 && len(a.Model().Sessions()) == 0
+	})
+	if res, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: "list_labsheets"}); err == nil && !res.IsError {
+		t.Error("the stopped session still answers")
+	}
+
+	svc.Stop(t)
+	ui.Until(t, "not running", func() bool {
+		err := a.Model().Err()
+		return err != nil && strings.Contains(err.Error(), "not running")
+	})
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/scispot/mcp-desktop/app/clients/configfile"
 	"github.com/scispot/mcp-desktop/device/keychain"
+	"github.com/scispot/mcp-desktop/mcpserver/seal"
 )
 
 // Migrate moves the plaintext token of a Finding (from Scan) into the
@@ -58,6 +59,10 @@ func Migrate(ctx context.Context, f Finding, env Env, kc keychain.Store, opts Op
 	switch {
 	case err == nil && stored == token:
 		notes = append(notes, fmt.Sprintf("The keychain already holds this token (fingerprint %s).", f.Fingerprint))
+	case err == nil && seal.IsSealed(stored):
+		// Sealed to the service: only the service can tell its fingerprint.
+		notes = append(notes, fmt.Sprintf("The keychain already holds a token sealed to the Scispot MCP service; it was kept. The plaintext token (fingerprint %s) was not stored — save it in the tray's token window (or run \"scispot-mcp token set\") if it is the one to use.",
+			f.Fingerprint))
 	case err == nil:
 		notes = append(notes, fmt.Sprintf("The keychain already holds a token (fingerprint %s); it was kept. The plaintext token (fingerprint %s) was not stored — run \"scispot-mcp token set\" if it is the one to use.",
 			keychain.Fingerprint(stored), f.Fingerprint))

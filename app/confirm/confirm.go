@@ -1,24 +1,29 @@
-// Package confirm shows the tray's write-confirmation dialogs: when a
-// serve process must ask the person before a write and its AI client
-// cannot (no MCP elicitation), it files a request (mcpserver/confirm) and
-// the tray shows which client wants to run which tool on what, with
-// Approve and Deny. No answer within 60 s is a denial; the dialog closes
-// when the request goes away.
+// Package confirm shows the tray's write-confirmation dialogs. When a
+// write needs the person's approval and the AI client cannot ask
+// (no MCP elicitation), the workstation service asks the tray through its
+// event stream ("confirm"); the dialog shows which client wants to run
+// which tool on what, whether it is destructive and how long is left,
+// with Approve and Deny. Approving needs the account password, typed in
+// the same dialog and checked by the service; denying needs nothing. No
+// answer before the deadline is a denial; the dialog closes when the
+// service says the request is done ("confirm.done").
 package confirm
 
 import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/scispot/mcp-desktop/app"
-	"github.com/scispot/mcp-desktop/mcpserver/confirm"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 // Prompt is what a dialog says about a request.
@@ -32,17 +37,30 @@ type Prompt struct {
 	Warning string
 	// Deadline is when the request stops waiting.
 	Deadline time.Time
+	// Password: approving needs the account password (the system service
+	// checks it; its demo instance asks none). Account names whose.
+	Password bool
+	Account  string
+	// Meanings are what an approval may mean (policy SignatureMeanings);
+	// ReasonRequired: an approval must carry a reason for the change.
+	Meanings       []string
+	ReasonRequired bool
 }
 
-// PromptFor describes r for the person.
-func PromptFor(r confirm.Request) Prompt {
+// PromptFor describes c for the person; password says whether approving
+// asks for the password of account.
+func PromptFor(c localapi.Confirmation, password bool, account string) Prompt {
 	p := Prompt{
-		Title:    "Allow this change in Scispot?",
-		Client:   strings.TrimSpace(r.ClientName + " " + r.ClientVersion),
-		Tool:     r.Tool,
-		Target:   r.Target,
-		Change:   r.Change,
-		Deadline: r.Time.Add(confirm.Timeout),
+		Title:          "Allow this change in Scispot?",
+		Client:         strings.TrimSpace(c.ClientName + " " + c.ClientVersion),
+		Tool:           c.Tool,
+		Target:         c.Target,
+		Change:         c.Change,
+		Deadline:       c.Deadline,
+		Password:       password,
+		Account:        account,
+		Meanings:       c.Meanings,
+		ReasonRequired: c.ReasonRequired,
 	}
 	if p.Client == "" {
 		p.Client = "An unnamed AI client"
@@ -53,7 +71,7 @@ func PromptFor(r confirm.Request) Prompt {
 	if p.Change == "" {
 		p.Change = "(not described)"
 	}
-	if r.Destructive {
+	if c.Destructive {
 		p.Title = "Allow this destructive change in Scispot?"
 		p.Warning = "Destructive: this deletes or overwrites data in Scispot and may not be undoable."
 	}
@@ -65,46 +83,116 @@ func (p Prompt) Lines() [][2]string {
 	return [][2]string{{"AI client", p.Client}, {"Tool", p.Tool}, {"Target", p.Target}, {"Change", p.Change}}
 }
 
+// PasswordHint says whose password approving needs.
+func (p Prompt) PasswordHint() string {
+	who := "your account"
+	if p.Account != "" {
+		who = "the account " + p.Account
+	}
+	return "To approve, type the password of " + who + ". The Scispot MCP service checks it; denying needs none."
+}
+
+// Countdown is the line that says how long is left at now.
+func (p Prompt) Countdown(now time.Time) string {
+	left := p.Deadline.Sub(now).Round(time.Second)
+	if left <= 0 {
+		return "Time is up: the change is denied."
+	}
+	return fmt.Sprintf("No answer in %d s denies it.", int(left.Seconds()))
+}
+
 // Controller shows one window per pending request. Its methods must run
-// on the UI goroutine (Run wraps them in fyne.Do).
+// on the UI goroutine (Run hands them over with Do).
 type Controller struct {
 	App fyne.App
-	// Respond answers a request; nil means confirm.Respond on Dir.
-	Respond func(id string, approved bool) error
-	Dir     string
-	// By is the OS account name written with each answer.
-	By      string
-	windows map[string]fyne.Window
-	// AfterFunc schedules the close at the deadline; nil means time.AfterFunc.
+	// Service takes the answers.
+	Service app.Service
+	// Password: approving asks for the account password; false for the
+	// account's demo instance, which checks none. Account names it.
+	Password bool
+	Account  string
+	// Now is the clock (time.Now when nil).
+	Now func() time.Time
+	// AfterFunc schedules the close at the deadline; nil means
+	// time.AfterFunc.
 	AfterFunc func(d time.Duration, f func())
+	// Every calls f every d until stop, for the countdown; nil means a
+	// time.Ticker (f runs through Do).
+	Every func(d time.Duration, f func()) (stop func())
+	// Spawn runs an answer off the UI goroutine (go f() when nil; tests
+	// run it in place). Its result comes back through Do.
+	Spawn func(func())
+	// Shown, if set, is called with each dialog once it shows.
+	Shown func(id string, w fyne.Window)
+	// Do runs a function on the UI goroutine (fyne.Do when nil).
+	Do func(func())
+
+	windows map[string]*dialog
+}
+
+// dialog is one open request.
+type dialog struct {
+	win fyne.Window
+	// answered: nothing more is sent for it (answered, or the service
+	// said it is done).
+	answered bool
+	stop     func()
+}
+
+func (c *Controller) now() time.Time {
+	if c.Now != nil {
+		return c.Now()
+	}
+	return time.Now()
+}
+
+func (c *Controller) do(f func()) {
+	if c.Do != nil {
+		c.Do(f)
+		return
+	}
+	fyne.Do(f)
+}
+
+func (c *Controller) spawn(f func()) {
+	if c.Spawn != nil {
+		c.Spawn(f)
+		return
+	}
+	go f()
+}
+
+func (c *Controller) every(d time.Duration, f func()) func() {
+	if c.Every != nil {
+		return c.Every(d, f)
+	}
+	t := time.NewTicker(d)
+	done := make(chan struct{})
+	go func() {
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				c.do(f)
+			}
+		}
+	}()
+	return func() { t.Stop(); close(done) }
 }
 
 // Show opens the dialog for r (once per id).
-func (c *Controller) Show(r confirm.Request) {
+func (c *Controller) Show(r localapi.Confirmation) {
 	if c.windows == nil {
-		c.windows = map[string]fyne.Window{}
+		c.windows = map[string]*dialog{}
 	}
 	if _, ok := c.windows[r.ID]; ok {
 		return
 	}
-	p := PromptFor(r)
+	p := PromptFor(r, c.Password, c.Account)
 	w := c.App.NewWindow(p.Title)
-	c.windows[r.ID] = w
-	answered := false
-	finish := func(approved bool) {
-		if answered {
-			return
-		}
-		answered = true
-		err := c.respond(r.ID, approved)
-		if err != nil && !errors.Is(err, confirm.ErrNoRequest) {
-			fyne.LogError("answering a write confirmation", err)
-		}
-	}
-	answer := func(approved bool) {
-		finish(approved)
-		c.Gone(r.ID)
-	}
+	dl := &dialog{win: w}
+	c.windows[r.ID] = dl
 
 	title := widget.NewLabelWithStyle(p.Title, fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	form := widget.NewForm()
@@ -120,76 +208,233 @@ func (c *Controller) Show(r confirm.Request) {
 		warn.Wrapping = fyne.TextWrapWord
 		body.Add(warn)
 	}
-	note := widget.NewLabel(fmt.Sprintf("No answer by %s denies it.", p.Deadline.Local().Format("15:04:05")))
-	note.Importance = widget.LowImportance
-	body.Add(note)
-	deny := widget.NewButton("Deny", func() { answer(false) })
-	approve := widget.NewButton("Approve", func() { answer(true) })
+	var meaning *widget.Select
+	var reason, password *widget.Entry
+	signForm := widget.NewForm()
+	if len(p.Meanings) > 0 {
+		meaning = widget.NewSelect(p.Meanings, nil)
+		meaning.SetSelected(p.Meanings[0])
+		signForm.Append("Meaning", meaning)
+	}
+	if p.ReasonRequired {
+		reason = widget.NewEntry()
+		reason.SetPlaceHolder("Why this change is made")
+		signForm.Append("Reason", reason)
+	}
+	if p.Password {
+		hint := widget.NewLabel(p.PasswordHint())
+		hint.Wrapping = fyne.TextWrapWord
+		body.Add(hint)
+		password = widget.NewPasswordEntry()
+		password.SetPlaceHolder("Password")
+		signForm.Append("Password", password)
+	}
+	if len(signForm.Items) > 0 {
+		body.Add(signForm)
+	}
+	problem := widget.NewLabel("")
+	problem.Importance = widget.DangerImportance
+	problem.Wrapping = fyne.TextWrapWord
+	problem.Hide()
+	body.Add(problem)
+	countdown := widget.NewLabel(p.Countdown(c.now()))
+	countdown.Importance = widget.LowImportance
+	body.Add(countdown)
+
+	deny := widget.NewButton("Deny", nil)
+	approve := widget.NewButton("Approve", nil)
 	approve.Importance = widget.HighImportance
 	if p.Warning != "" {
 		approve.Importance = widget.DangerImportance
 	}
-	body.Add(container.NewHBox(deny, approve))
+	body.Add(container.NewHBox(layout.NewSpacer(), deny, approve))
+
+	denyIt := func() {
+		if dl.answered {
+			return
+		}
+		dl.answered = true
+		c.spawn(func() { c.answer(localapi.Answer{ID: r.ID}) })
+		c.close(r.ID)
+	}
+	fail := func(msg string) {
+		problem.SetText(msg)
+		problem.Show()
+		approve.Enable()
+		deny.Enable()
+		if password != nil {
+			password.SetText("")
+			w.Canvas().Focus(password)
+		}
+	}
+	approveIt := func() {
+		if dl.answered {
+			return
+		}
+		a := localapi.Answer{ID: r.ID, Approved: true}
+		if meaning != nil {
+			a.Meaning = meaning.Selected
+		}
+		if reason != nil {
+			a.Reason = strings.TrimSpace(reason.Text)
+			if a.Reason == "" {
+				fail("Say why this change is made: the approval must carry a reason.")
+				return
+			}
+		}
+		if password != nil {
+			a.Password = password.Text
+		}
+		approve.Disable()
+		deny.Disable()
+		c.spawn(func() {
+			err := c.answer(a)
+			c.do(func() {
+				var apiErr *localapi.Error
+				switch {
+				case dl.answered:
+				case err == nil, errors.As(err, &apiErr) && (apiErr.Status == http.StatusNotFound || apiErr.Status == http.StatusConflict):
+					// Approved, or no longer waiting: nothing to ask.
+					dl.answered = true
+					c.close(r.ID)
+				case errors.As(err, &apiErr):
+					fail(apiErr.Sentence)
+				case app.Unreachable(err):
+					fail(app.NotRunning(false))
+				default:
+					fail(fmt.Sprintf("The answer could not be given: %v", err))
+				}
+			})
+		})
+	}
+	deny.OnTapped = denyIt
+	approve.OnTapped = approveIt
+	if password != nil {
+		password.OnSubmitted = func(string) { approveIt() }
+	}
 	w.SetContent(container.NewPadded(body))
 	w.Resize(fyne.NewSize(480, 0))
 	// Escape or closing the window is a denial; Deny has the focus, so
 	// Space or Enter never approves by accident.
 	w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
 		if k.Name == fyne.KeyEscape {
-			answer(false)
+			denyIt()
 		}
 	})
 	w.SetOnClosed(func() {
-		delete(c.windows, r.ID)
-		finish(false)
+		if dl.stop != nil {
+			dl.stop()
+		}
+		if c.windows[r.ID] == dl {
+			delete(c.windows, r.ID)
+		}
+		if !dl.answered {
+			dl.answered = true
+			c.spawn(func() { c.answer(localapi.Answer{ID: r.ID}) })
+		}
 	})
 	w.Show()
 	w.Canvas().Focus(deny)
 	w.RequestFocus()
+	if c.Shown != nil {
+		c.Shown(r.ID, w)
+	}
 
+	dl.stop = c.every(time.Second, func() { countdown.SetText(p.Countdown(c.now())) })
 	after := c.AfterFunc
 	if after == nil {
 		after = func(d time.Duration, f func()) { time.AfterFunc(d, f) }
 	}
-	// The asker removes the request at its deadline; this closes the
-	// dialog even if that asker died first.
-	after(time.Until(p.Deadline), func() { fyne.Do(func() { c.Gone(r.ID) }) })
+	// The service ends the request at its deadline and says so; this
+	// closes the dialog even if that word never comes.
+	after(p.Deadline.Sub(c.now()), func() { c.do(func() { c.Gone(r.ID) }) })
 }
 
-func (c *Controller) respond(id string, approved bool) error {
-	if c.Respond != nil {
-		return c.Respond(id, approved)
+// answer sends a to the service; a denial of a request that is no longer
+// waiting is not worth a word.
+func (c *Controller) answer(a localapi.Answer) error {
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	err := c.Service.Answer(ctx, a)
+	if err != nil && !a.Approved {
+		var apiErr *localapi.Error
+		if !errors.As(err, &apiErr) || apiErr.Status != http.StatusNotFound {
+			fyne.LogError("denying a write", err)
+		}
 	}
-	return confirm.Respond(c.Dir, id, approved, c.By)
+	return err
 }
 
-// Gone closes the dialog for id, if it is open.
-func (c *Controller) Gone(id string) {
-	w, ok := c.windows[id]
+// close closes the dialog for id without answering.
+func (c *Controller) close(id string) {
+	dl, ok := c.windows[id]
 	if !ok {
 		return
 	}
 	delete(c.windows, id)
-	w.Close() // its OnClosed denies a request nobody answered, if it still waits
+	dl.answered = true
+	dl.win.Close()
+}
+
+// Gone closes the dialog for id, if it is open: the service says the
+// request was answered (here or elsewhere) or timed out.
+func (c *Controller) Gone(id string) { c.close(id) }
+
+// Keep closes every dialog whose id is not in ids (requests that ended
+// while the tray was not listening).
+func (c *Controller) Keep(ids []string) {
+	for id := range c.windows {
+		found := false
+		for _, k := range ids {
+			found = found || k == id
+		}
+		if !found {
+			c.close(id)
+		}
+	}
 }
 
 // Open reports how many dialogs are open.
 func (c *Controller) Open() int { return len(c.windows) }
 
-// Run watches <state>/confirm until ctx ends and shows a dialog for each
-// request. The tray starts it on its own goroutine.
+// Run follows the service's events until ctx ends and shows a dialog for
+// each write waiting for the person. The tray starts it on its own
+// goroutine.
 func Run(ctx context.Context, d *app.Deps) error {
-	c := &Controller{App: d.App, Dir: confirm.Dir(d.StateDir)}
-	if d.Sources.User != nil {
-		if a, err := d.Sources.User(); err == nil {
-			c.By = a.Name
-		}
-	}
-	w := &confirm.Watcher{
-		Dir:       c.Dir,
-		Logger:    d.Logger,
-		OnRequest: func(r confirm.Request) { fyne.Do(func() { c.Show(r) }) },
-		OnGone:    func(id string) { fyne.Do(func() { c.Gone(id) }) },
-	}
-	return w.Run(ctx)
+	return Follow(ctx, d, &Controller{App: d.App, Service: d.Service, Password: true})
+}
+
+// Follow is Run with a Controller of the caller's.
+func Follow(ctx context.Context, d *app.Deps, c *Controller) error {
+	return app.Follow(ctx, d.Service, app.Follower{
+		Connected: func(ctx context.Context) {
+			st, err := app.ReadStatus(ctx, d.Service, localapi.StatusRequest{})
+			if err != nil {
+				return
+			}
+			var pending []string
+			for _, p := range st.Pending {
+				pending = append(pending, p.ID)
+			}
+			c.do(func() {
+				c.Password = st.Service.Mode != localapi.ModeUserDemo
+				c.Account = st.User.Name
+				// The service sends what still waits right after this.
+				c.Keep(pending)
+			})
+		},
+		Event: func(_ context.Context, e localapi.Event) {
+			switch {
+			case e.Kind == localapi.EventConfirm && e.Confirm != nil:
+				r := *e.Confirm
+				c.do(func() { c.Show(r) })
+			case e.Kind == localapi.EventConfirmDone:
+				c.do(func() { c.Gone(e.ID) })
+			}
+		},
+		Down: func(error) {
+			// The sessions that asked went with the service.
+			c.do(func() { c.Keep(nil) })
+		},
+	})
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"github.com/scispot/mcp-desktop/app/apptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -15,7 +14,12 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/scispot/mcp-desktop/app"
+	"github.com/scispot/mcp-desktop/app/apptest"
 	"github.com/scispot/mcp-desktop/app/clients"
+	"github.com/scispot/mcp-desktop/device/keychain"
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
+	"github.com/scispot/mcp-desktop/mcpserver/seal"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -184,7 +188,12 @@ func TestView(t *testing.T) {
 	}
 }
 
-func TestSystemConnect(t *testing.T) {
+// TestSystemWithService connects a client and moves a plaintext token
+// through the real files of a fake home, with a real service: the service
+// records each change, and the moved token ends up sealed.
+func TestSystemWithService(t *testing.T) {
+	ctx := context.Background()
+	const token = "sst_live_4b9d2e7f1a6c3058"
 	root := t.TempDir()
 	const exe = "/opt/scispot-mcp"
 	if err := os.MkdirAll(filepath.Join(root, "opt"), 0o755); err != nil {
@@ -193,28 +202,67 @@ func TestSystemConnect(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "opt", "scispot-mcp"), []byte("#!/bin/sh\n"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.MkdirAll(filepath.Join(root, "home", "ann", ".cursor"), 0o700); err != nil {
+	cursorDir := filepath.Join(root, "home", "ann", ".cursor")
+	if err := os.MkdirAll(cursorDir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	var recorded []clients.Change
-	s := System{
-		Env:        clients.Env{GOOS: "linux", Home: "/home/ann", Root: root},
-		Executable: exe, StateFile: filepath.Join(root, "clients.json"), Demo: true,
-		Record: func(_ context.Context, c clients.Change) error { recorded = append(recorded, c); return nil },
-	}
-	ch, err := s.Connect(context.Background(), clients.Cursor)
+	svc := apptest.NewService(t, apptest.ServiceOptions{})
+	kc := keychain.NewMemory()
+	d := &app.Deps{App: test.NewTempApp(t), StateDir: t.TempDir(), Service: svc.Client, Keychain: kc, Executable: exe, Demo: true}
+	s := SystemFor(d)
+	s.Env = clients.Env{GOOS: "linux", Home: "/home/ann", Root: root}
+
+	ch, err := s.Connect(ctx, clients.Cursor)
 	if err != nil || !ch.Changed {
 		t.Fatalf("Connect = %+v, %v", ch, err)
 	}
-	if len(recorded) != 1 {
-		t.Errorf("recorded %d changes", len(recorded))
-	}
-	b, err := os.ReadFile(filepath.Join(root, "home", "ann", ".cursor", "mcp.json"))
+	b, err := os.ReadFile(filepath.Join(cursorDir, "mcp.json"))
 	if err != nil || !strings.Contains(string(b), "--demo") {
 		t.Errorf("mcp.json: %s, %v", b, err)
 	}
-	if _, err := s.MoveToken(context.Background(), clients.Cursor); err == nil {
+	if _, err := s.MoveToken(ctx, clients.Cursor); err == nil {
 		t.Error("MoveToken with nothing to move succeeded")
+	}
+
+	// Claude Code holds a plaintext token.
+	ccConfig := filepath.Join(root, "home", "ann", ".claude.json")
+	if err := os.WriteFile(ccConfig, []byte(`{"mcpServers": {"scispot": {"type": "http", "url": "https://mcp.scispot.io/", "headers": {"Authorization": "Bearer `+token+`"}}}}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ch, err = s.MoveToken(ctx, clients.ClaudeCode)
+	if err != nil || !ch.Changed {
+		t.Fatalf("MoveToken = %+v, %v", ch, err)
+	}
+	item, err := kc.Get(ctx, keychain.AccountToken)
+	if err != nil || !seal.IsSealed(item) {
+		t.Errorf("the keychain holds %q (%v), not the sealed token", item, err)
+	}
+	if info, err := svc.TokenStatus(ctx, item); err != nil || info.Fingerprint != keychain.Fingerprint(token) {
+		t.Errorf("the sealed token is %+v, %v", info, err)
+	}
+	if b, _ := os.ReadFile(ccConfig); strings.Contains(string(b), token) {
+		t.Error("the config still holds the token")
+	}
+
+	recs, err := svc.Records(ctx, localapi.RecordsQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		if r.Event == audit.EventSetupWrite {
+			got = append(got, r.Tool+" "+r.Client.Name+" "+r.Token)
+		}
+	}
+	want := []string{"cursor " + TrayClient + " ", "claude-code " + TrayClient + " " + keychain.Fingerprint(token)}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("setup.write records %q, want %q", got, want)
+	}
+
+	// Without a service the change is still made; only the record is missing.
+	svc.Stop(t)
+	if ch, err := s.Disconnect(ctx, clients.Cursor); err != nil || !ch.Changed {
+		t.Errorf("Disconnect without a service = %+v, %v", ch, err)
 	}
 }
 

@@ -8,11 +8,13 @@ package connect
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/scispot/mcp-desktop/app"
 	"github.com/scispot/mcp-desktop/app/clients"
 	"github.com/scispot/mcp-desktop/device/keychain"
+	"github.com/scispot/mcp-desktop/mcpserver/seal"
 )
 
 // Clients is what the window needs from package clients; System is the
@@ -34,6 +36,9 @@ type System struct {
 	StateFile string
 	Demo      bool
 	Keychain  keychain.Store
+	// Service seals a token moved into the keychain (nil leaves it for
+	// the next session to seal).
+	Service app.Service
 	// Record writes the setup.write audit record; nil records nothing.
 	Record func(ctx context.Context, c clients.Change) error
 }
@@ -69,7 +74,8 @@ func (s System) Disconnect(ctx context.Context, id string) (clients.Change, erro
 	return clients.Apply(ctx, c, s.Env, o)
 }
 
-// MoveToken implements Clients.
+// MoveToken implements Clients. The token moved into the keychain ends
+// up sealed to the service.
 func (s System) MoveToken(ctx context.Context, id string) (clients.Change, error) {
 	found, scanErr := clients.Scan(ctx, s.Env)
 	var last clients.Change
@@ -82,6 +88,9 @@ func (s System) MoveToken(ctx context.Context, id string) (clients.Change, error
 		if err != nil {
 			return ch, err
 		}
+		if note := s.seal(ctx); note != "" {
+			ch.Note = strings.TrimSpace(ch.Note + " " + note)
+		}
 		last, n = ch, n+1
 	}
 	if n == 0 {
@@ -91,6 +100,28 @@ func (s System) MoveToken(ctx context.Context, id string) (clients.Change, error
 		return clients.Change{Client: id}, fmt.Errorf("no plaintext Scispot token was found in %s's config", id)
 	}
 	return last, nil
+}
+
+// seal replaces a plain token in the keychain (one a migration just put
+// there) with its form sealed to the service. It returns a note when the
+// token stays plain for now.
+func (s System) seal(ctx context.Context) string {
+	item, err := s.Keychain.Get(ctx, keychain.AccountToken)
+	if err != nil || seal.IsSealed(item) {
+		return ""
+	}
+	const later = "It is sealed to the Scispot MCP service the next time an AI client connects."
+	if s.Service == nil {
+		return later
+	}
+	info, err := s.Service.TokenStatus(ctx, item)
+	if err != nil || info.Sealed == "" {
+		return later
+	}
+	if err := s.Keychain.Set(ctx, keychain.AccountToken, info.Sealed); err != nil {
+		return later
+	}
+	return ""
 }
 
 // Card is one client in the window.

@@ -11,40 +11,40 @@ import (
 
 	"github.com/scispot/mcp-desktop/app"
 	"github.com/scispot/mcp-desktop/app/clients"
-	"github.com/scispot/mcp-desktop/mcpserver/apitoken"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 // Title is the window's title; Open finds an open window by it.
 const Title = "Connect AI clients to Scispot"
 
 // TrayClient is how the tray names itself in audit records.
-const TrayClient = "scispot-mcp-tray"
+const TrayClient = app.TrayClient
 
 // StateFile is where the clients' setup record lives in the state folder
 // (clients.Options.StateFile); the CLI's setup should use the same file.
 func StateFile(state string) string { return filepath.Join(state, "clients.json") }
 
-// SystemFor returns the real Clients for the tray's dependencies, with
-// setup.write records in the audit trail.
+// SystemFor returns the real Clients for the tray's dependencies. Each
+// change is recorded by the service (setup.write, attributed by the
+// kernel), best effort: a config that was written stays written.
 func SystemFor(d *app.Deps) System {
-	info := audit.SessionInfo{Device: d.Device, Client: audit.Client{Name: TrayClient, Version: d.Version}}
-	if d.Sources.User != nil {
-		if a, err := d.Sources.User(); err == nil {
-			info.User = a.Name
-		}
-	}
 	return System{
 		Env:        clients.FromOS(),
 		Executable: d.Executable,
 		StateFile:  StateFile(d.StateDir),
 		Demo:       d.Demo,
 		Keychain:   d.Keychain,
+		Service:    d.Service,
 		Record: func(ctx context.Context, c clients.Change) error {
-			return apitoken.Record(ctx, d.StateDir, info, audit.Record{
-				Event: audit.EventSetupWrite, Outcome: audit.OutcomeOK, Token: c.TokenFingerprint,
-				Reason: fmt.Sprintf("%s %s: %s", c.Action, c.Client, c.Path),
+			err := d.Service.Record(ctx, localapi.RecordRequest{
+				Event: audit.EventSetupWrite, Tool: c.Client, Client: TrayClient,
+				Reason: fmt.Sprintf("%s %s", c.Action, c.Path), Token: c.TokenFingerprint,
 			})
+			if err != nil {
+				d.Log().Warn("the service did not record a client config change", "client", c.Client, "err", err)
+			}
+			return nil
 		},
 	}
 }

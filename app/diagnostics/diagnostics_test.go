@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"flag"
-	"github.com/scispot/mcp-desktop/app/apptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -13,16 +11,12 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
 
+	"github.com/scispot/mcp-desktop/app/apptest"
 	"github.com/scispot/mcp-desktop/app/clients"
-	"github.com/scispot/mcp-desktop/device/account"
-	"github.com/scispot/mcp-desktop/device/enroll"
 	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/device/policy"
-	"github.com/scispot/mcp-desktop/mcpserver/access"
-	"github.com/scispot/mcp-desktop/mcpserver/apitoken"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
-	"github.com/scispot/mcp-desktop/mcpserver/control"
-	"github.com/scispot/mcp-desktop/mcpserver/upstream"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -32,16 +26,22 @@ const secret = "sk-DIAG-secret-0123456789"
 var when = time.Date(2026, 2, 3, 4, 5, 6, 0, time.UTC)
 
 func good() Input {
-	p := policy.Snapshot{Policy: policy.Default(), Sources: []string{"/etc/scispot-mcp/policy.json"}}
+	var st localapi.Status
+	st.Service = localapi.Service{Mode: localapi.ModeSystem, Version: "1.2.3", Socket: "/run/scispot-mcp/mcpd.sock", PID: 812}
+	st.Access.Allowed, st.DemoAccess.Allowed = true, true
+	st.Policy.Valid = true
+	st.Policy.Sources = []string{"/etc/scispot-mcp/policy.json"}
+	st.Policy.Effective = map[string]any{"AllowDemo": true, "Enabled": true, "RequireEnrollment": true, "MaxCallsPerMinute": float64(60), "MaxBytesPerHour": float64(52428800),
+		"AllowedTools": []any{"list_labsheets", "get_manifest"}, "AuthorizedUsers": []any{}}
+	st.User.Name, st.User.Authorized = "ann", true
+	st.Device = "dev-1"
+	st.Enrollment.Checked, st.Enrollment.Managed, st.Enrollment.Method, st.Enrollment.Detail = true, true, "mdm-profile", "Enrolled via Jamf."
+	st.Token.Present, st.Token.Fingerprint = true, keychain.Fingerprint(secret)
 	return Input{
-		Facts: access.Facts{
-			Policy: p, User: account.Account{Name: "ann"},
-			EnrollmentChecked: true, Enrollment: enroll.Result{Managed: true, Method: "mdm-profile", Detail: "Enrolled via Jamf."},
-			TokenPresent: true, TokenFingerprint: keychain.Fingerprint(secret),
-		},
-		Upstream: UpstreamResult{Done: true, Verification: apitoken.Verification{URL: policy.DefaultUpstreamURL, Tools: 27, Latency: 230 * time.Millisecond}},
-		Audit:    AuditResult{Done: true, Report: audit.Report{Totals: audit.Totals{Files: 3, Records: 40, OK: 3}}},
-		AuditDir: "/state/audit",
+		Service:    ServiceResult{Done: true, Status: st},
+		ItemSealed: true,
+		Audit: AuditResult{Done: true, Result: localapi.VerifyResult{Dir: "/var/lib/scispot-mcp/users/uid-1000/audit",
+			Report: audit.Report{Totals: audit.Totals{Files: 3, Records: 40, OK: 3}}}},
 		Clients: []clients.ClientStatus{
 			{Client: clients.ClaudeDesktop, Name: "Claude Desktop", State: clients.Configured, Detail: "Claude Desktop is connected to Scispot."},
 			{Client: clients.Cursor, Name: "Cursor", State: clients.Stale, Detail: "The entry launches /old/path."},
@@ -66,81 +66,105 @@ func TestChecks(t *testing.T) {
 		status Status
 		detail string // substring
 	}
+	st := func(in *Input) *localapi.Status { return &in.Service.Status }
 	tests := []struct {
 		name   string
 		modify func(*Input)
 		want   map[string]want
 	}{
 		{"all good", func(*Input) {}, map[string]want{
+			"Scispot MCP service":       {OK, "system service answers: scispot-mcpd 1.2.3 on /run/scispot-mcp/mcpd.sock (process 812)"},
 			"AI access":                 {OK, "Allowed"},
-			"Admin policy":              {OK, "from /etc/scispot-mcp/policy.json. Effective: AllowDemo=true"},
+			"Admin policy":              {OK, "from /etc/scispot-mcp/policy.json. Effective: AllowDemo=true, AllowedTools=[list_labsheets, get_manifest], AuthorizedUsers=[], Enabled=true, MaxBytesPerHour=52428800, "},
 			"Device enrollment (MDM)":   {OK, "method: mdm-profile"},
-			"OS account authorised":     {OK, `"ann"`},
+			"OS account authorised":     {OK, `"ann" (the policy allows every account)`},
 			"Kill switch":               {OK, "Off"},
-			"API token in the keychain": {OK, "fingerprint " + keychain.Fingerprint(secret)},
-			"Scispot accepts the token": {OK, "27 tools published (230 ms)"},
-			"Audit trail verifies":      {OK, "3 files, 40 records"},
+			"API token in the keychain": {OK, "sealed to this workstation's Scispot MCP service (fingerprint " + keychain.Fingerprint(secret)},
+			"Audit trail verifies":      {OK, "3 files, 40 records, every chain intact, kept by the service in /var/lib"},
 			"Claude Desktop":            {OK, "connected"},
 			"Cursor":                    {Fail, "old/path"},
 			"Claude Code":               {Fail, "plaintext"},
 			"VS Code":                   {Fail, "gone"},
 			"Windsurf":                  {Info, "not seem to be installed"},
 		}},
-		{"busy", func(in *Input) { in.Upstream, in.Audit = UpstreamResult{}, AuditResult{} }, map[string]want{
-			"Scispot accepts the token": {Pending, "Asking Scispot"},
-			"Audit trail verifies":      {Pending, "Verifying"},
+		{"busy", func(in *Input) { in.Service, in.Audit = ServiceResult{}, AuditResult{} }, map[string]want{
+			"Scispot MCP service":  {Pending, "Asking"},
+			"Kill switch":          {Pending, "Asking"},
+			"Audit trail verifies": {Pending, "Verifying"},
+		}},
+		{"service not running", func(in *Input) {
+			in.Service = ServiceResult{Done: true, Err: errors.New("the Scispot MCP service (scispot-mcpd) is not running on this workstation (/run/scispot-mcp/mcpd.sock: no such file)")}
+			in.Audit = AuditResult{Done: true, Err: in.Service.Err}
+		}, map[string]want{
+			"Scispot MCP service":       {Fail, "Not running: the Scispot MCP service (scispot-mcpd) is not running"},
+			"AI access":                 {Fail, "Blocked: The Scispot MCP service is not running"},
+			"Kill switch":               {Info, "did not answer"},
+			"API token in the keychain": {Info, "did not answer"},
+			"Audit trail verifies":      {Info, "did not answer"},
+			"Cursor":                    {Fail, "old/path"},
+		}},
+		{"demo instance for the real workspace", func(in *Input) { st(in).Service.Mode = localapi.ModeUserDemo }, map[string]want{
+			"Scispot MCP service": {Fail, "Your own demo instance"},
+		}},
+		{"demo instance for the demo", func(in *Input) {
+			in.Demo = true
+			st(in).Service.Mode = localapi.ModeUserDemo
+			st(in).Access.Allowed, st(in).Access.Reason = false, "This is the demo instance."
+		}, map[string]want{
+			"Scispot MCP service":       {OK, "serves only the demo workspace"},
+			"AI access":                 {OK, "demo"},
+			"API token in the keychain": {Info, "demo"},
+			"Device enrollment (MDM)":   {Info, "demo"},
 		}},
 		{"policy invalid", func(in *Input) {
-			in.Facts.Policy = policy.Snapshot{Policy: policy.Default(), Err: errors.New("managed policy /etc/x: unknown key \"Foo\"")}
-			in.Facts.Policy.Policy.Enabled = false
+			st(in).Policy.Valid, st(in).Policy.Error = false, `managed policy /etc/x: unknown key "Foo"`
+			st(in).Access.Allowed, st(in).Access.Reason = false, "The admin policy for Scispot MCP is invalid."
 		}, map[string]want{
-			"AI access":                 {Fail, "policy for Scispot MCP is invalid"},
-			"Admin policy":              {Fail, `unknown key "Foo"`},
-			"Device enrollment (MDM)":   {Info, "policy is invalid"},
-			"Scispot accepts the token": {Info, "Not checked"},
+			"AI access":               {Fail, "policy for Scispot MCP is invalid"},
+			"Admin policy":            {Fail, `unknown key "Foo"`},
+			"Device enrollment (MDM)": {Info, "policy is invalid"},
+		}},
+		{"policy turned off", func(in *Input) { st(in).Policy.Effective["Enabled"] = false }, map[string]want{
+			"Admin policy": {Fail, "Valid"},
 		}},
 		{"keychain locked", func(in *Input) {
-			in.Facts.TokenPresent, in.Facts.TokenFingerprint = false, ""
-			in.Facts.TokenErr = &keychain.Error{Op: "reading", Kind: keychain.ErrLocked, Reason: "the keychain is locked"}
+			st(in).Token.Present, st(in).Token.Fingerprint, st(in).Token.Error = false, "", "the keychain is locked"
 		}, map[string]want{
-			"AI access":                 {Fail, "could not be read from the keychain"},
 			"API token in the keychain": {Fail, "keychain is locked"},
 		}},
-		{"no token", func(in *Input) { in.Facts.TokenPresent = false }, map[string]want{
+		{"no token", func(in *Input) { st(in).Token.Present = false }, map[string]want{
 			"API token in the keychain": {Fail, "No token"},
 		}},
-		{"upstream 401", func(in *Input) {
-			in.Upstream.Err = &upstream.Error{Kind: upstream.Unauthorized, Status: 401}
-		}, map[string]want{
-			"Scispot accepts the token": {Fail, "rejected the API token"},
+		{"plain token", func(in *Input) { in.ItemSealed = false }, map[string]want{
+			"API token in the keychain": {Fail, "plain form"},
 		}},
 		{"killed", func(in *Input) {
-			in.Facts.Kill = control.State{Killed: true, Reason: "lunch", By: "ann"}
+			st(in).Killed = true
+			st(in).Kill.Reason, st(in).Kill.By = "lunch", "ann"
 		}, map[string]want{
-			"AI access":   {Fail, "kill switch"},
 			"Kill switch": {Fail, "by ann"},
 		}},
 		{"user not authorised", func(in *Input) {
-			in.Facts.Policy.Policy.AuthorizedUsers = []string{"bob"}
+			st(in).User.Authorized = false
+			st(in).Policy.Effective["AuthorizedUsers"] = []any{"bob"}
 		}, map[string]want{
-			"OS account authorised": {Fail, `"ann" is not in`},
+			"OS account authorised": {Fail, `"ann" is not in the policy's AuthorizedUsers (bob)`},
 		}},
 		{"not enrolled", func(in *Input) {
-			in.Facts.Enrollment = enroll.Result{Detail: "No MDM profile was found."}
+			st(in).Enrollment.Managed, st(in).Enrollment.Detail = false, "No MDM profile was found."
 		}, map[string]want{
 			"Device enrollment (MDM)": {Fail, "No MDM profile"},
 		}},
+		{"enrollment not required", func(in *Input) {
+			st(in).Policy.Effective["RequireEnrollment"] = false
+			st(in).Enrollment.Checked = false
+		}, map[string]want{
+			"Device enrollment (MDM)": {Info, "Not required"},
+		}},
 		{"audit broken", func(in *Input) {
-			in.Audit.Report = audit.Report{Files: []audit.FileReport{{Name: "a.jsonl", Status: audit.StatusBroken}}, Totals: audit.Totals{Files: 1, Broken: 1}}
+			in.Audit.Result.Report = audit.Report{Files: []audit.FileReport{{Name: "a.jsonl", Status: audit.StatusBroken}}, Totals: audit.Totals{Files: 1, Broken: 1}}
 		}, map[string]want{
 			"Audit trail verifies": {Fail, "a.jsonl"},
-		}},
-		{"demo", func(in *Input) {
-			in.Facts = access.Facts{Policy: policy.Snapshot{Policy: policy.Default()}, Demo: true, User: account.Account{Name: "ann"}}
-		}, map[string]want{
-			"AI access":                 {OK, "demo"},
-			"API token in the keychain": {Info, "demo"},
-			"Scispot accepts the token": {Info, "demo"},
 		}},
 	}
 	for _, tt := range tests {
@@ -157,61 +181,44 @@ func TestChecks(t *testing.T) {
 				if c.Status != w.status || !strings.Contains(c.Detail, w.detail) {
 					t.Errorf("%s = %s %q, want %s …%q…", name, c.Status.Mark(), c.Detail, w.status.Mark(), w.detail)
 				}
-				if c.Status == Fail && c.Remedy == "" && name != "AI access" {
-					t.Errorf("%s fails without a remedy", name)
+			}
+			for _, c := range got {
+				if c.Status == Fail && c.Remedy == "" && c.Name != "AI access" {
+					t.Errorf("%s fails without a remedy", c.Name)
 				}
 			}
 		})
 	}
 }
 
-// fakePolicy is an admin policy store pointing at an upstream.
-type fakePolicy struct{}
-
-func (fakePolicy) Name() string { return "test policy" }
-func (fakePolicy) Read(context.Context) (policy.Settings, error) {
-	return policy.FromValues(map[string]any{"RequireEnrollment": false})
-}
-
-// TestCollectAndCopyHaveNoToken runs the real collection with a stored
-// token and checks that no report, and not the clipboard, carries it.
+// TestCollectAndCopyHaveNoToken runs the real collection against a real
+// service with a sealed token stored, and checks that no report, and not
+// the clipboard, carries the token or its sealed form.
 func TestCollectAndCopyHaveNoToken(t *testing.T) {
 	ctx := context.Background()
-	state := t.TempDir()
+	svc := apptest.NewService(t, apptest.ServiceOptions{Policy: []policy.Store{apptest.Policy{"RequireEnrollment": false}}})
+	info, err := svc.SealToken(ctx, localapi.SealRequest{Token: secret})
+	if err != nil {
+		t.Fatal(err)
+	}
 	kc := keychain.NewMemory()
-	if err := kc.Set(ctx, keychain.AccountToken, secret); err != nil {
+	if err := kc.Set(ctx, keychain.AccountToken, info.Sealed); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := audit.AppendOnce(ctx, filepath.Join(state, "audit"), audit.SessionInfo{User: "ann"}, audit.Record{Event: audit.EventTokenSet, Outcome: audit.OutcomeOK, Token: keychain.Fingerprint(secret)}); err != nil {
-		t.Fatal(err)
-	}
-	var gotToken string
-	env := Env{
-		Sources: access.Sources{
-			Policy: []policy.Store{fakePolicy{}}, Keychain: kc, ControlFile: filepath.Join(state, "control.json"),
-			User: func() (account.Account, error) { return account.Account{Name: "ann"}, nil },
-		},
-		AuditDir: filepath.Join(state, "audit"),
-		Verify: func(_ context.Context, url, token string) (apitoken.Verification, error) {
-			gotToken = token
-			return apitoken.Verification{URL: url, Latency: time.Millisecond}, &upstream.Error{Kind: upstream.Unauthorized, Status: 401}
-		},
-		Now: func() time.Time { return when },
-	}
+	env := Env{Service: svc.Client, Keychain: kc, Version: "test", Now: func() time.Time { return when }}
 	var inputs []Input
 	Collect(ctx, env, func(in Input) { inputs = append(inputs, in) })
-	if gotToken != secret {
-		t.Error("the upstream check did not get the stored token")
-	}
-	if len(inputs) != 3 || !inputs[2].Upstream.Done {
+	if len(inputs) != 2 || !inputs[1].Audit.Done {
 		t.Fatalf("updates %d, last %+v", len(inputs), inputs[len(inputs)-1])
 	}
-	checks := byName(Checks(inputs[2]))
-	if c := checks["Audit trail verifies"]; c.Status != OK {
-		t.Errorf("audit: %+v", c)
+	checks := byName(Checks(inputs[1]))
+	for _, name := range []string{"Scispot MCP service", "AI access", "Admin policy", "Kill switch", "API token in the keychain", "Audit trail verifies"} {
+		if c := checks[name]; c.Status != OK {
+			t.Errorf("%s: %+v", name, c)
+		}
 	}
-	if c := checks["Scispot accepts the token"]; c.Status != Fail {
-		t.Errorf("upstream: %+v", c)
+	if c := checks["Device enrollment (MDM)"]; c.Status != Info {
+		t.Errorf("enrollment: %+v", c)
 	}
 
 	a := test.NewTempApp(t)
@@ -220,17 +227,27 @@ func TestCollectAndCopyHaveNoToken(t *testing.T) {
 	w.SetContent(v.Content())
 	for _, in := range inputs {
 		v.Update(in)
-		if strings.Contains(Report(in), secret) || strings.Contains(test.RenderToMarkup(w.Canvas()), secret) {
-			t.Fatal("the token appears in the report or the window")
+		for _, text := range []string{Report(in), test.RenderToMarkup(w.Canvas())} {
+			if strings.Contains(text, secret) || strings.Contains(text, info.Sealed) {
+				t.Fatal("the token appears in the report or the window")
+			}
 		}
 	}
 	test.Tap(v.copy)
 	clip := a.Clipboard().Content()
-	if !strings.Contains(clip, "✗ Scispot accepts the token") || !strings.Contains(clip, "fingerprint "+keychain.Fingerprint(secret)) {
+	if !strings.Contains(clip, "✓ Scispot MCP service: The system service answers") || !strings.Contains(clip, "fingerprint "+keychain.Fingerprint(secret)) {
 		t.Errorf("clipboard:\n%s", clip)
 	}
-	if strings.Contains(clip, secret) {
+	if strings.Contains(clip, secret) || strings.Contains(clip, info.Sealed) {
 		t.Error("the clipboard report holds the token")
+	}
+
+	// The service goes away: the window says so, with the remedy.
+	svc.Stop(t)
+	inputs = nil
+	Collect(ctx, env, func(in Input) { inputs = append(inputs, in) })
+	if c := byName(Checks(inputs[len(inputs)-1]))["Scispot MCP service"]; c.Status != Fail || !strings.Contains(c.Remedy, "install or start") {
+		t.Errorf("without a service: %+v", c)
 	}
 }
 
@@ -242,15 +259,14 @@ func TestViewGolden(t *testing.T) {
 	w.Resize(fyne.NewSize(720, 1400))
 	in := good()
 	in.Clients = in.Clients[:2]
-	in.Facts.Policy.Sources = nil // keep the effective list short and stable
 	v.Update(in)
-	assertGolden(t, "testdata/mixed.xml", test.RenderToMarkup(w.Canvas()))
+	apptest.Golden(t, "testdata/mixed.xml", test.RenderToMarkup(w.Canvas()), *update)
 }
 
 func TestReport(t *testing.T) {
 	r := Report(good())
 	for _, want := range []string{
-		"Time: 2026-02-03T04:05:06Z", "Version: 1.2.3",
+		"Time: 2026-02-03T04:05:06Z", "Version: 1.2.3", "Device: dev-1", "Account: ann", "Service: system scispot-mcpd 1.2.3",
 		"✓ AI access: Allowed", "✗ Cursor: The entry launches /old/path.\n    What to do: Reconnect",
 		"– Windsurf",
 	} {
@@ -258,9 +274,4 @@ func TestReport(t *testing.T) {
 			t.Errorf("report lacks %q:\n%s", want, r)
 		}
 	}
-}
-
-func assertGolden(t *testing.T, path, got string) {
-	t.Helper()
-	apptest.Golden(t, path, got, *update)
 }

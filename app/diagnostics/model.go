@@ -4,8 +4,11 @@
 // report" button that puts the same as plain text (no secrets) on the
 // clipboard for IT.
 //
-// Checks and Report are pure functions of Input, so every state is tested
-// with fakes; Collect gathers a real Input; the Fyne view renders it.
+// The checks come from the workstation service (its status and its
+// verdict on the audit trail) and from the AI clients' config files on
+// this machine. Checks and Report are pure functions of Input, so every
+// state is tested without a service; Collect gathers a real Input; the
+// Fyne view renders it.
 package diagnostics
 
 import (
@@ -13,14 +16,15 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/scispot/mcp-desktop/app"
 	"github.com/scispot/mcp-desktop/app/clients"
-	"github.com/scispot/mcp-desktop/mcpserver/access"
-	"github.com/scispot/mcp-desktop/mcpserver/apitoken"
-	"github.com/scispot/mcp-desktop/mcpserver/audit"
-	"github.com/scispot/mcp-desktop/mcpserver/upstream"
+	"github.com/scispot/mcp-desktop/device/keychain"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
+	"github.com/scispot/mcp-desktop/mcpserver/seal"
 )
 
 // Status is a check's verdict.
@@ -55,44 +59,47 @@ type Check struct {
 	Remedy string // one sentence: what to do; empty when nothing is needed
 }
 
-// UpstreamResult is the outcome of asking Scispot with the stored token.
-type UpstreamResult struct {
-	Done         bool
-	Verification apitoken.Verification
-	Err          error
+// ServiceResult is the service's status, or why it could not be asked.
+type ServiceResult struct {
+	Done   bool
+	Status localapi.Status
+	Err    error
 }
 
-// AuditResult is the outcome of verifying the audit trail.
+// AuditResult is the service's verdict on the account's audit trail.
 type AuditResult struct {
 	Done   bool
-	Report audit.Report
+	Result localapi.VerifyResult
 	Err    error
 }
 
 // Input is everything the checks look at. It never holds the token.
 type Input struct {
-	Facts    access.Facts
-	Upstream UpstreamResult
-	Audit    AuditResult
-	AuditDir string
-	// Clients is nil until read; ClientsErr is set when they cannot be.
+	// Demo: the tray runs on the demo workspace.
+	Demo    bool
+	Service ServiceResult
+	// ItemSealed: the keychain's item is the sealed form of the token.
+	ItemSealed bool
+	Audit      AuditResult
+	// Clients is nil until read.
 	Clients []clients.ClientStatus
 	Version string
-	Device  string
 	Time    time.Time
 }
 
+// answered reports whether the service's status is there to check.
+func (in Input) answered() bool { return in.Service.Done && in.Service.Err == nil }
+
 // Checks turns in into the lines of the window, in a fixed order.
 func Checks(in Input) []Check {
-	f := in.Facts
-	var out []Check
-	out = append(out, summary(f))
-	out = append(out, policyCheck(f))
-	out = append(out, enrollmentCheck(f))
-	out = append(out, userCheck(f))
-	out = append(out, killCheck(f))
-	out = append(out, tokenCheck(f))
-	out = append(out, upstreamCheck(in))
+	out := []Check{serviceCheck(in), summary(in)}
+	for _, f := range []func(Input) Check{policyCheck, enrollmentCheck, userCheck, killCheck, tokenCheck} {
+		c := f(in)
+		if !in.answered() {
+			c.Status, c.Detail, c.Remedy = notChecked(in)
+		}
+		out = append(out, c)
+	}
 	out = append(out, auditCheck(in))
 	for _, c := range in.Clients {
 		out = append(out, clientCheck(c))
@@ -100,22 +107,98 @@ func Checks(in Input) []Check {
 	return out
 }
 
-func summary(f access.Facts) Check {
+func notChecked(in Input) (Status, string, string) {
+	if !in.Service.Done {
+		return Pending, "Asking the Scispot MCP service…", ""
+	}
+	return Info, "Not checked: the Scispot MCP service did not answer.", ""
+}
+
+func serviceCheck(in Input) Check {
+	c := Check{Name: "Scispot MCP service"}
+	r := in.Service
+	var apiErr *localapi.Error
+	switch {
+	case !r.Done:
+		c.Status, c.Detail = Pending, "Asking the Scispot MCP service…"
+	case errors.As(r.Err, &apiErr):
+		c.Status, c.Detail = Fail, "It answers, but refused to say the status: "+apiErr.Sentence
+		c.Remedy = "Ask your IT admin to check the Scispot MCP service (scispot-mcpd) on this workstation."
+	case r.Err != nil:
+		c.Status, c.Detail = Fail, "Not running: "+r.Err.Error()
+		c.Remedy = "Ask your IT admin to install or start the Scispot MCP service (scispot-mcpd); until then AI clients cannot reach Scispot."
+		if in.Demo {
+			c.Remedy = "Quit and reopen the tray app: it starts its demo instance of the service itself; if that fails, reinstall Scispot MCP Desktop."
+		}
+	default:
+		s := r.Status.Service
+		where := fmt.Sprintf("scispot-mcpd %s on %s", orDefault(s.Version, "(version unknown)"), orDefault(s.Socket, "its socket"))
+		if s.PID > 0 {
+			where += fmt.Sprintf(" (process %d)", s.PID)
+		}
+		switch s.Mode {
+		case localapi.ModeUserDemo:
+			c.Status, c.Detail = OK, "Your own demo instance, "+where+": it serves only the demo workspace, because no system service is installed."
+			if !in.Demo {
+				c.Status = Fail
+				c.Remedy = "Ask your IT admin to install Scispot MCP Desktop's service; the demo instance cannot reach your Scispot workspace."
+			}
+		default:
+			c.Status, c.Detail = OK, "The system service answers: "+where+"."
+		}
+	}
+	return c
+}
+
+func summary(in Input) Check {
 	c := Check{Name: "AI access"}
-	if r := access.Decide(f); r != nil {
-		c.Status, c.Detail = Fail, "Blocked: "+r.Sentence
+	if !in.answered() {
+		c.Status, c.Detail, _ = notChecked(in)
+		if in.Service.Done {
+			c.Status, c.Detail = Fail, "Blocked: "+app.NotRunning(in.Demo)
+		}
 		return c
 	}
-	c.Status, c.Detail = OK, "Allowed: AI clients can use Scispot through this workstation's gateway."
-	if f.Demo {
+	st := in.Service.Status
+	a := st.Access
+	if in.Demo {
+		a = st.DemoAccess
+	}
+	if !a.Allowed {
+		c.Status, c.Detail = Fail, "Blocked: "+orDefault(a.Reason, "AI access is refused.")
+		return c
+	}
+	c.Status, c.Detail = OK, "Allowed: AI clients can use Scispot through this workstation's Scispot MCP service."
+	if in.Demo {
 		c.Detail = "Allowed on the demo workspace."
 	}
 	return c
 }
 
-func policyCheck(f access.Facts) Check {
+// effective is a policy key's value.
+func effective(st localapi.Status, key string) any { return st.Policy.Effective[key] }
+
+func policyBool(st localapi.Status, key string) bool {
+	b, _ := effective(st, key).(bool)
+	return b
+}
+
+func policyList(st localapi.Status, key string) []string {
+	var out []string
+	switch v := effective(st, key).(type) {
+	case []any:
+		for _, x := range v {
+			out = append(out, fmt.Sprint(x))
+		}
+	case []string:
+		out = v
+	}
+	return out
+}
+
+func policyCheck(in Input) Check {
 	c := Check{Name: "Admin policy"}
-	p := f.Policy
+	p := in.Service.Status.Policy
 	src := "no admin policy is set, so the defaults apply"
 	if len(p.Sources) > 0 {
 		src = "from " + strings.Join(p.Sources, ", ")
@@ -123,13 +206,13 @@ func policyCheck(f access.Facts) Check {
 	if len(p.Ignored) > 0 {
 		src += "; ignored (not admin-controlled): " + strings.Join(p.Ignored, "; ")
 	}
-	if p.Err != nil {
-		c.Status, c.Detail = Fail, fmt.Sprintf("Invalid (%s): %v", src, p.Err)
+	if !p.Valid {
+		c.Status, c.Detail = Fail, fmt.Sprintf("Invalid (%s): %s", src, orDefault(p.Error, "no reason given"))
 		c.Remedy = "Ask your IT admin to fix the managed policy; until then all AI access is blocked."
 		return c
 	}
-	c.Detail = fmt.Sprintf("Valid, %s. Effective: %s", src, effective(p.Effective()))
-	if !p.Policy.Enabled {
+	c.Detail = fmt.Sprintf("Valid, %s. Effective: %s", src, effectiveLine(p.Effective))
+	if !policyBool(in.Service.Status, "Enabled") {
 		c.Status = Fail
 		c.Remedy = "The admin has turned AI access off (Enabled is false); ask your IT admin if you need it."
 		return c
@@ -138,8 +221,8 @@ func policyCheck(f access.Facts) Check {
 	return c
 }
 
-// effective renders the effective values as key=value pairs, sorted.
-func effective(m map[string]any) string {
+// effectiveLine renders the effective values as key=value pairs, sorted.
+func effectiveLine(m map[string]any) string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
 		keys = append(keys, k)
@@ -149,11 +232,17 @@ func effective(m map[string]any) string {
 	for _, k := range keys {
 		v := m[k]
 		switch x := v.(type) {
+		case []any:
+			s := make([]string, len(x))
+			for i, e := range x {
+				s[i] = fmt.Sprint(e)
+			}
+			v = "[" + strings.Join(s, ", ") + "]"
 		case []string:
 			v = "[" + strings.Join(x, ", ") + "]"
-			if x == nil {
-				v = "(default)"
-			}
+		case float64:
+			// JSON numbers: 52428800, not 5.24288e+07.
+			v = strconv.FormatFloat(x, 'f', -1, 64)
 		case nil:
 			v = "(default)"
 		}
@@ -162,115 +251,101 @@ func effective(m map[string]any) string {
 	return strings.Join(parts, ", ")
 }
 
-func enrollmentCheck(f access.Facts) Check {
+func enrollmentCheck(in Input) Check {
 	c := Check{Name: "Device enrollment (MDM)"}
+	st := in.Service.Status
+	e := st.Enrollment
 	switch {
-	case f.Demo:
+	case in.Demo:
 		c.Status, c.Detail = Info, "Not needed for the demo workspace."
-	case f.Policy.Err != nil:
+	case !st.Policy.Valid:
 		c.Status, c.Detail = Info, "Not checked: the admin policy is invalid."
-	case !f.Policy.Policy.RequireEnrollment:
+	case !policyBool(st, "RequireEnrollment"):
 		c.Status, c.Detail = Info, "Not required by the admin policy (RequireEnrollment is false)."
-	case !f.EnrollmentChecked:
-		c.Status, c.Detail = Fail, "Could not be checked."
+	case !e.Checked:
+		c.Status, c.Detail = Fail, "Could not be checked"
+		if e.Detail != "" {
+			c.Detail += ": " + e.Detail
+		}
+		c.Detail += "."
 		c.Remedy = "Ask IT to confirm this workstation is enrolled in device management."
-	case f.EnrollmentErr != nil:
-		c.Status, c.Detail = Fail, "Not confirmed: "+f.EnrollmentErr.Error()
+	case e.Error != "":
+		c.Status, c.Detail = Fail, "Not confirmed: "+e.Error
 		c.Remedy = "Ask IT to enroll this workstation in your organisation's device management (MDM)."
-	case !f.Enrollment.Managed:
-		c.Status, c.Detail = Fail, "Not enrolled: "+orDefault(f.Enrollment.Detail, "no device-management enrollment was found.")
+	case !e.Managed:
+		c.Status, c.Detail = Fail, "Not enrolled: "+orDefault(e.Detail, "no device-management enrollment was found.")
 		c.Remedy = "Ask IT to enroll this workstation in your organisation's device management (MDM)."
 	default:
-		c.Status, c.Detail = OK, fmt.Sprintf("Enrolled (method: %s). %s", f.Enrollment.Method, f.Enrollment.Detail)
+		c.Status, c.Detail = OK, strings.TrimSpace(fmt.Sprintf("Enrolled (method: %s). %s", e.Method, e.Detail))
 	}
 	return c
 }
 
-func userCheck(f access.Facts) Check {
+func userCheck(in Input) Check {
 	c := Check{Name: "OS account authorised"}
-	allowed := f.Policy.Policy.AuthorizedUsers
+	st := in.Service.Status
+	allowed := policyList(st, "AuthorizedUsers")
 	switch {
-	case f.UserErr != nil:
-		c.Status, c.Detail = Fail, "The OS account could not be determined: "+f.UserErr.Error()
+	case st.User.Name == "":
+		c.Status, c.Detail = Fail, "The service could not name the OS account."
 		c.Remedy = "Sign in to a regular user account and try again; if it persists, ask IT."
-	case !f.Authorized():
-		c.Status, c.Detail = Fail, fmt.Sprintf("%q is not in the policy's AuthorizedUsers (%s).", f.User.Name, strings.Join(allowed, ", "))
+	case !st.User.Authorized:
+		c.Status, c.Detail = Fail, fmt.Sprintf("%q is not in the policy's AuthorizedUsers (%s).", st.User.Name, strings.Join(allowed, ", "))
 		c.Remedy = "Ask your IT admin to add your account to AuthorizedUsers."
 	case len(allowed) == 0:
-		c.Status, c.Detail = OK, fmt.Sprintf("%q (the policy allows every account).", f.User.Name)
+		c.Status, c.Detail = OK, fmt.Sprintf("%q (the policy allows every account).", st.User.Name)
 	default:
-		c.Status, c.Detail = OK, fmt.Sprintf("%q is in AuthorizedUsers.", f.User.Name)
+		c.Status, c.Detail = OK, fmt.Sprintf("%q is in AuthorizedUsers.", st.User.Name)
 	}
 	return c
 }
 
-func killCheck(f access.Facts) Check {
+const resumeRemedy = "Choose Resume AI access in the tray (it asks for your account password) or run `scispot-mcp resume`."
+
+func killCheck(in Input) Check {
 	c := Check{Name: "Kill switch"}
+	st := in.Service.Status
+	k := st.Kill
 	switch {
-	case f.KillErr != nil:
-		c.Status, c.Detail = Fail, "The kill-switch file could not be read, so access is stopped: "+f.KillErr.Error()
-		c.Remedy = "Choose Resume in the tray (or run `scispot-mcp resume`) to repair it."
-	case f.Kill.Killed:
+	case k.Error != "":
+		c.Status, c.Detail = Fail, "The kill switch could not be read, so access is stopped: "+k.Error
+		c.Remedy = resumeRemedy
+	case st.Killed:
 		d := "On: AI access is stopped"
-		if f.Kill.By != "" {
-			d += " by " + f.Kill.By
+		if k.By != "" {
+			d += " by " + k.By
 		}
-		if !f.Kill.At.IsZero() {
-			d += " at " + f.Kill.At.Local().Format("2 Jan 2006 15:04")
+		if !k.At.IsZero() {
+			d += " at " + k.At.Local().Format("2 Jan 2006 15:04")
 		}
-		if f.Kill.Reason != "" {
-			d += " (" + f.Kill.Reason + ")"
+		if k.Reason != "" {
+			d += " (" + k.Reason + ")"
 		}
 		c.Status, c.Detail = Fail, d+"."
-		c.Remedy = "Choose Resume in the tray (or run `scispot-mcp resume`) to allow AI access again."
+		c.Remedy = resumeRemedy
 	default:
 		c.Status, c.Detail = OK, "Off: AI access is allowed."
 	}
 	return c
 }
 
-func tokenCheck(f access.Facts) Check {
+func tokenCheck(in Input) Check {
 	c := Check{Name: "API token in the keychain"}
+	t := in.Service.Status.Token
 	switch {
-	case f.Demo:
+	case in.Demo:
 		c.Status, c.Detail = Info, "Not needed for the demo workspace."
-	case f.TokenErr != nil:
-		c.Status, c.Detail = Fail, "The keychain could not be read: "+f.TokenErr.Error()
-		c.Remedy = "Unlock the keychain (or answer its prompt) and press Refresh."
-	case !f.TokenPresent:
+	case t.Error != "":
+		c.Status, c.Detail = Fail, "The stored token cannot be used: "+t.Error
+		c.Remedy = "Unlock the keychain (or answer its prompt) and press Refresh; if it persists, save your token again in the token window."
+	case !t.Present:
 		c.Status, c.Detail = Fail, "No token is stored."
 		c.Remedy = "Open the token window from the tray and save your personal Scispot API token."
+	case !t.Sealed && !in.ItemSealed:
+		c.Status, c.Detail = Fail, "Stored in plain form (fingerprint "+t.Fingerprint+"), from before tokens were sealed to the service."
+		c.Remedy = "Open the token window from the tray: it replaces it with its sealed form."
 	default:
-		c.Status, c.Detail = OK, "Stored (fingerprint "+f.TokenFingerprint+")."
-	}
-	return c
-}
-
-func upstreamCheck(in Input) Check {
-	c := Check{Name: "Scispot accepts the token"}
-	f := in.Facts
-	u := in.Upstream
-	switch {
-	case f.Demo:
-		c.Status, c.Detail = Info, "The demo workspace runs inside this app; Scispot is not asked."
-	case f.Policy.Err != nil || !f.TokenPresent:
-		c.Status, c.Detail = Info, "Not checked: needs a valid policy and a stored token."
-	case !u.Done:
-		c.Status, c.Detail = Pending, "Asking Scispot…"
-	case u.Err != nil:
-		c.Status = Fail
-		c.Detail = fmt.Sprintf("%s answered after %s: %v", u.Verification.URL, latency(u.Verification.Latency), u.Err)
-		switch upstream.KindOf(u.Err) {
-		case upstream.Unauthorized:
-			c.Remedy = "Create a new personal token in Scispot and save it in the token window."
-		case upstream.RateLimited:
-			c.Remedy = "Wait a minute and press Refresh."
-		default:
-			c.Remedy = "Check the network connection (and any proxy), then press Refresh; if it persists, ask IT whether the UpstreamURL is reachable."
-		}
-	default:
-		c.Status = OK
-		c.Detail = fmt.Sprintf("%s accepted it: %d tools published (%s).", u.Verification.URL, u.Verification.Tools, latency(u.Verification.Latency))
+		c.Status, c.Detail = OK, "Stored, sealed to this workstation's Scispot MCP service (fingerprint "+t.Fingerprint+")."
 	}
 	return c
 }
@@ -278,22 +353,32 @@ func upstreamCheck(in Input) Check {
 func auditCheck(in Input) Check {
 	c := Check{Name: "Audit trail verifies"}
 	a := in.Audit
+	rep := a.Result.Report
+	var apiErr *localapi.Error
 	switch {
 	case !a.Done:
 		c.Status, c.Detail = Pending, "Verifying…"
+	case app.Unreachable(a.Err):
+		c.Status, c.Detail = Info, "Not checked: the Scispot MCP service did not answer."
+	case errors.As(a.Err, &apiErr):
+		c.Status, c.Detail = Fail, "The service could not verify the audit trail: "+apiErr.Sentence
+		c.Remedy = "Report this to your IT admin."
 	case a.Err != nil:
-		c.Status, c.Detail = Fail, "The audit folder could not be read: "+a.Err.Error()
-		c.Remedy = "Check that " + in.AuditDir + " exists and belongs to you."
-	case !a.Report.OK():
+		c.Status, c.Detail = Fail, "The service could not verify the audit trail: "+a.Err.Error()
+		c.Remedy = "Report this to your IT admin."
+	case !rep.OK():
 		c.Status = Fail
-		c.Detail = fmt.Sprintf("%d files, %d records; %v", a.Report.Totals.Files, a.Report.Totals.Records, a.Report.Err())
-		c.Remedy = "Do not edit the audit files; report this to your IT admin, who can compare it with their copy."
+		c.Detail = fmt.Sprintf("%d files, %d records; %v", rep.Totals.Files, rep.Totals.Records, rep.Err())
+		c.Remedy = "Report this to your IT admin, who can compare the trail with their copy."
 	default:
-		t := a.Report.Totals
+		t := rep.Totals
 		c.Status = OK
 		c.Detail = fmt.Sprintf("%d files, %d records, every chain intact", t.Files, t.Records)
 		if t.Incomplete > 0 {
 			c.Detail += fmt.Sprintf(" (%d incomplete: running sessions or a crash, not tampering)", t.Incomplete)
+		}
+		if a.Result.Dir != "" {
+			c.Detail += ", kept by the service in " + a.Result.Dir
 		}
 		c.Detail += "."
 	}
@@ -330,10 +415,17 @@ func Report(in Input) string {
 	fmt.Fprintf(&b, "Scispot MCP Desktop diagnostics\n")
 	fmt.Fprintf(&b, "Time: %s\n", in.Time.UTC().Format(time.RFC3339))
 	fmt.Fprintf(&b, "Version: %s\n", orDefault(in.Version, "unknown"))
-	if in.Device != "" {
-		fmt.Fprintf(&b, "Device: %s\n", in.Device)
+	if in.answered() {
+		st := in.Service.Status
+		if st.Device != "" {
+			fmt.Fprintf(&b, "Device: %s\n", st.Device)
+		}
+		if st.User.Name != "" {
+			fmt.Fprintf(&b, "Account: %s\n", st.User.Name)
+		}
+		fmt.Fprintf(&b, "Service: %s scispot-mcpd %s\n", st.Service.Mode, st.Service.Version)
 	}
-	if in.Facts.Demo {
+	if in.Demo {
 		b.WriteString("Workspace: demo\n")
 	}
 	b.WriteString("\n")
@@ -346,13 +438,6 @@ func Report(in Input) string {
 	return b.String()
 }
 
-func latency(d time.Duration) string {
-	if d < time.Second {
-		return fmt.Sprintf("%d ms", d.Milliseconds())
-	}
-	return fmt.Sprintf("%.1f s", d.Seconds())
-}
-
 func orDefault(s, def string) string {
 	if s == "" {
 		return def
@@ -362,54 +447,41 @@ func orDefault(s, def string) string {
 
 // Env is where Collect looks.
 type Env struct {
-	Sources  access.Sources
+	Service  app.Service
+	Keychain keychain.Store
 	Demo     bool
-	AuditDir string
 	// Clients returns every AI client's status; nil skips them.
 	Clients func(ctx context.Context) []clients.ClientStatus
-	// Verify asks Scispot with the token; nil means apitoken.Verify.
-	Verify  func(ctx context.Context, url, token string) (apitoken.Verification, error)
 	Version string
-	Device  string
 	Now     func() time.Time
 }
 
 // Collect gathers every input, calling update with the Input after each
-// step: the quick facts first, then the audit trail and the clients, and
-// last Scispot's answer (which can take seconds). The token is read for
-// the upstream check only and is not kept.
+// step: the service's status first, then its verdict on the audit trail
+// and the clients. The keychain's item goes to the service (sealed; the
+// tray never opens it) and is not kept.
 func Collect(ctx context.Context, env Env, update func(Input)) {
 	now := time.Now
 	if env.Now != nil {
 		now = env.Now
 	}
-	facts, token := access.Gather(ctx, env.Sources, env.Demo)
-	in := Input{Facts: facts, AuditDir: env.AuditDir, Version: env.Version, Device: env.Device, Time: now()}
-	update(in)
-
-	rep, err := audit.Verify(ctx, env.AuditDir)
-	in.Audit = AuditResult{Done: true, Report: rep, Err: err}
-	if env.Clients != nil {
-		in.Clients = env.Clients(ctx)
-	}
-	update(in)
-
-	if env.Demo || facts.Policy.Err != nil || token == "" {
-		return
-	}
-	verify := env.Verify
-	if verify == nil {
-		verify = func(ctx context.Context, url, token string) (apitoken.Verification, error) {
-			return apitoken.Verify(ctx, url, token, nil)
-		}
-	}
-	v, err := verify(ctx, facts.Policy.Policy.UpstreamURL, token)
-	if v.URL == "" {
-		v.URL = facts.Policy.Policy.UpstreamURL
-	}
+	in := Input{Demo: env.Demo, Version: env.Version, Time: now()}
+	req := app.StatusRequestFor(ctx, env.Keychain, env.Demo)
+	in.ItemSealed = req.Token != "" && seal.IsSealed(req.Token)
+	st, err := app.ReadStatus(ctx, env.Service, req)
 	if errors.Is(err, context.Canceled) {
 		return
 	}
-	in.Upstream = UpstreamResult{Done: true, Verification: v, Err: err}
+	in.Service = ServiceResult{Done: true, Status: st, Err: err}
+	update(in)
+
+	res, err := env.Service.Verify(ctx, false)
+	if errors.Is(err, context.Canceled) {
+		return
+	}
+	in.Audit = AuditResult{Done: true, Result: res, Err: err}
+	if env.Clients != nil {
+		in.Clients = env.Clients(ctx)
+	}
 	update(in)
 }

@@ -12,14 +12,13 @@ import (
 
 	"github.com/scispot/mcp-desktop/app"
 	"github.com/scispot/mcp-desktop/app/clients"
-	"github.com/scispot/mcp-desktop/device/statedir"
 )
 
 // Title is the window's title; Open finds an open window by it.
 const Title = "Scispot MCP diagnostics"
 
 // Open shows the diagnostics window (or brings it forward) and runs the
-// checks, Scispot's in the background.
+// checks in the background.
 func Open(d *app.Deps) { open(d, func(f func()) { go f() }) }
 
 func open(d *app.Deps, spawn func(func())) {
@@ -31,15 +30,14 @@ func open(d *app.Deps, spawn func(func())) {
 		}
 	}
 	env := Env{
-		Sources:  d.Sources,
+		Service:  d.Service,
+		Keychain: d.Keychain,
 		Demo:     d.Demo,
-		AuditDir: statedir.AuditDir(d.StateDir),
 		Clients: func(ctx context.Context) []clients.ClientStatus {
 			return clients.Status(ctx, clients.FromOS(), clients.StatusOptions{
 				Executable: d.Executable, StateFile: ClientsStateFile(d.StateDir)})
 		},
 		Version: d.Version,
-		Device:  d.Device,
 	}
 	w := d.App.NewWindow(Title)
 	v := NewView(w, d.App.Clipboard())

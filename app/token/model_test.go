@@ -2,180 +2,248 @@ package token
 
 import (
 	"context"
-	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/scispot/mcp-desktop/app"
+	"github.com/scispot/mcp-desktop/app/apptest"
 	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/mcpserver/apitoken"
-	"github.com/scispot/mcp-desktop/mcpserver/upstream"
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
+	"github.com/scispot/mcp-desktop/mcpserver/seal"
+	"github.com/scispot/mcp-desktop/mcpserver/upstream/upstreamtest"
 )
 
 const secret = "sk-TEST-0123456789-secret"
 
 var setAt = time.Date(2026, 3, 4, 10, 6, 0, 0, time.UTC)
 
+// fixture is a real service whose policy points at a stand-in Scispot that
+// accepts secret, and an empty keychain.
 type fixture struct {
-	kc     *keychain.Memory
-	state  string
-	policy policy.Snapshot
-	verify func(ctx context.Context, url, token string) (apitoken.Verification, error)
+	kc    *keychain.Memory
+	state string
+	svc   *apptest.Service
+	// wrap, if set, stands between the model and the service.
+	wrap func(app.Service) app.Service
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, mode string) *fixture {
+	up := upstreamtest.New(t, secret)
 	return &fixture{
-		kc:     keychain.NewMemory(),
-		state:  t.TempDir(),
-		policy: policy.Snapshot{Policy: policy.Default()},
-		verify: accept,
+		kc:    keychain.NewMemory(),
+		state: t.TempDir(),
+		svc: apptest.NewService(t, apptest.ServiceOptions{Mode: mode,
+			Policy: []policy.Store{apptest.Policy{"UpstreamURL": up.URL}}}),
 	}
 }
 
-func accept(_ context.Context, url, token string) (apitoken.Verification, error) {
-	if token != secret {
-		return apitoken.Verification{URL: url, Latency: 90 * time.Millisecond}, &upstream.Error{Kind: upstream.Unauthorized, Status: 401}
+func (f *fixture) model(demo bool) *Model {
+	var svc app.Service = f.svc.Client
+	if f.wrap != nil {
+		svc = f.wrap(svc)
 	}
-	return apitoken.Verification{URL: url, Tools: 27, Latency: 412 * time.Millisecond}, nil
-}
-
-func (f *fixture) model() *Model {
 	return NewModel(Config{
 		Keychain: f.kc,
+		Service:  svc,
 		StateDir: f.state,
-		Policy:   func(context.Context) policy.Snapshot { return f.policy },
-		Verify:   func(ctx context.Context, u, tok string) (apitoken.Verification, error) { return f.verify(ctx, u, tok) },
-		Changer:  apitoken.Changer{Now: func() time.Time { return setAt }},
+		Demo:     demo,
+		Now:      func() time.Time { return setAt },
 	})
+}
+
+// events are the token records the service wrote for the account.
+func (f *fixture) events(t *testing.T) []string {
+	t.Helper()
+	recs, err := f.svc.Records(context.Background(), localapi.RecordsQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range recs {
+		if r.Event == audit.EventTokenSet || r.Event == audit.EventTokenRemove {
+			out = append(out, string(r.Event)+" "+r.Token)
+		}
+	}
+	return out
 }
 
 func TestModel(t *testing.T) {
 	ctx := context.Background()
+	fp := keychain.Fingerprint(secret)
 	tests := []struct {
 		name  string
-		setup func(f *fixture)
+		mode  string
+		setup func(t *testing.T, f *fixture)
 		act   func(m *Model)
-		want  State // only the fields named in check are compared
-		// substrings of Status and Result
-		status, result string
-		stored         bool
+		want  State // StatusOK, ResultOK, Saved, CannotSeal are compared
+		// substrings of Status, Result and Note
+		status, result, note string
+		stored               bool
+		// check looks at the keychain, token.json and the trail.
+		check func(t *testing.T, f *fixture)
 	}{
 		{name: "empty", act: func(*Model) {},
 			want: State{StatusOK: true}, status: "No Scispot API token is stored"},
-		{name: "stored with set time",
-			setup: func(f *fixture) {
-				_, _ = apitoken.Changer{Keychain: f.kc, StateDir: f.state, Now: func() time.Time { return setAt }}.Set(ctx, secret)
-			},
-			act:  func(*Model) {},
-			want: State{StatusOK: true}, stored: true, status: "fingerprint " + keychain.Fingerprint(secret) + "), set "},
-		{name: "stored elsewhere",
-			setup: func(f *fixture) { _ = f.kc.Set(ctx, keychain.AccountToken, secret) },
-			act:   func(*Model) {},
-			want:  State{StatusOK: true}, stored: true, status: "when it was set is unknown"},
-		{name: "keychain locked",
-			setup: func(f *fixture) { f.kc.FailWith(keychain.ErrLocked) },
-			act:   func(*Model) {},
-			want:  State{}, status: "keychain could not be read"},
-		{name: "verify accepted",
-			act:  func(m *Model) { m.Verify(ctx, "  "+secret+"\n") },
-			want: State{StatusOK: true, ResultOK: true}, result: "accepted the token: 27 tools (412 ms)"},
 		{name: "save accepted",
-			act:  func(m *Model) { m.Save(ctx, secret) },
+			act:  func(m *Model) { m.Save(ctx, "  "+secret+"\n", true) },
 			want: State{StatusOK: true, ResultOK: true, Saved: true}, stored: true,
-			result: "Saved in the OS keychain (fingerprint " + keychain.Fingerprint(secret)},
-		{name: "save rejected 401",
-			act:  func(m *Model) { m.Save(ctx, "sk-wrong") },
-			want: State{StatusOK: true}, result: "rejected this token (after 90 ms)"},
-		{name: "save unreachable",
-			setup: func(f *fixture) {
-				f.verify = func(context.Context, string, string) (apitoken.Verification, error) {
-					return apitoken.Verification{Latency: 2 * time.Second}, &upstream.Error{Kind: upstream.Unavailable, Detail: "connection refused"}
+			status: "(fingerprint " + fp + "), set ",
+			result: "Scispot accepted the token (",
+			check: func(t *testing.T, f *fixture) {
+				item, _ := f.kc.Get(ctx, keychain.AccountToken)
+				if !seal.IsSealed(item) || strings.Contains(item, secret) {
+					t.Errorf("the keychain holds %q, not the sealed token", item)
 				}
-			},
-			act:  func(m *Model) { m.Save(ctx, secret) },
-			want: State{StatusOK: true}, result: "Scispot did not answer: connection refused. (after 2.0 s) The token was not saved."},
-		{name: "policy invalid",
-			setup: func(f *fixture) { f.policy = policy.Snapshot{Err: errors.New("managed policy x: unknown key Foo")} },
-			act:   func(m *Model) { m.Save(ctx, secret) },
-			want:  State{StatusOK: true}, result: "admin policy is invalid"},
+				if info, err := apitoken.ReadInfo(f.state); err != nil || info.Fingerprint != fp || !info.SetAt.Equal(setAt) {
+					t.Errorf("token.json: %+v, %v", info, err)
+				}
+				if got := f.events(t); len(got) != 1 || got[0] != "token.set "+fp {
+					t.Errorf("records %v", got)
+				}
+			}},
+		{name: "save rejected",
+			act:  func(m *Model) { m.Save(ctx, "sk-wrong-token-000", true) },
+			want: State{StatusOK: true}, result: "Scispot rejected this token",
+			check: func(t *testing.T, f *fixture) {
+				if _, err := f.kc.Get(ctx, keychain.AccountToken); err == nil {
+					t.Error("a rejected token was stored")
+				}
+			}},
+		{name: "save without verifying",
+			act:  func(m *Model) { m.Save(ctx, "sk-wrong-token-000", false) },
+			want: State{StatusOK: true, ResultOK: true, Saved: true}, stored: true,
+			status: keychain.Fingerprint("sk-wrong-token-000"), result: "not checked with Scispot. Saved in the OS keychain"},
 		{name: "bearer pasted",
-			act:  func(m *Model) { m.Save(ctx, "Bearer "+secret) },
+			act:  func(m *Model) { m.Save(ctx, "Bearer "+secret, true) },
 			want: State{StatusOK: true}, result: `starts with the word "Bearer"`},
 		{name: "empty paste",
-			act:  func(m *Model) { m.Verify(ctx, "   ") },
+			act:  func(m *Model) { m.Save(ctx, "   ", true) },
 			want: State{StatusOK: true}, result: "The token is empty"},
-		{name: "save keychain locked",
-			setup: func(f *fixture) { f.kc.FailWith(keychain.ErrLocked) },
-			act:   func(m *Model) { m.Save(ctx, secret) },
-			want:  State{}, result: "could not be saved"},
+		{name: "keychain locked",
+			setup: func(_ *testing.T, f *fixture) { f.kc.FailWith(keychain.ErrLocked) },
+			act:   func(m *Model) { m.Save(ctx, secret, false) },
+			want:  State{}, status: "keychain could not be read", result: "could not be saved in the keychain"},
+		{name: "plain token from before sealing",
+			setup: func(_ *testing.T, f *fixture) { f.kc.Set(ctx, keychain.AccountToken, secret) },
+			act:   func(*Model) {},
+			want:  State{StatusOK: true}, stored: true, status: "(fingerprint " + fp + "); when it was set is unknown",
+			check: func(t *testing.T, f *fixture) {
+				if item, _ := f.kc.Get(ctx, keychain.AccountToken); !seal.IsSealed(item) {
+					t.Error("the plain token was not replaced by its sealed form")
+				}
+			}},
+		{name: "unusable item",
+			setup: func(_ *testing.T, f *fixture) { f.kc.Set(ctx, keychain.AccountToken, seal.Prefix+"garbage") },
+			act:   func(*Model) {},
+			want:  State{}, stored: true, status: "A token is stored in the OS keychain, but"},
 		{name: "remove",
-			setup: func(f *fixture) { _ = f.kc.Set(ctx, keychain.AccountToken, secret) },
-			act:   func(m *Model) { m.Remove(ctx) },
-			want:  State{StatusOK: true, ResultOK: true}, status: "No Scispot API token", result: "was removed from the keychain"},
+			setup: func(t *testing.T, f *fixture) {
+				m := f.model(false)
+				m.Save(ctx, secret, false)
+				if !m.State().Saved {
+					t.Fatalf("setup: %+v", m.State())
+				}
+			},
+			act:  func(m *Model) { m.Remove(ctx) },
+			want: State{StatusOK: true, ResultOK: true}, status: "No Scispot API token", result: "(fingerprint " + fp + ") was removed from the keychain",
+			check: func(t *testing.T, f *fixture) {
+				if got := f.events(t); len(got) != 2 || got[1] != "token.remove "+fp {
+					t.Errorf("records %v", got)
+				}
+				if info, _ := apitoken.ReadInfo(f.state); info.Fingerprint != "" {
+					t.Error("token.json is still there")
+				}
+			}},
 		{name: "remove nothing",
 			act:  func(m *Model) { m.Remove(ctx) },
 			want: State{StatusOK: true, ResultOK: true}, result: "nothing to remove"},
+		{name: "demo instance cannot seal", mode: localapi.ModeUserDemo,
+			act:  func(m *Model) { m.Save(ctx, secret, true) },
+			want: State{StatusOK: true, CannotSeal: true}, note: "demo instance that runs here cannot seal one",
+			result: "no token can be stored"},
+		{name: "service not running",
+			setup: func(t *testing.T, f *fixture) {
+				f.kc.Set(ctx, keychain.AccountToken, seal.Prefix+"x")
+				f.svc.Stop(t)
+			},
+			act:  func(m *Model) { m.Save(ctx, secret, true) },
+			want: State{StatusOK: true}, stored: true, status: "while the Scispot MCP service is not running",
+			result: "not running on this workstation"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t)
+			f := newFixture(t, tt.mode)
 			if tt.setup != nil {
-				tt.setup(f)
+				tt.setup(t, f)
 			}
-			m := f.model()
+			m := f.model(false)
 			m.Load(ctx)
 			tt.act(m)
 			s := m.State()
 			if s.Busy || s.Activity != "" {
 				t.Errorf("still busy: %+v", s)
 			}
-			if s.StatusOK != tt.want.StatusOK || s.ResultOK != tt.want.ResultOK || s.Saved != tt.want.Saved || s.Stored != tt.stored {
-				t.Errorf("state %+v, want StatusOK=%v ResultOK=%v Saved=%v Stored=%v", s, tt.want.StatusOK, tt.want.ResultOK, tt.want.Saved, tt.stored)
+			if s.StatusOK != tt.want.StatusOK || s.ResultOK != tt.want.ResultOK || s.Saved != tt.want.Saved || s.Stored != tt.stored || s.CannotSeal != tt.want.CannotSeal {
+				t.Errorf("state %+v\nwant StatusOK=%v ResultOK=%v Saved=%v Stored=%v CannotSeal=%v", s, tt.want.StatusOK, tt.want.ResultOK, tt.want.Saved, tt.stored, tt.want.CannotSeal)
 			}
-			if !strings.Contains(s.Status, tt.status) {
-				t.Errorf("Status %q lacks %q", s.Status, tt.status)
-			}
-			if !strings.Contains(s.Result, tt.result) {
-				t.Errorf("Result %q lacks %q", s.Result, tt.result)
+			for what, c := range map[string][2]string{"Status": {s.Status, tt.status}, "Result": {s.Result, tt.result}, "Note": {s.Note, tt.note}} {
+				if !strings.Contains(c[0], c[1]) {
+					t.Errorf("%s %q lacks %q", what, c[0], c[1])
+				}
 			}
 			if strings.Contains(s.Status+s.Result+s.Note, secret) {
 				t.Error("the state shows the token")
+			}
+			if tt.check != nil {
+				tt.check(t, f)
 			}
 		})
 	}
 }
 
+// slowSeal holds SealToken until released.
+type slowSeal struct {
+	app.Service
+	started, release chan struct{}
+	once             sync.Once
+}
+
+func (s *slowSeal) SealToken(ctx context.Context, r localapi.SealRequest) (localapi.TokenInfo, error) {
+	s.once.Do(func() { close(s.started) })
+	<-s.release
+	return s.Service.SealToken(ctx, r)
+}
+
 func TestModelBusy(t *testing.T) {
 	ctx := context.Background()
-	f := newFixture(t)
-	started, release := make(chan struct{}), make(chan struct{})
-	f.verify = func(ctx context.Context, u, tok string) (apitoken.Verification, error) {
-		close(started)
-		<-release
-		return accept(ctx, u, tok)
-	}
-	m := f.model()
+	f := newFixture(t, "")
+	slow := &slowSeal{started: make(chan struct{}), release: make(chan struct{})}
+	f.wrap = func(s app.Service) app.Service { slow.Service = s; return slow }
+	m := f.model(false)
 	done := make(chan struct{})
-	go func() { m.Save(ctx, secret); close(done) }()
-	<-started
+	go func() { m.Save(ctx, secret, true); close(done) }()
+	<-slow.started
 	if s := m.State(); !s.Busy || s.Activity == "" {
 		t.Errorf("while checking: %+v", s)
 	}
-	m.Save(ctx, "sk-second") // refused while busy: must not block or run
-	close(release)
+	m.Save(ctx, "sk-second-token-00", true) // refused while busy: must not block or run
+	close(slow.release)
 	<-done
-	if s := m.State(); s.Busy || !s.Saved {
+	if s := m.State(); s.Busy || !s.Saved || s.Fingerprint != keychain.Fingerprint(secret) {
 		t.Errorf("after: %+v", s)
-	}
-	if got, _ := f.kc.Get(ctx, keychain.AccountToken); got != secret {
-		t.Errorf("keychain holds the wrong token")
 	}
 }
 
 func TestDemoNote(t *testing.T) {
-	m := NewModel(Config{Keychain: keychain.NewMemory(), Demo: true})
-	if !strings.Contains(m.State().Note, "demo workspace needs no token") {
-		t.Errorf("Note = %q", m.State().Note)
+	f := newFixture(t, "")
+	m := f.model(true)
+	m.Load(context.Background())
+	if !strings.Contains(m.State().Note, "demo workspace needs no token") || m.State().CannotSeal {
+		t.Errorf("state %+v", m.State())
 	}
 }

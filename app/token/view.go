@@ -9,16 +9,10 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/scispot/mcp-desktop/app"
-	"github.com/scispot/mcp-desktop/device/policy"
-	"github.com/scispot/mcp-desktop/mcpserver/apitoken"
-	"github.com/scispot/mcp-desktop/mcpserver/audit"
 )
 
 // Title is the window's title; Open finds an open window by it.
 const Title = "Scispot API token"
-
-// TrayClient is how records written by the tray's windows name their client.
-const TrayClient = "scispot-mcp-tray"
 
 // Open shows the token window, or brings it forward if it is open.
 func Open(d *app.Deps) { open(d, func(f func()) { go f() }) }
@@ -29,20 +23,12 @@ func open(d *app.Deps, spawn func(func())) {
 		w.RequestFocus()
 		return
 	}
-	user := ""
-	if d.Sources.User != nil {
-		if a, err := d.Sources.User(); err == nil {
-			user = a.Name
-		}
-	}
 	m := NewModel(Config{
 		Keychain: d.Keychain,
+		Service:  d.Service,
 		StateDir: d.StateDir,
 		Demo:     d.Demo,
-		Policy:   func(ctx context.Context) policy.Snapshot { return policy.Load(ctx, d.Sources.Policy...) },
-		Changer: apitoken.Changer{Session: audit.SessionInfo{User: user, Device: d.Device,
-			Client: audit.Client{Name: TrayClient, Version: d.Version}}},
-		Logger: d.Logger,
+		Logger:   d.Logger,
 	})
 	w := d.App.NewWindow(Title)
 	v := NewView(m, w)
@@ -81,8 +67,8 @@ type View struct {
 	activity *widget.Label
 	progress *widget.ProgressBarInfinite
 	result   *widget.Label
-	verify   *widget.Button
 	save     *widget.Button
+	saveRaw  *widget.Button
 	remove   *widget.Button
 	box      *fyne.Container
 	content  fyne.CanvasObject
@@ -101,9 +87,9 @@ func NewView(m *Model, win fyne.Window) *View {
 	v.progress = widget.NewProgressBarInfinite()
 	v.progress.Stop()
 	v.result = wrapLabel("")
-	v.verify = widget.NewButton("Verify", v.doVerify)
 	v.save = widget.NewButton("Verify and save", v.doSave)
 	v.save.Importance = widget.HighImportance
+	v.saveRaw = widget.NewButton("Save without verifying", v.doSaveRaw)
 	v.remove = widget.NewButton("Remove token…", v.confirmRemove)
 	v.remove.Importance = widget.DangerImportance
 
@@ -116,7 +102,7 @@ func NewView(m *Model, win fyne.Window) *View {
 		v.status,
 		widget.NewSeparator(),
 		form,
-		container.NewHBox(v.verify, v.save),
+		container.NewHBox(v.save, v.saveRaw),
 		v.activity,
 		v.progress,
 		v.result,
@@ -157,15 +143,20 @@ func (v *View) render(s State) {
 		v.activity.Show()
 		v.progress.Show()
 		v.progress.Start()
-		v.verify.Disable()
 		v.save.Disable()
+		v.saveRaw.Disable()
 		v.remove.Disable()
 	} else {
 		v.activity.Hide()
 		v.progress.Stop()
 		v.progress.Hide()
-		v.verify.Enable()
-		v.save.Enable()
+		if s.CannotSeal {
+			v.save.Disable()
+			v.saveRaw.Disable()
+		} else {
+			v.save.Enable()
+			v.saveRaw.Enable()
+		}
 		if s.Stored {
 			v.remove.Enable()
 		} else {
@@ -191,14 +182,17 @@ func (v *View) render(s State) {
 	v.box.Refresh() // lay out again: rows were shown, hidden or rewrapped
 }
 
-func (v *View) doVerify() {
+func (v *View) doSave() {
+	if v.m.State().CannotSeal {
+		return
+	}
 	raw := v.entry.Text
-	v.spawn(func() { v.m.Verify(v.ctx, raw) })
+	v.spawn(func() { v.m.Save(v.ctx, raw, true) })
 }
 
-func (v *View) doSave() {
+func (v *View) doSaveRaw() {
 	raw := v.entry.Text
-	v.spawn(func() { v.m.Save(v.ctx, raw) })
+	v.spawn(func() { v.m.Save(v.ctx, raw, false) })
 }
 
 func (v *View) confirmRemove() {

@@ -1,16 +1,18 @@
 // Package tray is the tray icon and its menu: the app's always-there face.
 //
 // Status is the view model (what the header says, which icon shows, which
-// menu items exist); Tray keeps it current from the audit feed, the managed
-// policy watcher and the kill switch watcher, all event-driven, and renders
-// it with Fyne's desktop.App system tray when one is available.
+// menu items exist), built from what the workstation service reports;
+// Tray keeps it current from the service's event stream (reconnecting when
+// the service restarts) and renders it with Fyne's desktop.App system tray
+// when one is available. Stopping AI access is one click; resuming it
+// asks for the account password, which the service checks (Resumer).
 package tray
 
 import (
 	"fmt"
 	"strings"
 
-	"github.com/scispot/mcp-desktop/mcpserver/access"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 // Icon is which tray icon shows.
@@ -21,7 +23,8 @@ const (
 	IconReady Icon = iota
 	// IconActive: a tool call in the last ActiveFor.
 	IconActive
-	// IconBlocked: AI access is refused (kill switch, policy, device state).
+	// IconBlocked: AI access is refused (kill switch, policy, device
+	// state) or the service is not running.
 	IconBlocked
 )
 
@@ -38,11 +41,14 @@ func (i Icon) String() string {
 
 // Status is everything the tray shows.
 type Status struct {
-	Facts access.Facts
-	// Refusal is access.Decide(Facts)'s sentence, "" when allowed.
-	Refusal string
-	// Sessions is the number of live gateway sessions.
-	Sessions int
+	// Service is what the service reported last.
+	Service localapi.Status
+	// Unavailable is set while the service cannot be asked: the sentence
+	// saying why (not running, or its refusal to answer).
+	Unavailable string
+	// Demo: the tray runs on the demo workspace, so the demo's access
+	// counts and no token is needed.
+	Demo bool
 	// Active is true while a call happened in the last ActiveFor.
 	Active bool
 	// LocalServer is nil when this build has no local HTTP server;
@@ -50,10 +56,39 @@ type Status struct {
 	LocalServer *bool
 }
 
+// Refusal is why AI access is refused now, "" when it is allowed.
+func (s Status) Refusal() string {
+	if s.Unavailable != "" {
+		return s.Unavailable
+	}
+	a := s.Service.Access
+	if s.Demo {
+		a = s.Service.DemoAccess
+	}
+	switch {
+	case a.Allowed:
+		return ""
+	case a.Reason != "":
+		return a.Reason
+	default:
+		return "AI access is refused on this workstation."
+	}
+}
+
+// Sessions is the number of live AI sessions.
+func (s Status) Sessions() int { return len(s.Service.Sessions) }
+
+// Killed reports whether the person's kill switch is on.
+func (s Status) Killed() bool { return s.Unavailable == "" && s.Service.Killed }
+
+// UserDemo reports whether the service that answers is this account's
+// unprivileged demo instance (which asks no password).
+func (s Status) UserDemo() bool { return s.Service.Service.Mode == localapi.ModeUserDemo }
+
 // Icon is the icon for s.
 func (s Status) Icon() Icon {
 	switch {
-	case s.Refusal != "":
+	case s.Refusal() != "":
 		return IconBlocked
 	case s.Active:
 		return IconActive
@@ -64,26 +99,28 @@ func (s Status) Icon() Icon {
 
 // Header is the status lines at the top of the menu.
 func (s Status) Header() []string {
-	f := s.Facts
+	if s.Unavailable != "" {
+		return []string{"AI access stopped", "Scispot MCP service not running"}
+	}
+	st := s.Service
 	var lines []string
-	if s.Refusal != "" {
+	if s.Refusal() != "" {
 		lines = append(lines, "AI access stopped")
 	} else {
 		lines = append(lines, "AI access allowed")
 	}
-	if f.Demo {
+	if s.Demo {
 		lines = append(lines, "Demo workspace (sample data)")
 	} else {
-		lines = append(lines, "Managed device "+managed(f), "API token "+check(f.TokenPresent && f.TokenErr == nil))
+		lines = append(lines, "Managed device "+managed(st), "API token "+check(st.Token.Present && st.Token.Error == ""))
 	}
-	switch s.Sessions {
+	switch n := s.Sessions(); n {
 	case 1:
 		lines = append(lines, "1 live session")
 	default:
-		lines = append(lines, fmt.Sprintf("%d live sessions", s.Sessions))
+		lines = append(lines, fmt.Sprintf("%d live sessions", n))
 	}
-	lines = append(lines, PolicyLine(f))
-	return lines
+	return append(lines, PolicyLine(st))
 }
 
 func check(ok bool) string {
@@ -93,24 +130,29 @@ func check(ok bool) string {
 	return "✗"
 }
 
-func managed(f access.Facts) string {
-	switch {
-	case !f.EnrollmentChecked && f.Policy.Err == nil && !f.Policy.Policy.RequireEnrollment:
+func managed(st localapi.Status) string {
+	if !st.Enrollment.Checked && st.Policy.Valid && !PolicyBool(st, "RequireEnrollment") {
 		return "– (not required)"
-	default:
-		return check(f.EnrollmentChecked && f.EnrollmentErr == nil && f.Enrollment.Managed)
 	}
+	return check(st.Enrollment.Checked && st.Enrollment.Error == "" && st.Enrollment.Managed)
+}
+
+// PolicyBool is a boolean key of the effective policy (false when the
+// policy is invalid or the key is missing).
+func PolicyBool(st localapi.Status, key string) bool {
+	b, _ := st.Policy.Effective[key].(bool)
+	return st.Policy.Valid && b
 }
 
 // PolicyLine says where the policy comes from.
-func PolicyLine(f access.Facts) string {
+func PolicyLine(st localapi.Status) string {
 	switch {
-	case f.Policy.Err != nil:
+	case !st.Policy.Valid:
 		return "Policy invalid"
-	case len(f.Policy.Sources) == 0:
+	case len(st.Policy.Sources) == 0:
 		return "Policy: built-in defaults"
 	default:
-		return "Policy: " + strings.Join(f.Policy.Sources, ", ")
+		return "Policy: " + strings.Join(st.Policy.Sources, ", ")
 	}
 }
 
@@ -149,21 +191,29 @@ func (s Status) Menu() []Item {
 		Item{ID: ItemActivity, Label: "Activity…"},
 		Item{ID: ItemConnect, Label: "Connect AI clients…"},
 	)
-	if !s.Facts.Demo {
+	if !s.Demo {
 		items = append(items, Item{ID: ItemToken, Label: "Token…"})
 	}
 	items = append(items, Item{ID: ItemDiagnostics, Label: "Diagnostics…"}, Item{ID: ItemSeparator})
-	if s.Facts.Killed() {
+	if s.Killed() {
 		items = append(items, Item{ID: ItemResume, Label: "Resume AI access"})
 	} else {
-		items = append(items, Item{ID: ItemKill, Label: "Stop all AI access"})
+		// Nothing to stop while the service is not running.
+		items = append(items, Item{ID: ItemKill, Label: "Stop all AI access", Disabled: s.Unavailable != ""})
 	}
-	if s.LocalServer != nil && s.Facts.Policy.Err == nil && s.Facts.Policy.Policy.AllowLocalHTTP {
+	if s.LocalServer != nil && s.Unavailable == "" && PolicyBool(s.Service, "AllowLocalHTTP") {
 		if *s.LocalServer {
 			items = append(items, Item{ID: ItemServerStop, Label: "Stop local server"})
 		} else {
-			items = append(items, Item{ID: ItemServerStart, Label: "Start local server", Disabled: s.Refusal != ""})
+			items = append(items, Item{ID: ItemServerStart, Label: "Start local server", Disabled: s.Refusal() != ""})
 		}
 	}
 	return append(items, Item{ID: ItemSeparator}, Item{ID: ItemAbout, Label: "About Scispot MCP"}, Item{ID: ItemQuit, Label: "Quit"})
+}
+
+// PolicyKilled reports whether the admin's kill switch (policy Enabled)
+// went from on to off between two statuses; an invalid policy is reported
+// as such, not here.
+func PolicyKilled(old, now localapi.Status) bool {
+	return PolicyBool(old, "Enabled") && now.Policy.Valid && !PolicyBool(now, "Enabled")
 }

@@ -2,6 +2,7 @@ package tray
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -16,11 +17,17 @@ import (
 
 	"github.com/scispot/mcp-desktop/app"
 	"github.com/scispot/mcp-desktop/assets"
-	"github.com/scispot/mcp-desktop/device/policy"
-	"github.com/scispot/mcp-desktop/mcpserver/access"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/control"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
+
+// initTimeout bounds Init's status request; Run asks again anyway.
+const initTimeout = 5 * time.Second
+
+// tokenSettle is how long after a token change the tray reads the
+// keychain again.
+const tokenSettle = 2 * time.Second
 
 // DefaultActiveFor is how long the tray shows the active icon after a call.
 const DefaultActiveFor = 2 * time.Second
@@ -33,14 +40,11 @@ type LocalServer interface {
 	Stop(ctx context.Context) error
 }
 
-// Config is what a Tray needs. Deps, Open and SetKill are required.
+// Config is what a Tray needs. Deps and Open are required.
 type Config struct {
 	Deps *app.Deps
-	// Open shows a window by name: app.Window* names, plus "connect".
+	// Open shows a window by name: app.Window* names.
 	Open app.Opener
-	// SetKill turns the user's kill switch on or off and records it in
-	// the audit trail, the same way `scispot-mcp kill` / `resume` do.
-	SetKill func(ctx context.Context, kill bool) error
 	// LocalServer is nil until this build has one; the menu then never
 	// offers it.
 	LocalServer LocalServer
@@ -58,17 +62,23 @@ type Config struct {
 	NotifyEvery time.Duration
 	// Now is the clock (time.Now when nil).
 	Now func() time.Time
+	// Spawn runs the resume window's blocking calls off the UI goroutine
+	// (go f() when nil; tests run them in place).
+	Spawn func(func())
 }
 
 // Tray keeps the status current and renders it as the tray icon and menu.
 type Tray struct {
 	cfg Config
-	src access.Sources
+	svc app.Service
 
-	mu       sync.Mutex
-	status   Status
-	limiter  Limiter
-	activeT  *time.Timer // fires once, ActiveFor after the last call
+	mu      sync.Mutex
+	status  Status
+	req     localapi.StatusRequest // the keychain's item, re-read when the token changes
+	limiter Limiter
+	live    app.LiveSessions
+	activeT *time.Timer // fires once, ActiveFor after the last call
+	// rendered is what the system tray shows.
 	rendered struct {
 		icon  Icon
 		menu  []Item
@@ -90,7 +100,11 @@ func New(cfg Config) *Tray {
 	if cfg.Quit == nil {
 		cfg.Quit = cfg.Deps.App.Quit
 	}
-	t := &Tray{cfg: cfg, src: cfg.Deps.Sources, ctx: context.Background()}
+	if cfg.Spawn == nil {
+		cfg.Spawn = func(f func()) { go f() }
+	}
+	t := &Tray{cfg: cfg, svc: cfg.Deps.Service, ctx: context.Background()}
+	t.status.Demo = cfg.Deps.Demo
 	t.limiter.Every = cfg.NotifyEvery
 	return t
 }
@@ -102,29 +116,25 @@ func (t *Tray) Status() Status {
 	return t.status
 }
 
-// Init gathers the facts and puts the icon and menu in place. Call it
-// once, on the main goroutine, before the app's Run: Fyne starts its
-// system tray only when a menu exists by then.
+// Init asks the service for the status and puts the icon and menu in
+// place. Call it once, on the main goroutine, before the app's Run: Fyne
+// starts its system tray only when a menu exists by then.
 func (t *Tray) Init(ctx context.Context) {
-	// Gather also reads the token when it needs it; the tray only keeps
-	// the facts (a fingerprint at most), never the token.
-	facts, _ := access.Gather(ctx, t.src, t.cfg.Deps.Demo)
+	// The app waits for this: a hung service must not hold it up long.
+	ictx, cancel := context.WithTimeout(ctx, initTimeout)
+	defer cancel()
+	t.readKeychain(ictx)
+	t.fetch(ictx)
 	t.mu.Lock()
-	t.status.Facts = facts
-	t.status.Refusal = refusal(facts)
 	t.inited = true
 	t.mu.Unlock()
 	t.renderWith(func(f func()) { f() })
 }
 
-// Run follows the audit feed, the managed policy and the kill switch file
-// until ctx is done (calling Init first if that was not done). Nothing
+// Run follows the service's events until ctx is done (calling Init first
+// if that was not done), reconnecting when the service restarts. Nothing
 // polls: every update is caused by an event.
 func (t *Tray) Run(ctx context.Context) error {
-	d := t.cfg.Deps
-	feed := d.Feed
-	recs, cancel := feed.Subscribe(64)
-	defer cancel()
 	t.mu.Lock()
 	inited := t.inited
 	t.ctx = ctx
@@ -132,116 +142,100 @@ func (t *Tray) Run(ctx context.Context) error {
 	if !inited {
 		t.Init(ctx)
 	}
-	t.mu.Lock()
-	facts := t.status.Facts
-	t.mu.Unlock()
-
-	ctx, stop := context.WithCancel(ctx)
-	var wg sync.WaitGroup
 	defer func() {
-		stop()
-		wg.Wait()
 		t.mu.Lock()
 		if t.activeT != nil {
 			t.activeT.Stop()
 		}
 		t.mu.Unlock()
 	}()
-	errs := make(chan error, 2)
-	if len(t.src.Policy) > 0 {
-		w := &policy.Watcher{Stores: t.src.Policy, Current: facts.Policy, OnChange: func(policy.Snapshot) { t.refreshFacts(ctx, false) }, Logger: d.Logger}
-		wg.Go(func() {
-			if err := w.Run(ctx); err != nil {
-				errs <- fmt.Errorf("watching the managed policy: %w", err)
+	return app.Follow(ctx, t.svc, app.Follower{
+		Connected: t.refresh,
+		Event: func(ctx context.Context, e localapi.Event) {
+			switch e.Kind {
+			case localapi.EventStatus:
+				t.refresh(ctx)
+			case localapi.EventRecord:
+				if e.Record != nil {
+					t.onRecord(ctx, *e.Record)
+				}
 			}
-		})
-	}
-	var controlChanges <-chan control.Snapshot
-	if t.src.ControlFile != "" {
-		cw := control.NewWatcher(t.src.ControlFile, control.WithLogger(d.Logger))
-		controlChanges = cw.Changes()
-		wg.Go(func() {
-			if err := cw.Run(ctx); err != nil {
-				errs <- fmt.Errorf("watching the kill switch: %w", err)
-			}
-		})
-	}
-	select {
-	case <-feed.Ready():
-	case <-ctx.Done():
-		return nil
-	}
-	t.setSessions(len(feed.Sessions()))
-	for {
-		select {
-		case <-ctx.Done():
-			return nil
-		case err := <-errs:
-			return err
-		case <-controlChanges:
-			t.refreshFacts(ctx, false)
-		case r, ok := <-recs:
-			if !ok {
-				return nil
-			}
-			t.onRecord(ctx, r, len(feed.Sessions()))
-		}
-	}
+		},
+		Down: func(err error) {
+			t.setUnavailable(err)
+			t.render()
+		},
+	})
 }
 
-func refusal(f access.Facts) string {
-	if r := access.Decide(f); r != nil {
-		return r.Sentence
-	}
-	return ""
-}
-
-// refreshFacts re-reads policy, kill switch and enrollment (and the token
-// when withToken), and notifies when the admin's kill switch turns on.
-func (t *Tray) refreshFacts(ctx context.Context, withToken bool) {
+// readKeychain keeps the keychain's item for status requests; the tray
+// never opens it.
+func (t *Tray) readKeychain(ctx context.Context) {
+	req := app.StatusRequestFor(ctx, t.cfg.Deps.Keychain, t.cfg.Deps.Demo)
 	t.mu.Lock()
-	old := t.status.Facts
+	t.req = req
 	t.mu.Unlock()
-	var f access.Facts
-	if withToken {
-		f, _ = access.Gather(ctx, t.src, old.Demo)
-	} else {
-		f = access.Refresh(ctx, t.src, old)
-	}
-	if ctx.Err() != nil {
+}
+
+// fetch asks the service for the status and notifies when the admin's
+// kill switch turned on.
+func (t *Tray) fetch(ctx context.Context) {
+	t.mu.Lock()
+	req, old := t.req, t.status
+	t.mu.Unlock()
+	st, err := app.ReadStatus(ctx, t.svc, req)
+	if errors.Is(ctx.Err(), context.Canceled) {
 		return
 	}
-	if PolicyKilled(old, f) {
+	if err != nil {
+		t.setUnavailable(err)
+		return
+	}
+	if old.Unavailable == "" && PolicyKilled(old.Service, st) {
 		t.notify(PolicyKillNote())
 	}
+	t.live.Set(st.Sessions)
+	st.Sessions = t.live.List()
 	t.mu.Lock()
-	t.status.Facts = f
-	t.status.Refusal = refusal(f)
+	t.status.Service, t.status.Unavailable = st, ""
 	t.mu.Unlock()
+}
+
+func (t *Tray) setUnavailable(err error) {
+	msg := err.Error()
+	if app.Unreachable(err) {
+		msg = app.NotRunning(t.cfg.Deps.Demo)
+	}
+	t.mu.Lock()
+	t.status.Unavailable = msg
+	t.mu.Unlock()
+}
+
+// refresh re-reads the status and renders it.
+func (t *Tray) refresh(ctx context.Context) {
+	t.fetch(ctx)
 	t.render()
 }
 
-// PolicyKilled reports whether the admin's kill switch went from off to on
-// between two fact sets (an invalid policy is reported as such, not here).
-func PolicyKilled(old, now access.Facts) bool {
-	return old.Policy.Policy.Enabled && old.Policy.Err == nil &&
-		!now.Policy.Policy.Enabled && now.Policy.Err == nil
-}
-
-func (t *Tray) setSessions(n int) {
-	t.mu.Lock()
-	t.status.Sessions = n
-	t.mu.Unlock()
-	t.render()
-}
-
-func (t *Tray) onRecord(ctx context.Context, r audit.Record, sessions int) {
+func (t *Tray) onRecord(ctx context.Context, r audit.Record) {
 	if n, ok := RecordNote(r); ok {
 		t.notify(n)
 	}
+	if t.live.Record(r) {
+		t.refresh(ctx)
+	}
 	switch r.Event {
 	case audit.EventTokenSet, audit.EventTokenRemove:
-		t.refreshFacts(ctx, true)
+		t.readKeychain(ctx)
+		t.refresh(ctx)
+		// token.set is recorded before the sealed token reaches the
+		// keychain (by the CLI or the token window): look again shortly.
+		time.AfterFunc(tokenSettle, func() {
+			if ctx.Err() == nil {
+				t.readKeychain(ctx)
+				t.refresh(ctx)
+			}
+		})
 	case audit.EventToolCall, audit.EventToolDenied:
 		t.mu.Lock()
 		t.status.Active = true
@@ -252,8 +246,8 @@ func (t *Tray) onRecord(ctx context.Context, r audit.Record, sessions int) {
 			t.activeT.Reset(t.cfg.ActiveFor)
 		}
 		t.mu.Unlock()
+		t.render()
 	}
-	t.setSessions(sessions)
 }
 
 func (t *Tray) idle() {
@@ -321,7 +315,14 @@ func IconResource(i Icon) fyne.Resource {
 func AppIcon() fyne.Resource { return fyne.NewStaticResource("icon.png", assets.Icon) }
 
 // Menu is the tray menu for the current status, with its actions.
-func (t *Tray) Menu() *fyne.Menu { return t.fyneMenu(t.Status().Menu()) }
+func (t *Tray) Menu() *fyne.Menu {
+	st := t.Status()
+	if t.cfg.LocalServer != nil {
+		running := t.cfg.LocalServer.Running()
+		st.LocalServer = &running
+	}
+	return t.fyneMenu(st.Menu())
+}
 
 func (t *Tray) fyneMenu(items []Item) *fyne.Menu {
 	var out []*fyne.MenuItem
@@ -352,12 +353,12 @@ func (t *Tray) action(id string) func() {
 		return open(app.WindowDiagnostics)
 	case ItemKill:
 		return func() {
-			t.background("stopping AI access", func(ctx context.Context) error { return t.cfg.SetKill(ctx, true) })
+			t.background("stopping AI access", func(ctx context.Context) error {
+				return t.svc.Kill(ctx, localapi.KillRequest{Source: control.SourceTray})
+			})
 		}
 	case ItemResume:
-		return func() {
-			t.background("resuming AI access", func(ctx context.Context) error { return t.cfg.SetKill(ctx, false) })
-		}
+		return t.resume
 	case ItemServerStart:
 		return func() { t.background("starting the local server", t.cfg.LocalServer.Start) }
 	case ItemServerStop:
@@ -371,8 +372,24 @@ func (t *Tray) action(id string) func() {
 	}
 }
 
+// resume lifts the kill switch: the person types the account password,
+// which the service checks; its demo instance asks none.
+func (t *Tray) resume() {
+	st := t.Status()
+	if st.UserDemo() {
+		t.background("resuming AI access", func(ctx context.Context) error {
+			return t.svc.Resume(ctx, localapi.KillRequest{Source: control.SourceTray})
+		})
+		return
+	}
+	t.mu.Lock()
+	ctx := t.ctx
+	t.mu.Unlock()
+	OpenResume(ctx, t.cfg.Deps, st.Service.User.Name, t.cfg.Spawn)
+}
+
 // background runs a menu action off the UI thread; a failure shows in a
-// dialog. The status updates itself through the watchers.
+// notification. The status updates itself from the service's events.
 func (t *Tray) background(what string, fn func(context.Context) error) {
 	t.mu.Lock()
 	ctx := t.ctx
@@ -383,7 +400,11 @@ func (t *Tray) background(what string, fn func(context.Context) error) {
 			t.render()
 			return
 		}
-		err = fmt.Errorf("%s: %w", what, err)
+		if app.Unreachable(err) {
+			err = fmt.Errorf("%s: %s", what, app.NotRunning(t.cfg.Deps.Demo))
+		} else {
+			err = fmt.Errorf("%s: %w", what, err)
+		}
 		t.cfg.Deps.App.SendNotification(fyne.NewNotification("Scispot MCP", err.Error()))
 	}()
 }
@@ -396,13 +417,21 @@ func (t *Tray) about() {
 	icon.FillMode = canvas.ImageFillContain
 	title := widget.NewLabel("Scispot MCP Desktop " + d.Version)
 	title.TextStyle.Bold = true
-	body := widget.NewLabel("AI clients on your Scispot workspace, under your lab's policy.\nDevice " + d.Device)
+	text := "AI clients on your Scispot workspace, under your lab's policy."
+	st := t.Status()
+	if dev := st.Service.Device; dev != "" {
+		text += "\nDevice " + dev
+	}
+	if svc := st.Service.Service; svc.Version != "" {
+		text += "\nService scispot-mcpd " + svc.Version + " (" + svc.Mode + ")"
+	}
+	body := widget.NewLabel(text)
 	body.Wrapping = fyne.TextWrapWord
 	ok := widget.NewButton("Close", w.Close)
 	ok.Importance = widget.HighImportance
 	w.SetContent(container.NewBorder(nil, container.NewHBox(layout.NewSpacer(), ok), container.NewPadded(icon), nil,
 		container.NewVBox(title, body)))
-	w.Resize(fyne.NewSize(460, 180))
+	w.Resize(fyne.NewSize(460, 200))
 	w.Show()
 	w.Canvas().Focus(ok)
 }

@@ -1,42 +1,35 @@
 package tray_test
 
 import (
-	"errors"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/scispot/mcp-desktop/app/tray"
-	"github.com/scispot/mcp-desktop/device/enroll"
-	"github.com/scispot/mcp-desktop/device/policy"
-	"github.com/scispot/mcp-desktop/mcpserver/access"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
-	"github.com/scispot/mcp-desktop/mcpserver/control"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
-func facts(edit func(*access.Facts)) access.Facts {
-	f := access.Facts{
-		Policy:            policy.Snapshot{Policy: policy.Default(), Sources: []string{"/etc/scispot-mcp/policy.json"}},
-		EnrollmentChecked: true,
-		Enrollment:        enroll.Result{Managed: true},
-		TokenPresent:      true,
-	}
-	if edit != nil {
-		edit(&f)
-	}
-	return f
-}
-
-func status(f access.Facts, edit func(*tray.Status)) tray.Status {
-	s := tray.Status{Facts: f}
-	if r := access.Decide(f); r != nil {
-		s.Refusal = r.Sentence
-	}
+// serviceStatus is what a system service says on a managed workstation
+// with a token; edit changes it.
+func serviceStatus(edit func(*localapi.Status)) localapi.Status {
+	var s localapi.Status
+	s.Service = localapi.Service{Mode: localapi.ModeSystem, Version: "1.0", Socket: "/run/scispot-mcp/mcpd.sock"}
+	s.Access.Allowed, s.DemoAccess.Allowed = true, true
+	s.Policy.Valid = true
+	s.Policy.Sources = []string{"/etc/scispot-mcp/policy.json"}
+	s.Policy.Effective = map[string]any{"Enabled": true, "RequireEnrollment": true, "AllowLocalHTTP": false}
+	s.Enrollment.Checked, s.Enrollment.Managed = true, true
+	s.Token.Present, s.Token.Sealed, s.Token.Fingerprint = true, true, "0123456789ab"
 	if edit != nil {
 		edit(&s)
 	}
 	return s
+}
+
+func refused(s *localapi.Status, reason string) {
+	s.Access.Allowed, s.Access.Reason = false, reason
 }
 
 func labels(items []tray.Item) []string {
@@ -56,7 +49,9 @@ func labels(items []tray.Item) []string {
 
 func TestMenu(t *testing.T) {
 	yes, no := true, false
+	twoSessions := func(s *localapi.Status) { s.Sessions = make([]localapi.Session, 2) }
 	tail := []string{"—", "About Scispot MCP", "Quit"}
+	windows := []string{"—", "Activity…", "Connect AI clients…", "Token…", "Diagnostics…", "—"}
 	tests := []struct {
 		name     string
 		st       tray.Status
@@ -65,77 +60,111 @@ func TestMenu(t *testing.T) {
 	}{
 		{
 			name:     "ready",
-			st:       status(facts(nil), func(s *tray.Status) { s.Sessions = 2 }),
+			st:       tray.Status{Service: serviceStatus(twoSessions)},
 			wantIcon: tray.IconReady,
-			want: append([]string{"AI access allowed", "Managed device ✓", "API token ✓", "2 live sessions", "Policy: /etc/scispot-mcp/policy.json",
-				"—", "Activity…", "Connect AI clients…", "Token…", "Diagnostics…", "—", "Stop all AI access"}, tail...),
+			want: join([]string{"AI access allowed", "Managed device ✓", "API token ✓", "2 live sessions", "Policy: /etc/scispot-mcp/policy.json"},
+				windows, []string{"Stop all AI access"}, tail),
 		},
 		{
-			name:     "active call, one session",
-			st:       status(facts(nil), func(s *tray.Status) { s.Sessions, s.Active = 1, true }),
+			name: "active call, one session",
+			st: tray.Status{Active: true, Service: serviceStatus(func(s *localapi.Status) {
+				s.Sessions = []localapi.Session{{ID: "s1"}}
+			})},
 			wantIcon: tray.IconActive,
-			want: append([]string{"AI access allowed", "Managed device ✓", "API token ✓", "1 live session", "Policy: /etc/scispot-mcp/policy.json",
-				"—", "Activity…", "Connect AI clients…", "Token…", "Diagnostics…", "—", "Stop all AI access"}, tail...),
+			want: join([]string{"AI access allowed", "Managed device ✓", "API token ✓", "1 live session", "Policy: /etc/scispot-mcp/policy.json"},
+				windows, []string{"Stop all AI access"}, tail),
 		},
 		{
-			name: "killed by the user",
-			st: status(facts(func(f *access.Facts) {
-				f.Kill = control.State{Killed: true}
-			}), func(s *tray.Status) { s.Active = true }),
+			name: "killed by the person",
+			st: tray.Status{Active: true, Service: serviceStatus(func(s *localapi.Status) {
+				s.Killed = true
+				refused(s, "AI access was stopped with the kill switch.")
+			})},
 			wantIcon: tray.IconBlocked,
-			want: append([]string{"AI access stopped", "Managed device ✓", "API token ✓", "0 live sessions", "Policy: /etc/scispot-mcp/policy.json",
-				"—", "Activity…", "Connect AI clients…", "Token…", "Diagnostics…", "—", "Resume AI access"}, tail...),
+			want: join([]string{"AI access stopped", "Managed device ✓", "API token ✓", "0 live sessions", "Policy: /etc/scispot-mcp/policy.json"},
+				windows, []string{"Resume AI access"}, tail),
 		},
 		{
 			name: "no token, not enrolled, defaults",
-			st: status(facts(func(f *access.Facts) {
-				f.TokenPresent, f.Enrollment.Managed, f.Policy.Sources = false, false, nil
-			}), nil),
+			st: tray.Status{Service: serviceStatus(func(s *localapi.Status) {
+				s.Token.Present, s.Enrollment.Managed, s.Policy.Sources = false, false, nil
+				refused(s, "No Scispot API token is stored.")
+			})},
 			wantIcon: tray.IconBlocked,
-			want: append([]string{"AI access stopped", "Managed device ✗", "API token ✗", "0 live sessions", "Policy: built-in defaults",
-				"—", "Activity…", "Connect AI clients…", "Token…", "Diagnostics…", "—", "Stop all AI access"}, tail...),
+			want: join([]string{"AI access stopped", "Managed device ✗", "API token ✗", "0 live sessions", "Policy: built-in defaults"},
+				windows, []string{"Stop all AI access"}, tail),
+		},
+		{
+			name: "keychain unreadable",
+			st: tray.Status{Service: serviceStatus(func(s *localapi.Status) {
+				s.Token.Present, s.Token.Error = false, "the keychain is locked"
+				refused(s, "The token could not be read from the keychain.")
+			})},
+			wantIcon: tray.IconBlocked,
+			want: join([]string{"AI access stopped", "Managed device ✓", "API token ✗", "0 live sessions", "Policy: /etc/scispot-mcp/policy.json"},
+				windows, []string{"Stop all AI access"}, tail),
 		},
 		{
 			name: "invalid policy",
-			st: status(facts(func(f *access.Facts) {
-				f.Policy.Err = errors.New("bad key")
-			}), nil),
+			st: tray.Status{Service: serviceStatus(func(s *localapi.Status) {
+				s.Policy.Valid, s.Policy.Error = false, "bad key"
+				refused(s, "The admin policy is invalid.")
+			})},
 			wantIcon: tray.IconBlocked,
-			want: append([]string{"AI access stopped", "Managed device ✓", "API token ✓", "0 live sessions", "Policy invalid",
-				"—", "Activity…", "Connect AI clients…", "Token…", "Diagnostics…", "—", "Stop all AI access"}, tail...),
+			want: join([]string{"AI access stopped", "Managed device ✓", "API token ✓", "0 live sessions", "Policy invalid"},
+				windows, []string{"Stop all AI access"}, tail),
 		},
 		{
-			name: "demo, enrollment not required",
-			st: status(facts(func(f *access.Facts) {
-				f.Demo, f.EnrollmentChecked, f.TokenPresent = true, false, false
-				f.Policy.Policy.RequireEnrollment = false
-			}), nil),
+			name: "demo, enrollment not required, real access refused",
+			st: tray.Status{Demo: true, Service: serviceStatus(func(s *localapi.Status) {
+				s.Enrollment.Checked, s.Token.Present = false, false
+				s.Policy.Effective["RequireEnrollment"] = false
+				refused(s, "No Scispot API token is stored.")
+			})},
 			wantIcon: tray.IconReady,
-			want: append([]string{"AI access allowed", "Demo workspace (sample data)", "0 live sessions", "Policy: /etc/scispot-mcp/policy.json",
-				"—", "Activity…", "Connect AI clients…", "Diagnostics…", "—", "Stop all AI access"}, tail...),
+			want: join([]string{"AI access allowed", "Demo workspace (sample data)", "0 live sessions", "Policy: /etc/scispot-mcp/policy.json"},
+				[]string{"—", "Activity…", "Connect AI clients…", "Diagnostics…", "—"}, []string{"Stop all AI access"}, tail),
+		},
+		{
+			name: "demo refused",
+			st: tray.Status{Demo: true, Service: serviceStatus(func(s *localapi.Status) {
+				s.DemoAccess.Allowed, s.DemoAccess.Reason = false, "The admin policy does not allow the demo workspace."
+			})},
+			wantIcon: tray.IconBlocked,
+			want: join([]string{"AI access stopped", "Demo workspace (sample data)", "0 live sessions", "Policy: /etc/scispot-mcp/policy.json"},
+				[]string{"—", "Activity…", "Connect AI clients…", "Diagnostics…", "—"}, []string{"Stop all AI access"}, tail),
+		},
+		{
+			name:     "service not running",
+			st:       tray.Status{Unavailable: "The Scispot MCP service is not running.", LocalServer: &no, Service: serviceStatus(nil)},
+			wantIcon: tray.IconBlocked,
+			want: join([]string{"AI access stopped", "Scispot MCP service not running"},
+				windows, []string{"Stop all AI access (disabled)"}, tail),
 		},
 		{
 			name: "local server allowed, stopped",
-			st: status(facts(func(f *access.Facts) { f.Policy.Policy.AllowLocalHTTP = true }),
-				func(s *tray.Status) { s.LocalServer = &no }),
+			st: tray.Status{LocalServer: &no, Service: serviceStatus(func(s *localapi.Status) {
+				s.Policy.Effective["AllowLocalHTTP"] = true
+			})},
 			wantIcon: tray.IconReady,
-			want: append([]string{"AI access allowed", "Managed device ✓", "API token ✓", "0 live sessions", "Policy: /etc/scispot-mcp/policy.json",
-				"—", "Activity…", "Connect AI clients…", "Token…", "Diagnostics…", "—", "Stop all AI access", "Start local server"}, tail...),
+			want: join([]string{"AI access allowed", "Managed device ✓", "API token ✓", "0 live sessions", "Policy: /etc/scispot-mcp/policy.json"},
+				windows, []string{"Stop all AI access", "Start local server"}, tail),
 		},
 		{
 			name: "local server running",
-			st: status(facts(func(f *access.Facts) { f.Policy.Policy.AllowLocalHTTP = true }),
-				func(s *tray.Status) { s.LocalServer = &yes }),
+			st: tray.Status{LocalServer: &yes, Service: serviceStatus(func(s *localapi.Status) {
+				s.Policy.Effective["AllowLocalHTTP"] = true
+			})},
 			wantIcon: tray.IconReady,
-			want: append([]string{"AI access allowed", "Managed device ✓", "API token ✓", "0 live sessions", "Policy: /etc/scispot-mcp/policy.json",
-				"—", "Activity…", "Connect AI clients…", "Token…", "Diagnostics…", "—", "Stop all AI access", "Stop local server"}, tail...),
+			want: join([]string{"AI access allowed", "Managed device ✓", "API token ✓", "0 live sessions", "Policy: /etc/scispot-mcp/policy.json"},
+				windows, []string{"Stop all AI access", "Stop local server"}, tail),
 		},
 		{
 			name:     "local server exists but policy forbids it",
-			st:       status(facts(nil), func(s *tray.Status) { s.LocalServer = &no }),
+			st:       tray.Status{LocalServer: &no, Service: serviceStatus(nil)},
 			wantIcon: tray.IconReady,
-			want: append([]string{"AI access allowed", "Managed device ✓", "API token ✓", "0 live sessions", "Policy: /etc/scispot-mcp/policy.json",
-				"—", "Activity…", "Connect AI clients…", "Token…", "Diagnostics…", "—", "Stop all AI access"}, tail...),
+			want: join([]string{"AI access allowed", "Managed device ✓", "API token ✓", "0 live sessions", "Policy: /etc/scispot-mcp/policy.json"},
+				windows, []string{"Stop all AI access"}, tail),
 		},
 	}
 	for _, tt := range tests {
@@ -153,6 +182,14 @@ func TestMenu(t *testing.T) {
 			}
 		})
 	}
+}
+
+func join(parts ...[]string) []string {
+	var out []string
+	for _, p := range parts {
+		out = append(out, p...)
+	}
+	return out
 }
 
 func TestRecordNote(t *testing.T) {
@@ -200,18 +237,19 @@ func TestLimiter(t *testing.T) {
 }
 
 func TestPolicyKilled(t *testing.T) {
-	on := facts(nil)
-	off := facts(func(f *access.Facts) { f.Policy.Policy.Enabled = false })
-	invalid := facts(func(f *access.Facts) { f.Policy.Policy.Enabled, f.Policy.Err = false, errors.New("bad") })
+	on := serviceStatus(nil)
+	off := serviceStatus(func(s *localapi.Status) { s.Policy.Effective["Enabled"] = false })
+	invalid := serviceStatus(func(s *localapi.Status) { s.Policy.Effective["Enabled"], s.Policy.Valid = false, false })
 	tests := []struct {
 		name     string
-		old, new access.Facts
+		old, new localapi.Status
 		want     bool
 	}{
 		{"turned off", on, off, true},
 		{"stays off", off, off, false},
 		{"turned on", off, on, false},
 		{"became invalid", on, invalid, false},
+		{"first status", localapi.Status{}, off, false},
 	}
 	for _, tt := range tests {
 		if got := tray.PolicyKilled(tt.old, tt.new); got != tt.want {

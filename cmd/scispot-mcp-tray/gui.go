@@ -19,8 +19,6 @@ import (
 	"github.com/scispot/mcp-desktop/app/token"
 	"github.com/scispot/mcp-desktop/app/tray"
 	"github.com/scispot/mcp-desktop/cmd/scispot-mcp/cli"
-	"github.com/scispot/mcp-desktop/device/statedir"
-	"github.com/scispot/mcp-desktop/mcpserver/audit"
 )
 
 // runTray starts the tray app, or hands the request to the one running.
@@ -43,15 +41,29 @@ func runTray(ctx context.Context, env cli.Env, req cli.TrayRequest) error {
 	defer cancel()
 	a := fyneapp.NewWithID(cli.AppID)
 	a.SetIcon(tray.AppIcon())
+	// The workstation service (for the demo, this account's demo instance,
+	// started now). Without it the tray still starts, says the service is
+	// not running, and connects once it is.
+	dial := func(ctx context.Context) (app.Service, error) {
+		c, err := host.Service(ctx, req.Demo)
+		if err != nil {
+			return nil, err
+		}
+		return c, nil
+	}
+	var first app.Service
+	if c, err := dial(ctx); err != nil {
+		env.Logger.Warn("the Scispot MCP service does not answer; the tray shows it as not running and keeps trying", "err", err)
+	} else {
+		first = c
+	}
 	d := &app.Deps{
 		App:        a,
 		Demo:       req.Demo,
 		StateDir:   host.StateDir,
-		Sources:    host.Sources,
+		Service:    app.Reconnect(dial, first),
 		Keychain:   env.Keychain,
-		Feed:       audit.NewFeed(statedir.AuditDir(host.StateDir), audit.FeedOptions{Logger: env.Logger}),
 		Executable: host.Executable,
-		Device:     host.Device,
 		Version:    env.Build.Version,
 		Logger:     env.Logger,
 	}
@@ -84,7 +96,6 @@ func runTray(ctx context.Context, env cli.Env, req cli.TrayRequest) error {
 	tr := tray.New(tray.Config{
 		Deps:        d,
 		Open:        open,
-		SetKill:     host.SetKill,
 		SystemTray:  systemTray,
 		Quit:        quit,
 		LocalServer: &localServer{serve: host.ServeHTTP, d: d},
@@ -100,7 +111,6 @@ func runTray(ctx context.Context, env cli.Env, req cli.TrayRequest) error {
 			}
 		})
 	}
-	run("audit feed", d.Feed.Run)
 	run("activity", act.Run)
 	run("tray", tr.Run)
 	run("write confirmations", func(ctx context.Context) error { return confirmui.Run(ctx, d) })

@@ -3,9 +3,7 @@ package main
 import (
 	"context"
 	"io"
-	"io/fs"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -13,10 +11,11 @@ import (
 	"fyne.io/fyne/v2/test"
 
 	"github.com/scispot/mcp-desktop/app"
+	"github.com/scispot/mcp-desktop/app/apptest"
 	"github.com/scispot/mcp-desktop/cmd/scispot-mcp/cli"
-	"github.com/scispot/mcp-desktop/device/account"
 	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/device/policy"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 // TestLocalServerFromTray: Start serves on loopback, copies a snippet with
@@ -24,23 +23,16 @@ import (
 // AllowLocalHTTP, Start refuses with the policy's sentence.
 func TestLocalServerFromTray(t *testing.T) {
 	for _, allow := range []bool{true, false} {
+		svc := apptest.NewService(t, apptest.ServiceOptions{Policy: []policy.Store{apptest.Policy{"AllowLocalHTTP": allow}}})
 		dir := t.TempDir()
-		pol := filepath.Join(dir, "policy.json")
-		body := `{"AllowLocalHTTP": false}`
-		if allow {
-			body = `{"AllowLocalHTTP": true}`
-		}
-		os.WriteFile(pol, []byte(body), 0o644)
 		kc := keychain.NewMemory()
 		kc.Set(context.Background(), keychain.AccountToken, "sst_scispot_token")
 		env := cli.Env{
 			Stdout: io.Discard, Stderr: io.Discard,
-			Keychain:     kc,
-			PolicyStores: []policy.Store{&policy.FileStore{Path: pol, Owner: func(fs.FileInfo) (uint32, bool) { return 0, true }}},
-			StateDir:     func() (string, error) { return filepath.Join(dir, "state"), nil },
-			User:         func() (account.Account, error) { return account.Account{Name: "alice"}, nil },
-			DeviceID:     func() (string, error) { return "dev", nil },
-			Logger:       slog.New(slog.DiscardHandler),
+			Keychain: kc,
+			Service:  func(context.Context, bool) (*localapi.Client, error) { return svc.Client, nil },
+			StateDir: func() (string, error) { return filepath.Join(dir, "state"), nil },
+			Logger:   slog.New(slog.DiscardHandler),
 		}
 		host, err := cli.NewTrayHost(env)
 		if err != nil {
