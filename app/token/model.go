@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/scispot/mcp-desktop/app"
@@ -217,7 +216,7 @@ func (m *Model) save(ctx context.Context, raw string, verify bool) (string, bool
 	if err != nil {
 		var apiErr *localapi.Error
 		switch {
-		case errors.As(err, &apiErr) && apiErr.Rule == "token-rejected" && strings.Contains(apiErr.Sentence, "rejected"):
+		case errors.As(err, &apiErr) && apiErr.Rule == localapi.RuleTokenRejected:
 			// The service words it for a stored token; this one is new.
 			return "Scispot rejected this token: check that you copied all of it, or create a new one. The token was not saved.", false
 		case errors.As(err, &apiErr):

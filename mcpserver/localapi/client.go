@@ -36,6 +36,9 @@ type Client struct {
 	// Identity reads the server's peer credentials from a connection
 	// (peercred.Get); nil means it is not checked, which only tests do.
 	Identity func(net.Conn) (peercred.Cred, error)
+	// Name labels this front end in the records of what it asks for
+	// ("scispot-mcp-cli", "scispot-mcp-tray"); empty means the CLI.
+	Name string
 }
 
 // host is what URLs name; the transport ignores it.
@@ -153,6 +156,9 @@ func (c *Client) StopSession(ctx context.Context, id string) error {
 // SealToken seals a token for the keychain (sent only to the system
 // service).
 func (c *Client) SealToken(ctx context.Context, r SealRequest) (TokenInfo, error) {
+	if r.Client == "" {
+		r.Client = c.Name
+	}
 	var t TokenInfo
 	err := c.do(ctx, true, http.MethodPost, "token/seal", r, &t)
 	return t, err
@@ -161,13 +167,13 @@ func (c *Client) SealToken(ctx context.Context, r SealRequest) (TokenInfo, error
 // TokenStatus describes what the keychain holds, without revealing it.
 func (c *Client) TokenStatus(ctx context.Context, stored string) (TokenInfo, error) {
 	var t TokenInfo
-	err := c.do(ctx, true, http.MethodPost, "token/status", TokenQuery{Token: stored}, &t)
+	err := c.do(ctx, true, http.MethodPost, "token/status", TokenQuery{Token: stored, Client: c.Name}, &t)
 	return t, err
 }
 
 // TokenRemoved records that the person removed the token from the keychain.
 func (c *Client) TokenRemoved(ctx context.Context, stored string) error {
-	return c.do(ctx, true, http.MethodPost, "token/removed", TokenQuery{Token: stored}, nil)
+	return c.do(ctx, true, http.MethodPost, "token/removed", TokenQuery{Token: stored, Client: c.Name}, nil)
 }
 
 // Tools lists the tools a session would see, with the policy's verdict on

@@ -178,7 +178,16 @@ type SealRequest struct {
 	Token string `json:"token"`
 	// Verify asks Scispot whether the token works before sealing it.
 	Verify bool `json:"verify"`
+	// Client labels the front end in the record ("scispot-mcp-cli" or
+	// "scispot-mcp-tray"); the account comes from the kernel.
+	Client string `json:"client,omitempty"`
 }
+
+// Rules of a failed SealRequest.Verify.
+const (
+	RuleTokenRejected       = "token-rejected"
+	RuleUpstreamUnreachable = "upstream-unreachable"
+)
 
 // TokenInfo describes a stored token without revealing it.
 type TokenInfo struct {
@@ -194,7 +203,8 @@ type TokenInfo struct {
 
 // TokenQuery carries the keychain's item for TokenStatus and TokenRemoved.
 type TokenQuery struct {
-	Token string `json:"token"`
+	Token  string `json:"token"`
+	Client string `json:"client,omitempty"`
 }
 
 // ToolInfo is one upstream tool with the policy's verdict.

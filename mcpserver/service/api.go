@@ -21,6 +21,7 @@ import (
 	"github.com/scispot/mcp-desktop/mcpserver/catalog"
 	"github.com/scispot/mcp-desktop/mcpserver/control"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
+	"github.com/scispot/mcp-desktop/mcpserver/seal"
 	"github.com/scispot/mcp-desktop/mcpserver/session"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream"
 )
@@ -105,6 +106,7 @@ func (s *Service) handleStatus(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	facts, _ := s.facts(r.Context(), c, false, req.Token, req.TokenError)
 	st := s.status(r.Context(), c, facts)
+	st.Token.Sealed = facts.TokenPresent && seal.IsSealed(req.Token)
 	demoFacts, _ := s.facts(r.Context(), c, true, "", "")
 	if d := access.Decide(demoFacts); d != nil {
 		st.DemoAccess.Rule, st.DemoAccess.Reason = d.Rule, d.Sentence
@@ -216,6 +218,16 @@ func (s *Service) handleResume(w http.ResponseWriter, r *http.Request, c *caller
 	s.switchKill(w, r, c, false, req)
 }
 
+// clientOr names the front end an action came from, for the record; the
+// account comes from the kernel, the name only labels the tool it used.
+func clientOr(name string) string {
+	switch name {
+	case "scispot-mcp-tray", "scispot-mcp-cli":
+		return name
+	}
+	return "scispot-mcp-cli"
+}
+
 func clientOfSource(source string) string {
 	if source == control.SourceTray {
 		return "scispot-mcp-tray"
@@ -319,7 +331,11 @@ func (s *Service) handleSeal(w http.ResponseWriter, r *http.Request, c *caller) 
 		v, err := apitoken.Verify(r.Context(), facts.Policy.Policy.UpstreamURL, token, &opts)
 		info.Latency = v.Latency
 		if err != nil {
-			writeError(w, errorf(http.StatusBadRequest, "token-rejected", "%v", err))
+			rule := localapi.RuleTokenRejected
+			if upstream.KindOf(err) != upstream.Unauthorized {
+				rule = localapi.RuleUpstreamUnreachable
+			}
+			writeError(w, errorf(http.StatusBadRequest, rule, "%v", err))
 			return
 		}
 		info.Verified = true
@@ -330,7 +346,7 @@ func (s *Service) handleSeal(w http.ResponseWriter, r *http.Request, c *caller) 
 		return
 	}
 	info.Sealed = sealed
-	if err := s.record(r.Context(), c, "scispot-mcp-cli", audit.Record{Event: audit.EventTokenSet, Outcome: audit.OutcomeOK, Token: info.Fingerprint}); err != nil {
+	if err := s.record(r.Context(), c, clientOr(req.Client), audit.Record{Event: audit.EventTokenSet, Outcome: audit.OutcomeOK, Token: info.Fingerprint}); err != nil {
 		writeError(w, errorf(http.StatusInternalServerError, "", "The token was not stored: the audit trail could not record it (%v).", err))
 		return
 	}
@@ -367,7 +383,7 @@ func (s *Service) handleTokenRemoved(w http.ResponseWriter, r *http.Request, c *
 	if token, _, err := s.openToken(c, q.Token, ""); err == nil && token != "" {
 		fp = keychain.Fingerprint(token)
 	}
-	if err := s.record(r.Context(), c, "scispot-mcp-cli", audit.Record{Event: audit.EventTokenRemove, Outcome: audit.OutcomeOK, Token: fp}); err != nil {
+	if err := s.record(r.Context(), c, clientOr(q.Client), audit.Record{Event: audit.EventTokenRemove, Outcome: audit.OutcomeOK, Token: fp}); err != nil {
 		writeError(w, errorf(http.StatusInternalServerError, "", "%v", err))
 		return
 	}
@@ -492,7 +508,7 @@ func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	events, unsubscribe := c.user.hub.subscribe()
 	defer unsubscribe()
-	feed := s.followTrail(r.Context(), c.user)
+	feed := s.followTrail(c.user)
 	records, stop := feed.Subscribe(1024)
 	defer stop()
 	w.Header().Set("Content-Type", "application/x-ndjson")

@@ -107,8 +107,11 @@ func (s *Service) startHost(ctx context.Context, c *caller, demo bool, token str
 		Logger:    s.log,
 		Upstream:  s.cfg.Upstream,
 		Guards:    c.user.guards,
-		PID:       pid,
-		Launcher:  audit.Client{Exe: exe},
+		SessionsChanged: func() {
+			c.user.hub.publish(localapi.Event{Kind: localapi.EventStatus})
+		},
+		PID:      pid,
+		Launcher: audit.Client{Exe: exe},
 	})
 	return h, l, err
 }

@@ -82,6 +82,10 @@ type Service struct {
 	key *seal.Key // nil in user-demo mode: nothing is sealed there
 	log *slog.Logger
 
+	// ctx lives as long as Serve: what the service starts for an account
+	// (a trail follower) ends with it.
+	ctx context.Context
+
 	mu    sync.Mutex
 	users map[string]*user // by owner key (uid:N or sid:S)
 }
@@ -106,7 +110,7 @@ func New(cfg Config) (*Service, error) {
 	if err := statedir.Ensure(cfg.StateDir); err != nil {
 		return nil, fmt.Errorf("preparing the service's state folder %s: %w", cfg.StateDir, err)
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, users: map[string]*user{}}
+	s := &Service{cfg: cfg, log: cfg.Logger, users: map[string]*user{}, ctx: context.Background()}
 	if cfg.Mode == localapi.ModeSystem {
 		k, err := seal.LoadOrCreate(filepath.Join(cfg.StateDir, "keys", "seal.key"))
 		if err != nil {
@@ -138,6 +142,7 @@ func ownerKey(c peercred.Cred) string {
 
 // Serve answers the local API on ln until ctx ends.
 func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
+	s.ctx = ctx
 	srv := &http.Server{
 		Handler:           s.handler(),
 		ReadHeaderTimeout: 10 * time.Second,

@@ -71,10 +71,10 @@ func (u *user) auditDir() string { return statedir.AuditDir(u.dir) }
 
 // followTrail starts following the account's audit folder for the event
 // stream, once.
-func (s *Service) followTrail(ctx context.Context, u *user) *audit.Feed {
+func (s *Service) followTrail(u *user) *audit.Feed {
 	u.feedOnce.Do(func() {
 		u.feed = audit.NewFeed(u.auditDir(), audit.FeedOptions{})
-		go u.feed.Run(context.WithoutCancel(ctx))
+		go u.feed.Run(s.ctx)
 		select {
 		case <-u.feed.Ready():
 		case <-time.After(5 * time.Second):
@@ -83,18 +83,19 @@ func (s *Service) followTrail(ctx context.Context, u *user) *audit.Feed {
 	return u.feed
 }
 
+// addHost and removeHost keep the account's running gateways; the tray
+// hears of each session when it starts and ends (session.Config's
+// SessionsChanged).
 func (u *user) addHost(h *session.Host, l liveHost) {
 	u.mu.Lock()
 	u.hosts[h] = l
 	u.mu.Unlock()
-	u.hub.publish(localapi.Event{Kind: localapi.EventStatus})
 }
 
 func (u *user) removeHost(h *session.Host) {
 	u.mu.Lock()
 	delete(u.hosts, h)
 	u.mu.Unlock()
-	u.hub.publish(localapi.Event{Kind: localapi.EventStatus})
 }
 
 // sessions lists the account's live sessions, oldest first.

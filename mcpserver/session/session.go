@@ -58,6 +58,9 @@ type Config struct {
 	// Launcher is the program that started that process (the AI client),
 	// from the kernel: its Exe and Signer go into session.start.
 	Launcher audit.Client
+	// SessionsChanged, when set, is told when a session starts or ends
+	// (the service tells the account's tray).
+	SessionsChanged func()
 	// ShutdownGrace bounds how long a stopped session waits for its
 	// cancelled calls to answer; default 1 s. Cancelled calls return at
 	// once, so this bounds only a call that ignores cancellation.
@@ -458,6 +461,9 @@ func (h *Host) connFor(ss *mcp.ServerSession, client *mcp.Implementation) (*conn
 	}
 	c := &conn{key: key, ss: ss, w: w, stop: make(chan struct{}), opened: time.Now()}
 	h.conns[key] = c
+	if h.cfg.SessionsChanged != nil {
+		defer h.cfg.SessionsChanged()
+	}
 	if ss != nil && !stateless {
 		go func() { ss.Wait(); h.endConn(c, EndClientLeft) }()
 	}
@@ -511,6 +517,9 @@ func (h *Host) endConn(c *conn, reason string) {
 		h.mu.Lock()
 		delete(h.conns, c.key)
 		h.mu.Unlock()
+		if h.cfg.SessionsChanged != nil {
+			h.cfg.SessionsChanged()
+		}
 	})
 }
 

@@ -77,7 +77,7 @@ func runTokenSet(ctx context.Context, env Env, args []string) error {
 	info, err := c.SealToken(ctx, localapi.SealRequest{Token: token, Verify: !*noVerify})
 	if err != nil {
 		var e *localapi.Error
-		if errors.As(err, &e) && e.Rule == "token-rejected" {
+		if errors.As(err, &e) && e.Rule == localapi.RuleTokenRejected {
 			return fmt.Errorf("the token was not stored: %s (use --no-verify to store it anyway)", e.Sentence)
 		}
 		return fmt.Errorf("the token was not stored: %w", apiError(err))

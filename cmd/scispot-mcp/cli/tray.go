@@ -104,8 +104,16 @@ func (h *TrayHost) Service(ctx context.Context, demo bool) (*localapi.Client, er
 	if errors.As(err, &re) {
 		return nil, errors.New(re.r.Sentence)
 	}
+	if c != nil {
+		tc := *c
+		tc.Name = trayClientName
+		c = &tc
+	}
 	return c, err
 }
+
+// trayClientName labels the tray's own actions in the audit trail.
+const trayClientName = "scispot-mcp-tray"
 
 // cliExecutable is scispot-mcp's absolute path with symbolic links
 // resolved, which client configs launch (GUI clients start servers with a
