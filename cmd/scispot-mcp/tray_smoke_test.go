@@ -90,7 +90,7 @@ type tray struct {
 
 func startTray(t *testing.T, w *world, env []string, args ...string) *tray {
 	t.Helper()
-	cmd := exec.Command(binary, args...)
+	cmd := w.command(binary, args...)
 	cmd.Env = env
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -248,7 +248,11 @@ func TestTraySmoke(t *testing.T) {
 		smokeSkip(t, "no D-Bus session bus (run under dbus-run-session or packaging/with-keyring.sh)")
 	}
 	display := startXvfb(t)
-	w := newWorld(t)
+	// The tray, its tray host and the sessions share the tests' session
+	// bus and account; with no service installed they all use the
+	// account's demo instance, whose resume needs no password (the
+	// password path is tested with the tray's models in app/).
+	w := newDemoWorld(t)
 	env := append(w.env(), "DISPLAY="+display)
 	host := traytest.StartWatcher(t)
 	tr := startTray(t, w, env, "demo", "--window", "activity")
@@ -257,7 +261,7 @@ func TestTraySmoke(t *testing.T) {
 	}
 
 	// A second launch hands its window over and exits at once.
-	second := exec.Command(binary, "demo", "--window", "activity")
+	second := w.command(binary, "demo", "--window", "activity")
 	second.Env = env
 	out, err := second.CombinedOutput()
 	if err != nil || !strings.Contains(string(out), "already running") {
@@ -306,7 +310,7 @@ func TestTraySmoke(t *testing.T) {
 		{instance.WindowToken, "Scispot API token"},
 		{instance.WindowDiagnostics, "Scispot MCP diagnostics"},
 	} {
-		cmd := exec.Command(binary, "demo", "--window", win.name)
+		cmd := w.command(binary, "demo", "--window", win.name)
 		cmd.Env = env
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("--window %s: %v\n%s", win.name, err, out)
@@ -329,7 +333,7 @@ func TestTraySmoke(t *testing.T) {
 			t.Fatal(err)
 		}
 		for {
-			st, err := control.Read(filepath.Join(w.stateDir(), "control.json"))
+			st, err := control.Read(w.controlFile())
 			if err == nil && st.Killed == killed && st.Source == control.SourceTray {
 				break
 			}

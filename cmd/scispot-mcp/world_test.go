@@ -40,6 +40,9 @@ type world struct {
 	svcDir string    // the service's folder: run/mcpd.sock, var/
 	svc    *exec.Cmd // the running scispot-mcpd
 	bus    string    // the account's session bus
+	// runtime is set for a workstation with no service installed: the
+	// account's own demo instance listens in this XDG_RUNTIME_DIR.
+	runtime string
 	mu     sync.Mutex
 	logs   bytes.Buffer
 }
@@ -62,6 +65,18 @@ func newWorld(t *testing.T) *world {
 	if w.user != nil && w.bus != "" {
 		w.startKeyring()
 	}
+	return w
+}
+
+// newDemoWorld is a workstation where no service is installed: the
+// tests' own account, whose commands start its unprivileged demo instance
+// of scispot-mcpd (demo workspace only, no password to resume).
+func newDemoWorld(t *testing.T) *world {
+	t.Helper()
+	w := &world{t: t, bus: os.Getenv("DBUS_SESSION_BUS_ADDRESS")}
+	w.home = w.mkdirOwned("scispot-home-", 0o700)
+	w.runtime = w.mkdirOwned("scispot-run-", 0o700)
+	t.Cleanup(func() { exec.Command("pkill", "-f", w.runtime).Run() })
 	return w
 }
 
@@ -164,6 +179,14 @@ func (w *world) serviceUserDir() string {
 
 func (w *world) auditDir() string { return filepath.Join(w.serviceUserDir(), "audit") }
 
+// controlFile is the account's kill switch in its service's folder.
+func (w *world) controlFile() string {
+	if w.runtime != "" {
+		return filepath.Join(w.stateDir(), "demo-service", "users", "uid-"+strconv.Itoa(w.uid()), "control.json")
+	}
+	return filepath.Join(w.serviceUserDir(), "control.json")
+}
+
 // stateDir is the account's own state folder (client-config records).
 func (w *world) stateDir() string { return filepath.Join(w.home, ".local", "state", "scispot-mcp") }
 
@@ -262,10 +285,14 @@ func (w *world) env() []string {
 		"XDG_CONFIG_HOME=" + filepath.Join(w.home, ".config"),
 		"PATH=" + os.Getenv("PATH"),
 		"LANG=C.UTF-8",
-		"SCISPOT_MCPD_SOCKET=" + w.socket(),
 		// Without a session bus go-keyring could start a stray dbus-daemon;
 		// pass the account's bus (or an explicit empty one).
 		"DBUS_SESSION_BUS_ADDRESS=" + w.bus,
+	}
+	if w.runtime == "" {
+		env = append(env, "SCISPOT_MCPD_SOCKET="+w.socket())
+	} else {
+		env = append(env, "XDG_RUNTIME_DIR="+w.runtime)
 	}
 	if w.user != nil {
 		env = append(env, "USER="+w.user.name, "LOGNAME="+w.user.name, "XDG_RUNTIME_DIR="+filepath.Join(w.home, "run"))
