@@ -43,8 +43,8 @@ type world struct {
 	// runtime is set for a workstation with no service installed: the
 	// account's own demo instance listens in this XDG_RUNTIME_DIR.
 	runtime string
-	mu     sync.Mutex
-	logs   bytes.Buffer
+	mu      sync.Mutex
+	logs    bytes.Buffer
 }
 
 // testUser is an OS account made for one test.
