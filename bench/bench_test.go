@@ -15,7 +15,6 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
-	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream/upstreamtest"
 )
@@ -60,18 +59,18 @@ func TestBenchTable(t *testing.T) {
 	fmt.Println(b.String())
 }
 
-// buildBinary builds the two programs as `make build` does: scispot-mcp
-// without cgo, and beside it the tray binary it hands tray command lines
-// to. It returns scispot-mcp's path.
+// buildBinary builds the programs as `make build` does: scispot-mcp
+// without cgo, the service scispot-mcpd (cgo for PAM), and the tray binary
+// scispot-mcp hands tray command lines to. It returns scispot-mcp's path.
 //
-// SCISPOT_BENCH_BIN names an scispot-mcp to measure instead (a tray binary
-// beside it for the tray row), to compare two builds.
+// SCISPOT_BENCH_BIN names an scispot-mcp to measure instead (scispot-mcpd
+// and, for the tray row, scispot-mcp-tray beside it), to compare builds.
 func buildBinary(t *testing.T) string {
 	if bin := os.Getenv("SCISPOT_BENCH_BIN"); bin != "" {
 		return bin
 	}
 	dir := t.TempDir()
-	for _, name := range []string{"scispot-mcp", "scispot-mcp-tray"} {
+	for _, name := range []string{"scispot-mcp", "scispot-mcpd", "scispot-mcp-tray"} {
 		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, name), "../cmd/"+name)
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
 		if name == "scispot-mcp" {
@@ -95,7 +94,8 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Micros
 
 // benchGatewayOverhead compares a client calling the loopback upstream
 // directly with the same client calling through `scispot-mcp serve` over
-// stdio (policy, keychain token, audit and all).
+// stdio: the relay, the hop to scispot-mcpd, and there the policy, the
+// sealed token, the guards and the audit append.
 func benchGatewayOverhead(t *testing.T, bin string) []row {
 	const n = 1000
 	figure := "gateway overhead per tools/call (1000 calls, loopback)"
@@ -106,19 +106,14 @@ func benchGatewayOverhead(t *testing.T, bin string) []row {
 	up := upstreamtest.New(t, token)
 	restore := installPolicy(t, fmt.Sprintf(`{"UpstreamURL": %q, "ManagedBy": "bench", "MaxCallsPerMinute": 1000000, "MaxBytesPerHour": 10000000000}`, up.URL))
 	defer restore()
-	kc := keychain.System()
-	ctx := context.Background()
-	old, oldErr := kc.Get(ctx, keychain.AccountToken)
-	if err := kc.Set(ctx, keychain.AccountToken, token); err != nil {
-		t.Fatal(err)
+	ws := newWorkstation(t, bin)
+	set := ws.command("token", "set", "--no-verify")
+	set.Stdin = strings.NewReader(token + "\n")
+	if out, err := set.CombinedOutput(); err != nil {
+		t.Fatalf("token set: %v\n%s", err, out)
 	}
-	defer func() {
-		if oldErr == nil {
-			kc.Set(ctx, keychain.AccountToken, old)
-		} else {
-			kc.Delete(ctx, keychain.AccountToken)
-		}
-	}()
+	defer ws.command("token", "remove").Run()
+	ctx := context.Background()
 
 	direct, err := upstream.NewHTTP(up.URL, token, nil)
 	if err != nil {
@@ -144,9 +139,7 @@ func benchGatewayOverhead(t *testing.T, bin string) []row {
 	}
 	directTimes := timeCalls(func() error { _, err := direct.CallTool(ctx, params); return err })
 
-	cmd := exec.Command(bin, "serve")
-	cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
-	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench"}, nil).Connect(ctx, &mcp.CommandTransport{Command: cmd}, nil)
+	cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench"}, nil).Connect(ctx, &mcp.CommandTransport{Command: ws.command("serve")}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,13 +157,14 @@ func benchGatewayOverhead(t *testing.T, bin string) []row {
 		fmt.Sprintf("+%s p50, +%s p99 (direct %s / %s)", ms(g50-d50), ms(g99-d99), ms(d50), ms(d99))}}
 }
 
-// benchServeStart measures process start to handshake answered.
+// benchServeStart measures process start to handshake answered, with the
+// service already running as it is on a workstation.
 func benchServeStart(t *testing.T, bin string) []row {
 	const n = 30
+	ws := newWorkstation(t, bin)
 	times := make([]time.Duration, n)
 	for i := range times {
-		cmd := exec.Command(bin, "serve", "--demo")
-		cmd.Env = append(os.Environ(), "HOME="+t.TempDir())
+		cmd := ws.command("serve", "--demo")
 		start := time.Now()
 		cs, err := mcp.NewClient(&mcp.Implementation{Name: "bench"}, nil).Connect(context.Background(), &mcp.CommandTransport{Command: cmd}, &mcp.ClientSessionOptions{ProtocolVersion: "2025-06-18"})
 		if err != nil {

@@ -69,7 +69,13 @@ func benchTrayIdle(t *testing.T, bin string) []row {
 	defer func() { x.Process.Kill(); x.Wait() }()
 	time.Sleep(time.Second) // Xvfb has no readiness signal without -displayfd plumbing
 	home := t.TempDir()
-	env := append(os.Environ(), "DISPLAY=:97", "HOME="+home, "XDG_STATE_HOME="+filepath.Join(home, "state"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"))
+	// No service is installed here: the tray starts the account's demo
+	// instance of scispot-mcpd under this runtime folder (its memory is
+	// not the tray's), and it goes with the test.
+	run := filepath.Join(home, "run")
+	os.Mkdir(run, 0o700)
+	defer exec.Command("pkill", "-f", run).Run()
+	env := append(os.Environ(), "DISPLAY=:97", "HOME="+home, "XDG_STATE_HOME="+filepath.Join(home, "state"), "XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_RUNTIME_DIR="+run, "SCISPOT_MCPD_SOCKET=")
 	measure := func(name string, args ...string) (rssMB float64, cpu time.Duration) {
 		cmd := exec.Command(name, args...)
 		cmd.Env = env
