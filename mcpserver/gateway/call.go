@@ -57,7 +57,7 @@ type (
 
 // dispatchTool carries calls to tools that are not registered into the
 // chain. Its name cannot collide with Scispot's snake_case tool names.
-const dispatchTool = "scispot/dispatch"
+const dispatchTool = "scispot.dispatch"
 
 // calledName is the context key for the tool a dispatched call named.
 type calledName struct{}

@@ -590,7 +590,7 @@ func TestDispatchToolIsNeverListed(t *testing.T) {
 			t.Fatalf("listed %q", name)
 		}
 	}
-	if res, _ := h.call(t, "scispot/dispatch", nil); !res.IsError {
+	if res, _ := h.call(t, "scispot.dispatch", nil); !res.IsError {
 		t.Fatal("calling the internal tool by name was not refused")
 	}
 }
