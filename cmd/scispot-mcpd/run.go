@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/scispot/mcp-desktop/device/codesign"
 	"github.com/scispot/mcp-desktop/device/enroll"
 	"github.com/scispot/mcp-desktop/device/identity"
 	"github.com/scispot/mcp-desktop/device/osauth"
@@ -91,6 +92,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		Identity:      peercred.Get,
 		ProcessExe:    peercred.ProcessExe,
 		ParentPID:     peercred.ParentPID,
+		Signer:        codesign.NewCache(codesign.Signer).Signer,
 		CheckPassword: osauth.CheckPassword,
 		FullName:      osauth.FullName,
 	}

@@ -95,7 +95,7 @@ func (s *Service) sourcesFor(c *caller, token string, tokenErr error) access.Sou
 
 // startHost starts a gateway for one of the account's sessions.
 func (s *Service) startHost(ctx context.Context, c *caller, demo bool, token string, tokenErr error, transport audit.Transport) (*session.Host, liveHost, error) {
-	exe, pid := s.launcher(c)
+	exe, signer, pid := s.launcher(ctx, c)
 	l := liveHost{pid: pid, exe: exe, transport: transport, started: s.cfg.Now()}
 	h, err := session.Start(ctx, session.Config{
 		Sources:   s.sourcesFor(c, token, tokenErr),
@@ -111,7 +111,7 @@ func (s *Service) startHost(ctx context.Context, c *caller, demo bool, token str
 			c.user.hub.publish(localapi.Event{Kind: localapi.EventStatus})
 		},
 		PID:      pid,
-		Launcher: audit.Client{Exe: exe},
+		Launcher: audit.Client{Exe: exe, Signer: signer},
 	})
 	return h, l, err
 }

@@ -65,6 +65,10 @@ type Config struct {
 	// (peercred.ProcessExe, peercred.ParentPID); nil records none.
 	ProcessExe func(pid int) (string, error)
 	ParentPID  func(pid int) (int, error)
+	// Signer names the code signer of that program's executable
+	// (codesign.Cache.Signer); nil records none. It gets at most
+	// signerTimeout, and a failure leaves the signer empty.
+	Signer func(ctx context.Context, path string) (string, error)
 	// CheckPassword verifies the account password for human-only actions
 	// (osauth.CheckPassword); FullName gives the account's printed name.
 	CheckPassword func(ctx context.Context, account, password string) error
@@ -216,16 +220,30 @@ func (s *Service) callerOf(r *http.Request) (*caller, *localapi.Error) {
 // admin: root on Unix, an administrator's service call on Windows.
 func (c *caller) admin() bool { return c.cred.UID == 0 || c.cred.SID == "S-1-5-18" }
 
+// signerTimeout bounds reading the launching program's signer, so that
+// it never holds up a session start for long.
+const signerTimeout = 3 * time.Second
+
 // launcher names the program that started the caller's process (the AI
-// client that launched serve), best effort.
-func (s *Service) launcher(c *caller) (exe string, pid int) {
+// client that launched serve) and its code signer, best effort.
+func (s *Service) launcher(ctx context.Context, c *caller) (exe, signer string, pid int) {
 	if s.cfg.ParentPID == nil || s.cfg.ProcessExe == nil || c.cred.PID <= 0 {
-		return "", c.cred.PID
+		return "", "", c.cred.PID
 	}
 	ppid, err := s.cfg.ParentPID(c.cred.PID)
 	if err != nil || ppid <= 1 {
-		return "", c.cred.PID
+		return "", "", c.cred.PID
 	}
 	exe, _ = s.cfg.ProcessExe(ppid)
-	return exe, c.cred.PID
+	if exe == "" || s.cfg.Signer == nil {
+		return exe, "", c.cred.PID
+	}
+	ctx, cancel := context.WithTimeout(ctx, signerTimeout)
+	defer cancel()
+	signer, err = s.cfg.Signer(ctx, exe)
+	if err != nil {
+		s.log.Debug("no code signer for the launching program", "exe", exe, "err", err)
+		signer = ""
+	}
+	return exe, signer, c.cred.PID
 }

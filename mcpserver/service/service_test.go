@@ -24,7 +24,7 @@ var errWrong = errors.New("wrong password")
 
 // start runs a real service on a real socket; the caller is this test's
 // own account, as the kernel reports it.
-func start(t *testing.T, mode string) (*localapi.Client, string) {
+func start(t *testing.T, mode string, opts ...func(*service.Config)) (*localapi.Client, string) {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "svc-") // a short socket path
 	if err != nil {
@@ -32,7 +32,7 @@ func start(t *testing.T, mode string) (*localapi.Client, string) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	state := filepath.Join(dir, "var")
-	svc, err := service.New(service.Config{
+	cfg := service.Config{
 		Mode:     mode,
 		Socket:   filepath.Join(dir, "s.sock"),
 		StateDir: state,
@@ -46,7 +46,11 @@ func start(t *testing.T, mode string) (*localapi.Client, string) {
 		},
 		ProcessExe: peercred.ProcessExe,
 		ParentPID:  peercred.ParentPID,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	svc, err := service.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,6 +104,54 @@ func TestDemoSessionIsAuditedInTheServiceFolder(t *testing.T) {
 	}
 	if dirs, _ := filepath.Glob(filepath.Join(state, "users", "*", "audit", "*.jsonl")); len(dirs) == 0 {
 		t.Fatal("no trail in the service's folder")
+	}
+}
+
+// sessionStart opens a demo session and returns its session.start record.
+func sessionStart(t *testing.T, c *localapi.Client) audit.Record {
+	t.Helper()
+	mcpSession(t, c, localapi.MCPOptions{Demo: true})
+	recs, err := c.Records(context.Background(), localapi.RecordsQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		if r.Event == audit.EventSessionStart {
+			return r
+		}
+	}
+	t.Fatalf("no session.start in %+v", recs)
+	return audit.Record{}
+}
+
+func TestSessionStartRecordsTheLaunchersSigner(t *testing.T) {
+	var asked []string
+	var bounded bool
+	c, _ := start(t, localapi.ModeSystem, func(cfg *service.Config) {
+		cfg.Signer = func(ctx context.Context, path string) (string, error) {
+			asked = append(asked, path)
+			_, bounded = ctx.Deadline()
+			return "Developer ID Application: Test (T3STT3ST00)", nil
+		}
+	})
+	rec := sessionStart(t, c)
+	if rec.Client.Signer != "Developer ID Application: Test (T3STT3ST00)" {
+		t.Fatalf("client = %+v", rec.Client)
+	}
+	if len(asked) != 1 || asked[0] != rec.Client.Exe || !bounded {
+		t.Fatalf("the signer was asked about %q (deadline %v); the record's exe is %q", asked, bounded, rec.Client.Exe)
+	}
+}
+
+func TestASignerThatFailsLeavesItEmpty(t *testing.T) {
+	c, _ := start(t, localapi.ModeSystem, func(cfg *service.Config) {
+		cfg.Signer = func(ctx context.Context, path string) (string, error) {
+			return "partial", errors.New("codesign: timed out")
+		}
+	})
+	rec := sessionStart(t, c)
+	if rec.Client.Exe == "" || rec.Client.Signer != "" {
+		t.Fatalf("client = %+v", rec.Client)
 	}
 }
 
