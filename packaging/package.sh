@@ -2,8 +2,8 @@
 # Builds the installers an MDM pushes, reproducibly, into dist/:
 #   scispot-mcp_VERSION_amd64.deb      Debian/Ubuntu package
 #   scispot-mcp-VERSION-x64.msi        Windows per-machine installer
-#   linux-amd64/scispot-mcp, linux-amd64/scispot-mcp-tray   the executables inside them
-#   windows-amd64/scispot-mcp.exe, windows-amd64/scispot-mcp-tray.exe
+#   linux-amd64/scispot-mcp, scispot-mcp-tray, scispot-mcpd   the executables inside them
+#   windows-amd64/scispot-mcp.exe, scispot-mcp-tray.exe, scispot-mcpd.exe
 #   policy-templates/                  ADMX/ADML, .mobileconfig, policy.json example
 #   sbom.cdx.json                      CycloneDX SBOM of the Go modules
 #   SHA256SUMS
@@ -20,7 +20,7 @@
 # and SOURCE_DATE_EPOCH in the environment override git.
 #
 # Needs (Debian packages): golang 1.26, git, gcc, pkg-config, libgl1-mesa-dev,
-# xorg-dev, gcc-mingw-w64-x86-64, wixl, msitools, dpkg-dev. Go tools are
+# xorg-dev, libpam0g-dev, gcc-mingw-w64-x86-64, wixl, msitools, dpkg-dev. Go tools are
 # installed at pinned versions into $SCISPOT_TOOLS_DIR (default
 # $(go env GOPATH)/pkg/scispot-tools).
 set -euo pipefail
@@ -54,12 +54,13 @@ need dpkg-deb dpkg
 if want linux; then
   need gcc gcc; need pkg-config pkg-config; need dpkg-shlibdeps dpkg-dev
   pkg-config --exists gl x11 xrandr xcursor xinerama xi 2>/dev/null || missing+=("libgl1-mesa-dev xorg-dev")
+  [ -e /usr/include/security/pam_appl.h ] || missing+=(libpam0g-dev)
 fi
 if want windows; then
   need x86_64-w64-mingw32-gcc gcc-mingw-w64-x86-64; need wixl wixl; need msiinfo msitools
 fi
 if [ ${#missing[@]} -gt 0 ]; then
-  die "missing: ${missing[*]}. On Debian/Ubuntu: apt-get install gcc pkg-config libgl1-mesa-dev xorg-dev gcc-mingw-w64-x86-64 wixl msitools dpkg-dev"
+  die "missing: ${missing[*]}. On Debian/Ubuntu: apt-get install gcc pkg-config libgl1-mesa-dev xorg-dev libpam0g-dev gcc-mingw-w64-x86-64 wixl msitools dpkg-dev"
 fi
 
 # --- pinned Go tools --------------------------------------------------------
@@ -148,17 +149,32 @@ if want linux; then
   mkdir -p "$out/linux-amd64"
   # PIE, as Debian's hardening expects of every executable. scispot-mcp
   # (serve, kill, the CLI) is static, without cgo, so it starts in
-  # milliseconds; the tray needs cgo for Fyne's OpenGL driver.
+  # milliseconds; the tray needs cgo for Fyne's OpenGL driver, the service
+  # (scispot-mcpd) for PAM.
   CGO_ENABLED=0 GOOS=linux GOARCH=amd64 gobuild -buildmode=pie -ldflags "$ldflags" \
     -o "$out/linux-amd64/scispot-mcp" ./cmd/scispot-mcp
   CGO_ENABLED=1 GOOS=linux GOARCH=amd64 CC=gcc gobuild -buildmode=pie -ldflags "$ldflags" \
     -o "$out/linux-amd64/scispot-mcp-tray" ./cmd/scispot-mcp-tray
+  # The service runs as root and hands passwords to PAM through its C part:
+  # Debian's hardening flags for that part (fortified libc calls, stack
+  # protector, read-only relocations bound at start).
+  CGO_ENABLED=1 GOOS=linux GOARCH=amd64 CC=gcc \
+    CGO_CFLAGS="-O2 -g -D_FORTIFY_SOURCE=2 -fstack-protector-strong" \
+    gobuild -buildmode=pie -ldflags "$ldflags -extldflags=-Wl,-z,relro,-z,now" \
+    -o "$out/linux-amd64/scispot-mcpd" ./cmd/scispot-mcpd
 
   say ".deb"
   root="$work/deb"
   doc="$root/usr/share/doc/scispot-mcp"
   install -D -m 0755 "$out/linux-amd64/scispot-mcp" "$root/usr/bin/scispot-mcp"
   install -D -m 0755 "$out/linux-amd64/scispot-mcp-tray" "$root/usr/bin/scispot-mcp-tray"
+  # The service beside the CLI: scispot-mcp looks for scispot-mcpd in its own
+  # folder (for the demo instance where no service answers). The unit,
+  # enabled and started by postinst; the PAM service it checks passwords
+  # with, a conffile (an admin's edits survive upgrades).
+  install -D -m 0755 "$out/linux-amd64/scispot-mcpd" "$root/usr/bin/scispot-mcpd"
+  install -D -m 0644 packaging/linux/scispot-mcpd.service "$root/usr/lib/systemd/system/scispot-mcpd.service"
+  install -D -m 0644 packaging/linux/pam.d/scispot-mcp "$root/etc/pam.d/scispot-mcp"
   install -D -m 0644 packaging/linux/io.scispot.mcp.desktop "$root/usr/share/applications/io.scispot.mcp.desktop"
   install -D -m 0644 packaging/linux/io.scispot.mcp.autostart.desktop "$root/etc/xdg/autostart/io.scispot.mcp.desktop"
   for n in 16 24 32 48 64 128 256; do
@@ -176,19 +192,30 @@ if want linux; then
     printf '  * Scispot MCP Desktop %s, built from commit %s.\n\n' "$version" "$commit"
     printf ' -- Scispot <support@scispot.com>  %s\n' "$(date -u -R -d "@$SOURCE_DATE_EPOCH")"
   } | gzip -9n > "$doc/changelog.gz"
-  mkdir -p "$root/usr/share/man/man1"
+  mkdir -p "$root/usr/share/man/man1" "$root/usr/share/man/man8"
   sed "s/@VERSION@/$pkgver/" packaging/linux/scispot-mcp.1 | gzip -9n > "$root/usr/share/man/man1/scispot-mcp.1.gz"
-  chmod 0644 "$doc/copyright" "$doc/changelog.gz" "$root/usr/share/man/man1/scispot-mcp.1.gz"
+  sed "s/@VERSION@/$pkgver/" packaging/linux/scispot-mcpd.8 | gzip -9n > "$root/usr/share/man/man8/scispot-mcpd.8.gz"
+  chmod 0644 "$doc/copyright" "$doc/changelog.gz" "$root/usr/share/man/man1/scispot-mcp.1.gz" "$root/usr/share/man/man8/scispot-mcpd.8.gz"
   ln -s scispot-mcp.1.gz "$root/usr/share/man/man1/scispot-mcp-tray.1.gz"
   install -D -m 0644 packaging/linux/lintian-overrides "$root/usr/share/lintian/overrides/scispot-mcp"
 
-  # Library dependencies of the executable, as Debian computes them.
+  # Library dependencies of the cgo executables, as Debian computes them.
   mkdir -p "$work/shlibs/debian"
   printf 'Source: scispot-mcp\n\nPackage: scispot-mcp\nArchitecture: amd64\n' > "$work/shlibs/debian/control"
-  depends=$(cd "$work/shlibs" && dpkg-shlibdeps -O "$root/usr/bin/scispot-mcp-tray" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+  depends=$(cd "$work/shlibs" && dpkg-shlibdeps -O "$root/usr/bin/scispot-mcp-tray" "$root/usr/bin/scispot-mcpd" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
   [ -n "$depends" ] || die "dpkg-shlibdeps found no library dependencies"
+  [[ $depends == *libpam0g* ]] || die "dpkg-shlibdeps did not find libpam0g for scispot-mcpd: $depends"
+  # The maintainer scripts enable and start the service with
+  # deb-systemd-helper and deb-systemd-invoke (init-system-helpers).
+  depends="$depends, init-system-helpers (>= 1.54~)"
 
+  # Maintainer scripts: enable, start and restart the service (postinst),
+  # stop it (prerm), forget it (postrm); see the scripts.
   mkdir -p "$root/DEBIAN"
+  for s in postinst prerm postrm; do
+    install -m 0755 "packaging/linux/$s" "$root/DEBIAN/$s"
+  done
+
   installed_size=$(du -sk --apparent-size --exclude=DEBIAN "$root" | cut -f1)
   cat > "$root/DEBIAN/control" <<EOF
 Package: scispot-mcp
@@ -202,18 +229,27 @@ Section: utils
 Priority: optional
 Homepage: https://www.scispot.com/
 Description: AI access to a Scispot lab workspace under the lab's MCP policy
- Scispot MCP Desktop is a tray app and a local MCP gateway
- (scispot-mcp serve) that AI clients such as Claude Desktop, Claude Code,
- Cursor, VS Code and Windsurf launch. The gateway forwards only the tools
- the lab's policy allows, keeps the user's Scispot token in the Secret
- Service keychain, refuses access on unmanaged workstations and records
- every tool call in a tamper-evident audit trail.
+ Scispot MCP Desktop lets AI clients such as Claude Desktop, Claude Code,
+ Cursor, VS Code and Windsurf use a Scispot workspace while the workstation
+ enforces the lab's MCP policy. It forwards only the tools the policy
+ allows, refuses access on unmanaged workstations and records every tool
+ call in a tamper-evident audit trail.
+ .
+ Every control lives in scispot-mcpd, a system service running as root
+ (scispot-mcpd.service, enabled and started by this package), out of reach
+ of the AI agents, which run as the person. scispot-mcp (the CLI and the
+ gateway relay AI clients launch, scispot-mcp serve) and the tray app
+ only talk to it over /run/scispot-mcp/mcpd.sock. The user's Scispot token
+ stays in the Secret Service keychain, sealed so that only the service can
+ use it; the service checks the account password through PAM
+ (/etc/pam.d/scispot-mcp) and keeps its state and the audit trail in
+ /var/lib/scispot-mcp, which stays when the package is purged.
  .
  The managed policy is read from /etc/scispot-mcp/policy.json (root-owned);
  the package installs none. The tray starts at login through
  /etc/xdg/autostart.
 EOF
-  printf '/etc/scispot-mcp/policy.example.json\n/etc/xdg/autostart/io.scispot.mcp.desktop\n' > "$root/DEBIAN/conffiles"
+  printf '%s\n' /etc/pam.d/scispot-mcp /etc/scispot-mcp/policy.example.json /etc/xdg/autostart/io.scispot.mcp.desktop > "$root/DEBIAN/conffiles"
   (cd "$root" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' | LC_ALL=C sort | xargs md5sum) > "$root/DEBIAN/md5sums"
   chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/conffiles" "$root/DEBIAN/md5sums"
   find "$root" -type d -exec chmod 0755 {} +
@@ -240,6 +276,7 @@ if want windows; then
   say "windows/amd64 executables"
   winres_syso cmd/scispot-mcp scispot-mcp "Scispot MCP"
   winres_syso cmd/scispot-mcp-tray scispot-mcp-tray "Scispot MCP"
+  winres_syso cmd/scispot-mcpd scispot-mcpd "Scispot MCP service"
   mkdir -p "$out/windows-amd64"
   # scispot-mcp.exe is a console program: the CLI must print and return
   # exit codes, and AI clients talk to serve over its stdio. The tray is a
@@ -249,6 +286,11 @@ if want windows; then
   CGO_ENABLED=1 GOOS=windows GOARCH=amd64 CC=x86_64-w64-mingw32-gcc gobuild \
     -ldflags "$ldflags -H windowsgui -extldflags=-Wl,--no-insert-timestamp" \
     -o "$out/windows-amd64/scispot-mcp-tray.exe" ./cmd/scispot-mcp-tray
+  # The service (ScispotMCP, LocalSystem): no cgo (Windows checks passwords
+  # with LogonUser), console subsystem, so that it also runs in a console
+  # for diagnosis; it notices when the service control manager starts it.
+  CGO_ENABLED=0 GOOS=windows GOARCH=amd64 gobuild -ldflags "$ldflags" \
+    -o "$out/windows-amd64/scispot-mcpd.exe" ./cmd/scispot-mcpd
 
   say ".msi"
   msi="$work/msi"

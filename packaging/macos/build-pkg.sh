@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Builds the signed, notarized macOS installer on a Mac:
 #   dist/scispot-mcp-VERSION.pkg  installs /Applications/Scispot MCP.app (a
-#   universal arm64 + x86_64 menu-bar app), the LaunchAgent
+#   universal arm64 + x86_64 menu-bar app, with the CLI scispot-mcp and the
+#   service scispot-mcpd beside the tray in Contents/MacOS), the
+#   LaunchDaemon /Library/LaunchDaemons/io.scispot.mcpd.plist (the
+#   workstation service, root, from boot), the LaunchAgent
 #   /Library/LaunchAgents/io.scispot.mcp.plist (the tray at every login) and
-#   the /usr/local/bin/scispot-mcp link, and starts the tray for the user
-#   logged in at install time.
+#   the /usr/local/bin/scispot-mcp link; it starts the service, and the tray
+#   for the user logged in at install time.
 #
 #   packaging/macos/build-pkg.sh              sign, notarize, staple
 #   packaging/macos/build-pkg.sh --unsigned   a local test build: no signing, no notarization
@@ -25,7 +28,7 @@ unsigned=0
 case "${1:-}" in
   "") ;;
   --unsigned) unsigned=1 ;;
-  -h|--help) sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   *) echo "build-pkg.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
 esac
 
@@ -64,17 +67,20 @@ say "Scispot MCP $version ($short, commit $commit)"
 
 # --- universal executables -----------------------------------------------------
 # scispot-mcp (serve, kill, the CLI) without cgo, so it starts in
-# milliseconds; the tray (the bundle's executable) with cgo for Fyne.
+# milliseconds; the tray (the bundle's executable) with cgo for Fyne; the
+# service scispot-mcpd with cgo for PAM (the account password checks).
 ldflags="-s -w -buildid= -X main.version=$version -X main.commit=$commit -X main.date=$date"
 export MACOSX_DEPLOYMENT_TARGET=11.0
 for arch in arm64 amd64; do
   say "building darwin/$arch"
   CGO_ENABLED=0 GOOS=darwin GOARCH=$arch \
     go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$work/scispot-mcp-$arch" ./cmd/scispot-mcp
-  CGO_ENABLED=1 GOOS=darwin GOARCH=$arch CGO_CFLAGS="-O2 -mmacosx-version-min=11.0" CGO_LDFLAGS="-mmacosx-version-min=11.0" \
-    go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$work/scispot-mcp-tray-$arch" ./cmd/scispot-mcp-tray
+  for exe in scispot-mcp-tray scispot-mcpd; do
+    CGO_ENABLED=1 GOOS=darwin GOARCH=$arch CGO_CFLAGS="-O2 -mmacosx-version-min=11.0" CGO_LDFLAGS="-mmacosx-version-min=11.0" \
+      go build -trimpath -buildvcs=false -ldflags "$ldflags" -o "$work/$exe-$arch" "./cmd/$exe"
+  done
 done
-for exe in scispot-mcp scispot-mcp-tray; do
+for exe in scispot-mcp scispot-mcp-tray scispot-mcpd; do
   lipo -create -output "$work/$exe" "$work/$exe-arm64" "$work/$exe-amd64"
 done
 
@@ -84,6 +90,9 @@ app="$work/root/Applications/Scispot MCP.app"
 mkdir -p "$app/Contents/MacOS" "$app/Contents/Resources"
 install -m 0755 "$work/scispot-mcp" "$app/Contents/MacOS/scispot-mcp"
 install -m 0755 "$work/scispot-mcp-tray" "$app/Contents/MacOS/scispot-mcp-tray"
+# The service beside the CLI: scispot-mcp looks for scispot-mcpd in its own
+# folder, and the LaunchDaemon runs it from here (see io.scispot.mcpd.plist).
+install -m 0755 "$work/scispot-mcpd" "$app/Contents/MacOS/scispot-mcpd"
 sed -e "s/@VERSION@/$short/g" -e "s/@BUILD@/$version/g" "$here/Info.plist" > "$app/Contents/Info.plist"
 plutil -lint "$app/Contents/Info.plist" >/dev/null
 iconset="$work/icon.iconset"
@@ -96,17 +105,22 @@ iconutil -c icns -o "$app/Contents/Resources/icon.icns" "$iconset"
 
 if [ "$unsigned" = 0 ]; then
   say "signing the app (hardened runtime)"
-  # Inside out: the CLI beside the bundle's executable first, then the bundle.
+  # Inside out: the CLI and the service beside the bundle's executable
+  # first, then the bundle.
   codesign --force --timestamp --options runtime --entitlements "$here/entitlements.plist" \
     --sign "$SCISPOT_APP_IDENTITY" "$app/Contents/MacOS/scispot-mcp"
+  codesign --force --timestamp --options runtime --entitlements "$here/entitlements.plist" \
+    --identifier io.scispot.mcpd --sign "$SCISPOT_APP_IDENTITY" "$app/Contents/MacOS/scispot-mcpd"
   codesign --force --timestamp --options runtime --entitlements "$here/entitlements.plist" \
     --sign "$SCISPOT_APP_IDENTITY" "$app"
   codesign --verify --strict --verbose=2 "$app"
 fi
 
-# --- the LaunchAgent and the package -------------------------------------------
-install -d -m 0755 "$work/root/Library/LaunchAgents"
+# --- the LaunchDaemon, the LaunchAgent and the package ---------------------------
+install -d -m 0755 "$work/root/Library/LaunchDaemons" "$work/root/Library/LaunchAgents"
+install -m 0644 "$here/io.scispot.mcpd.plist" "$work/root/Library/LaunchDaemons/io.scispot.mcpd.plist"
 install -m 0644 "$here/io.scispot.mcp.plist" "$work/root/Library/LaunchAgents/io.scispot.mcp.plist"
+plutil -lint "$work/root/Library/LaunchDaemons/io.scispot.mcpd.plist" >/dev/null
 plutil -lint "$work/root/Library/LaunchAgents/io.scispot.mcp.plist" >/dev/null
 
 # The app must land in /Applications even when a copy exists elsewhere:

@@ -1,7 +1,8 @@
 // Package packagetest checks the installers packaging/package.sh builds:
 // that two builds of one commit are identical, that the .deb passes
-// lintian and installs, upgrades and removes cleanly, and that the MSI
-// holds the files, shortcut and start-at-login entry. The builds are slow,
+// lintian and installs, upgrades and removes cleanly with its service
+// (scispot-mcpd) started, restarted and stopped, and that the MSI holds the
+// files, the service, the shortcut and the start-at-login entry. The builds are slow,
 // so these tests run only with SCISPOT_PACKAGE_TESTS=1 (CI sets it); the
 // static checks of the macOS files and shell scripts (static_test.go)
 // always run.
@@ -17,11 +18,14 @@ import (
 	"encoding/json"
 	"errors"
 	"io/fs"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -71,8 +75,10 @@ func TestPackages(t *testing.T) {
 			filepath.Base(deb),
 			"linux-amd64/scispot-mcp",
 			"linux-amd64/scispot-mcp-tray",
+			"linux-amd64/scispot-mcpd",
 			"windows-amd64/scispot-mcp.exe",
 			"windows-amd64/scispot-mcp-tray.exe",
+			"windows-amd64/scispot-mcpd.exe",
 			"sbom.cdx.json",
 		} {
 			if ha, hb := sha(t, filepath.Join(a, rel)), sha(t, filepath.Join(b, rel)); ha != hb {
@@ -138,6 +144,9 @@ func TestPackages(t *testing.T) {
 	t.Run("windows executables", func(t *testing.T) {
 		checkPE(t, filepath.Join(a, "windows-amd64", "scispot-mcp.exe"), pe.IMAGE_SUBSYSTEM_WINDOWS_CUI)
 		checkPE(t, filepath.Join(a, "windows-amd64", "scispot-mcp-tray.exe"), pe.IMAGE_SUBSYSTEM_WINDOWS_GUI)
+		// The service: a console program, so it also runs in a console for
+		// diagnosis; it notices when the service control manager starts it.
+		checkPE(t, filepath.Join(a, "windows-amd64", "scispot-mcpd.exe"), pe.IMAGE_SUBSYSTEM_WINDOWS_CUI)
 	})
 	t.Run("policy templates", func(t *testing.T) {
 		for _, rel := range []string{
@@ -184,6 +193,10 @@ func checkDebContents(ctx context.Context, t *testing.T, deb string) {
 	want := map[string]string{
 		"/usr/bin/scispot-mcp":                                     "-rwxr-xr-x root/root",
 		"/usr/bin/scispot-mcp-tray":                                "-rwxr-xr-x root/root",
+		"/usr/bin/scispot-mcpd":                                    "-rwxr-xr-x root/root",
+		"/usr/lib/systemd/system/scispot-mcpd.service":             "-rw-r--r-- root/root",
+		"/etc/pam.d/scispot-mcp":                                   "-rw-r--r-- root/root",
+		"/usr/share/man/man8/scispot-mcpd.8.gz":                    "-rw-r--r-- root/root",
 		"/usr/share/applications/io.scispot.mcp.desktop":           "-rw-r--r-- root/root",
 		"/etc/xdg/autostart/io.scispot.mcp.desktop":                "-rw-r--r-- root/root",
 		"/usr/share/icons/hicolor/48x48/apps/io.scispot.mcp.png":   "-rw-r--r-- root/root",
@@ -206,7 +219,7 @@ func checkDebContents(ctx context.Context, t *testing.T, deb string) {
 		t.Error("the .deb installs a policy; the admin's tooling must own /etc/scispot-mcp/policy.json")
 	}
 	conffiles := run(ctx, t, "sh", "-c", `dpkg-deb --ctrl-tarfile "$1" | tar -xOf - ./conffiles`, "sh", deb)
-	for _, c := range []string{"/etc/xdg/autostart/io.scispot.mcp.desktop", "/etc/scispot-mcp/policy.example.json"} {
+	for _, c := range []string{"/etc/xdg/autostart/io.scispot.mcp.desktop", "/etc/scispot-mcp/policy.example.json", "/etc/pam.d/scispot-mcp"} {
 		if !strings.Contains(conffiles, c+"\n") {
 			t.Errorf("%s is not a conffile:\n%s", c, conffiles)
 		}
@@ -216,8 +229,18 @@ func checkDebContents(ctx context.Context, t *testing.T, deb string) {
 			t.Errorf("%s: %q, want %q", field, got, want)
 		}
 	}
-	if dep := run(ctx, t, "dpkg-deb", "-f", deb, "Depends"); !strings.Contains(dep, "libc6") || !strings.Contains(dep, "libgl1") {
-		t.Errorf("Depends %q lacks libc6 or libgl1", dep)
+	dep := run(ctx, t, "dpkg-deb", "-f", deb, "Depends")
+	for _, lib := range []string{"libc6", "libgl1", "libpam0g", "init-system-helpers"} {
+		if !strings.Contains(dep, lib) {
+			t.Errorf("Depends %q lacks %s", dep, lib)
+		}
+	}
+	// The maintainer scripts that start, restart and stop the service.
+	ctrl := run(ctx, t, "sh", "-c", `dpkg-deb --ctrl-tarfile "$1" | tar -tvf -`, "sh", deb)
+	for _, script := range []string{"postinst", "prerm", "postrm"} {
+		if !regexp.MustCompile(`(?m)^-rwxr-xr-x root/root .* \./` + script + `$`).MatchString(ctrl) {
+			t.Errorf("the .deb lacks an executable %s:\n%s", script, ctrl)
+		}
 	}
 }
 
@@ -258,7 +281,7 @@ func msiContent(ctx context.Context, t *testing.T, msi string) map[string]string
 	if len(content) == 0 {
 		t.Fatal("msiextract found no files")
 	}
-	for _, table := range []string{"File", "Component", "Registry", "Shortcut"} {
+	for _, table := range []string{"File", "Component", "Registry", "Shortcut", "ServiceInstall", "ServiceControl"} {
 		content["table "+table] = run(ctx, t, "msiinfo", "export", msi, table)
 	}
 	return content
@@ -300,11 +323,12 @@ const upgradeCode = "{5E0C2B7A-3D4F-4C61-9A8E-1B2C3D4E5F60}"
 
 func checkMSITables(ctx context.Context, t *testing.T, msi string) {
 	files := msiTable(ctx, t, msi, "File")
-	for _, name := range []string{"scispot-mcp.exe", "scispot-mcp-tray.exe"} {
+	for _, name := range []string{"scispot-mcp.exe", "scispot-mcp-tray.exe", "scispot-mcpd.exe"} {
 		if findRow(files, "FileName", name) == nil {
 			t.Errorf("File table lacks %s: %v", name, files)
 		}
 	}
+	checkMSIService(ctx, t, msi, files)
 	dirs := msiTable(ctx, t, msi, "Directory")
 	if d := findRow(dirs, "Directory", "INSTALLDIR"); d == nil || d["Directory_Parent"] != "ProgramFiles64Folder" || !strings.Contains(d["DefaultDir"], "Scispot MCP") {
 		t.Errorf("INSTALLDIR is not Program Files\\Scispot MCP: %v", d)
@@ -352,6 +376,95 @@ func checkMSITables(ctx context.Context, t *testing.T, msi string) {
 	}
 }
 
+// Windows Installer's codes for the service (ServiceInstall and
+// ServiceControl tables).
+const (
+	serviceOwnProcess   = 0x10 // SERVICE_WIN32_OWN_PROCESS
+	serviceAutoStart    = 2    // SERVICE_AUTO_START
+	eventInstallStart   = 1    // msidbServiceControlEventStart
+	eventInstallStop    = 2    // msidbServiceControlEventStop
+	eventUninstallStop  = 32   // msidbServiceControlEventUninstallStop
+	eventUninstallDel   = 128  // msidbServiceControlEventUninstallDelete
+	eventInstallDelete  = 8    // msidbServiceControlEventDelete
+	eventUninstallStart = 16   // msidbServiceControlEventUninstallStart
+)
+
+// checkMSIService checks that the MSI installs scispot-mcpd.exe as the
+// service ScispotMCP (LocalSystem, automatic start), starts it on install,
+// stops and deletes it on uninstall (and so restarts it on a major
+// upgrade, which uninstalls the older product first), and that the
+// standard actions doing so are scheduled.
+func checkMSIService(ctx context.Context, t *testing.T, msi string, files []map[string]string) {
+	mcpd := findRow(files, "FileName", "scispot-mcpd.exe")
+	svc := findRow(msiTable(ctx, t, msi, "ServiceInstall"), "Name", "ScispotMCP")
+	if svc == nil {
+		t.Fatal("ServiceInstall has no service ScispotMCP")
+	}
+	if mcpd != nil && svc["Component_"] != mcpd["Component_"] {
+		t.Errorf("the service belongs to component %q, scispot-mcpd.exe to %q: the service would not run scispot-mcpd.exe", svc["Component_"], mcpd["Component_"])
+	}
+	for col, want := range map[string]string{
+		"ServiceType":  strconv.Itoa(serviceOwnProcess),
+		"StartType":    strconv.Itoa(serviceAutoStart),
+		"StartName":    "LocalSystem",
+		"Arguments":    "", // no arguments: it runs in the foreground and finds the SCM
+		"DisplayName":  "Scispot MCP",
+		"ErrorControl": "1",
+	} {
+		if svc[col] != want {
+			t.Errorf("ServiceInstall %s = %q, want %q", col, svc[col], want)
+		}
+	}
+	ctl := findRow(msiTable(ctx, t, msi, "ServiceControl"), "Name", "ScispotMCP")
+	if ctl == nil {
+		t.Fatal("ServiceControl has no entry for ScispotMCP: the service would be neither started nor stopped")
+	}
+	ev, err := strconv.Atoi(ctl["Event"])
+	if err != nil {
+		t.Fatalf("ServiceControl Event %q: %v", ctl["Event"], err)
+	}
+	for _, e := range []struct {
+		bit  int
+		want bool
+		what string
+	}{
+		{eventInstallStart, true, "start on install"},
+		{eventInstallStop, true, "stop a running instance before installing"},
+		{eventUninstallStop, true, "stop on uninstall"},
+		{eventUninstallDel, true, "delete on uninstall"},
+		{eventInstallDelete, false, "delete on install"},
+		{eventUninstallStart, false, "start on uninstall"},
+	} {
+		if got := ev&e.bit != 0; got != e.want {
+			t.Errorf("ServiceControl Event %d: %s is %v, want %v", ev, e.what, got, e.want)
+		}
+	}
+	if ctl["Wait"] != "1" {
+		t.Errorf("ServiceControl Wait = %q: the installation must wait until the service runs", ctl["Wait"])
+	}
+	if ctl["Component_"] != svc["Component_"] {
+		t.Errorf("ServiceControl belongs to component %q, the service to %q", ctl["Component_"], svc["Component_"])
+	}
+	seq := map[string]int{}
+	for _, r := range msiTable(ctx, t, msi, "InstallExecuteSequence") {
+		seq[r["Action"]], _ = strconv.Atoi(r["Sequence"])
+	}
+	for _, a := range []string{"StopServices", "DeleteServices", "InstallFiles", "InstallServices", "StartServices"} {
+		if seq[a] == 0 {
+			t.Errorf("InstallExecuteSequence lacks %s", a)
+		}
+	}
+	if !(seq["StopServices"] < seq["DeleteServices"] && seq["DeleteServices"] < seq["InstallFiles"] &&
+		seq["InstallFiles"] < seq["InstallServices"] && seq["InstallServices"] < seq["StartServices"]) {
+		t.Errorf("service actions out of order: %v", seq)
+	}
+	// The older product goes first, service included, so an upgrade
+	// restarts the service with the new executable.
+	if r := seq["RemoveExistingProducts"]; r == 0 || r > seq["InstallInitialize"] {
+		t.Errorf("RemoveExistingProducts at %d, want before InstallInitialize (%d)", r, seq["InstallInitialize"])
+	}
+}
+
 // checkPE checks an executable is 64-bit, of the right subsystem, and
 // carries resources (icon, version, manifest).
 func checkPE(t *testing.T, path string, subsystem uint16) {
@@ -391,9 +504,26 @@ func utf16(s string) []byte {
 	return b
 }
 
-// checkDebLifecycle installs the .deb with apt, runs it, upgrades it to a
-// newer version (repacked), and removes and purges it. It needs root and
-// apt; elsewhere it is skipped.
+// The service's places on Linux (design.md, "Where things live").
+const (
+	mcpdBinary = "/usr/bin/scispot-mcpd"
+	mcpdSocket = "/run/scispot-mcp/mcpd.sock"
+	mcpdState  = "/var/lib/scispot-mcp"
+	mcpdUnit   = "/usr/lib/systemd/system/scispot-mcpd.service"
+	mcpdWants  = "/etc/systemd/system/multi-user.target.wants/scispot-mcpd.service"
+)
+
+// checkDebLifecycle installs the .deb with apt, checks that its service
+// runs and answers, upgrades it to a newer version (repacked) and checks the
+// service was restarted, then removes and purges it and checks the service
+// is gone and its state (the audit trail) stays. It needs root and apt;
+// elsewhere it is skipped.
+//
+// Where systemd is not running (CI containers) the package starts the
+// service itself; where it is, through systemd. Either way the service must
+// answer. The test leaves the machine as it found it: the package purged,
+// no scispot-mcpd of the package running, /var/lib/scispot-mcp removed
+// unless it was there before.
 func checkDebLifecycle(ctx context.Context, t *testing.T, deb string) {
 	if os.Geteuid() != 0 {
 		t.Skip("installing the .deb needs root")
@@ -410,7 +540,26 @@ func checkDebLifecycle(ctx context.Context, t *testing.T, deb string) {
 	if _, err := os.Stat("/etc/scispot-mcp/policy.json"); err == nil {
 		t.Skip("/etc/scispot-mcp/policy.json exists on this machine; not installing over it")
 	}
-	t.Cleanup(func() { _ = exec.Command("apt-get", "purge", "-y", "-qq", "scispot-mcp").Run() })
+	if answers(mcpdSocket) {
+		t.Skipf("a scispot-mcpd already answers on %s; not installing over it", mcpdSocket)
+	}
+	if pids := packagedServices(t); len(pids) > 0 {
+		t.Skipf("%s already runs (pids %v); not installing over it", mcpdBinary, pids)
+	}
+	_, err := os.Stat(mcpdState)
+	stateWasThere := err == nil
+	withSystemd := isDir("/run/systemd/system")
+	t.Logf("systemd running: %v (without it, the package starts the service with start-stop-daemon)", withSystemd)
+	t.Cleanup(func() {
+		_ = exec.Command("dpkg", "--purge", "scispot-mcp").Run()
+		for _, pid := range packagedServices(t) {
+			t.Errorf("scispot-mcpd (pid %d) still ran after the purge; killing it", pid)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+		if !stateWasThere {
+			_ = os.RemoveAll(mcpdState)
+		}
+	})
 	abs, err := filepath.Abs(deb)
 	if err != nil {
 		t.Fatal(err)
@@ -421,15 +570,32 @@ func checkDebLifecycle(ctx context.Context, t *testing.T, deb string) {
 	if !strings.Contains(version, "commit ") {
 		t.Errorf("installed scispot-mcp version: %q", version)
 	}
-	cmd := exec.CommandContext(ctx, "/usr/bin/scispot-mcp", "status", "--json")
-	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_STATE_HOME="+t.TempDir())
-	out, err := cmd.Output()
-	var exit *exec.ExitError
-	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 3) {
-		t.Errorf("status --json: %v", err)
+	if v := run(ctx, t, mcpdBinary, "version"); !strings.HasPrefix(v, "scispot-mcpd ") || !strings.Contains(v, "commit ") {
+		t.Errorf("installed scispot-mcpd version: %q", v)
 	}
-	if !json.Valid(out) {
-		t.Errorf("status --json is not JSON:\n%s", out)
+	first := waitService(ctx, t, "after the install")
+	checkServiceFiles(t)
+	if fi, err := os.Lstat(mcpdWants); err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+		t.Errorf("the unit is not enabled (%s: %v)", mcpdWants, err)
+	}
+	checkUnitVerifies(ctx, t)
+
+	if !withSystemd {
+		// What postinst tells the admin to run to start it again.
+		if _, err := exec.LookPath("dpkg-reconfigure"); err != nil {
+			t.Log("dpkg-reconfigure not installed: not checking the restart it gives without systemd")
+		} else {
+			cmd := exec.CommandContext(ctx, "dpkg-reconfigure", "scispot-mcp")
+			cmd.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
+			if out, err := cmd.CombinedOutput(); err != nil {
+				t.Errorf("dpkg-reconfigure scispot-mcp: %v\n%s", err, out)
+			}
+			again := waitService(ctx, t, "after dpkg-reconfigure")
+			if again == first {
+				t.Errorf("dpkg-reconfigure did not restart the service (pid %d before and after)", first)
+			}
+			first = again
+		}
 	}
 
 	// The admin's policy and a local edit of a conffile survive an upgrade.
@@ -452,24 +618,193 @@ func checkDebLifecycle(ctx context.Context, t *testing.T, deb string) {
 	if got, _ := os.ReadFile("/etc/xdg/autostart/io.scispot.mcp.desktop"); string(got) != edited {
 		t.Errorf("the upgrade overwrote the admin's autostart edit: %q", got)
 	}
+	second := waitService(ctx, t, "after the upgrade")
+	if second == first {
+		t.Errorf("the upgrade did not restart the service (pid %d before and after)", first)
+	}
+	if processExists(first) {
+		t.Errorf("the service from before the upgrade (pid %d) still runs", first)
+	}
 
-	apt(ctx, t, "remove", "scispot-mcp")
-	for _, p := range []string{"/usr/bin/scispot-mcp", "/usr/bin/scispot-mcp-tray", "/usr/share/applications/io.scispot.mcp.desktop", "/usr/share/icons/hicolor/48x48/apps/io.scispot.mcp.png"} {
+	run(ctx, t, "dpkg", "--remove", "scispot-mcp")
+	for _, p := range []string{"/usr/bin/scispot-mcp", "/usr/bin/scispot-mcp-tray", mcpdBinary, mcpdUnit, "/usr/share/applications/io.scispot.mcp.desktop", "/usr/share/icons/hicolor/48x48/apps/io.scispot.mcp.png"} {
 		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("%s is still there after apt-get remove (%v)", p, err)
+			t.Errorf("%s is still there after dpkg --remove (%v)", p, err)
 		}
 	}
-	apt(ctx, t, "purge", "scispot-mcp")
-	for _, p := range []string{"/etc/xdg/autostart/io.scispot.mcp.desktop", "/etc/scispot-mcp/policy.example.json"} {
-		if _, err := os.Stat(p); !errors.Is(err, fs.ErrNotExist) {
-			t.Errorf("%s is still there after apt-get purge (%v)", p, err)
+	if answers(mcpdSocket) {
+		t.Errorf("something still answers on %s after dpkg --remove", mcpdSocket)
+	}
+	if pids := packagedServices(t); len(pids) > 0 {
+		t.Errorf("scispot-mcpd still runs after dpkg --remove: pids %v", pids)
+	}
+	if processExists(second) {
+		t.Errorf("the service (pid %d) still runs after dpkg --remove", second)
+	}
+	if _, err := os.Stat("/etc/pam.d/scispot-mcp"); err != nil {
+		t.Errorf("the PAM conffile went with dpkg --remove; only a purge removes it (%v)", err)
+	}
+
+	run(ctx, t, "dpkg", "--purge", "scispot-mcp")
+	for _, p := range []string{"/etc/xdg/autostart/io.scispot.mcp.desktop", "/etc/scispot-mcp/policy.example.json", "/etc/pam.d/scispot-mcp", mcpdWants} {
+		if _, err := os.Lstat(p); !errors.Is(err, fs.ErrNotExist) {
+			t.Errorf("%s is still there after dpkg --purge (%v)", p, err)
 		}
 	}
 	if got, _ := os.ReadFile("/etc/scispot-mcp/policy.json"); !bytes.Equal(got, policy) {
 		t.Error("purging the package removed the admin's policy.json")
 	}
+	// The audit trail is regulated data: only the lab may delete it.
+	if fi, err := os.Stat(mcpdState); err != nil || !fi.IsDir() {
+		t.Errorf("%s went with the purge (%v); the audit trail must stay", mcpdState, err)
+	} else if entries, _ := os.ReadDir(mcpdState); len(entries) == 0 {
+		t.Errorf("%s is empty after the purge: the service's state went", mcpdState)
+	}
 	_ = os.Remove("/etc/scispot-mcp/policy.json")
 	_ = os.Remove("/etc/scispot-mcp")
+}
+
+// waitService waits (up to 15 s) until the service answers on its socket
+// and `scispot-mcp status --json` names the system service there, and
+// returns its pid, which must be a root process running the packaged
+// executable.
+func waitService(ctx context.Context, t *testing.T, when string) int {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !answers(mcpdSocket) {
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile("/run/scispot-mcp/mcpd.log")
+			t.Fatalf("%s: nothing answers on %s after 15 s (log without systemd: %q)", when, mcpdSocket, log)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	cmd := exec.CommandContext(ctx, "/usr/bin/scispot-mcp", "status", "--json")
+	cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_STATE_HOME="+t.TempDir())
+	out, err := cmd.Output()
+	var exit *exec.ExitError
+	if err != nil && !(errors.As(err, &exit) && exit.ExitCode() == 3) {
+		t.Fatalf("%s: status --json: %v\n%s", when, err, out)
+	}
+	var st struct {
+		Service struct {
+			Mode   string `json:"mode"`
+			Socket string `json:"socket"`
+			PID    int    `json:"pid"`
+		} `json:"service"`
+	}
+	if err := json.Unmarshal(out, &st); err != nil {
+		t.Fatalf("%s: status --json is not JSON (%v):\n%s", when, err, out)
+	}
+	if st.Service.Mode != "system" || st.Service.Socket != mcpdSocket || st.Service.PID <= 0 {
+		t.Fatalf("%s: status --json names service %+v, want the system service on %s", when, st.Service, mcpdSocket)
+	}
+	pid := st.Service.PID
+	if exe, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/exe"); exe != mcpdBinary {
+		t.Errorf("%s: the service (pid %d) runs %q, want %s", when, pid, exe, mcpdBinary)
+	}
+	if fi, err := os.Stat("/proc/" + strconv.Itoa(pid)); err != nil {
+		t.Errorf("%s: %v", when, err)
+	} else if st, ok := fi.Sys().(*syscall.Stat_t); ok && st.Uid != 0 {
+		t.Errorf("%s: the service (pid %d) runs as uid %d, want root", when, pid, st.Uid)
+	}
+	t.Logf("%s: scispot-mcpd pid %d answers on %s", when, pid, mcpdSocket)
+	return pid
+}
+
+// checkServiceFiles checks the modes of the socket, its folder and the
+// state folder.
+func checkServiceFiles(t *testing.T) {
+	t.Helper()
+	for path, want := range map[string]fs.FileMode{
+		"/run/scispot-mcp": fs.ModeDir | 0o755,
+		mcpdSocket:         fs.ModeSocket | 0o666,
+		mcpdState:          fs.ModeDir | 0o700,
+	} {
+		fi, err := os.Lstat(path)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if got := fi.Mode() & (fs.ModeType | fs.ModePerm); got != want {
+			t.Errorf("%s: mode %s, want %s", path, got, want)
+		}
+		if st, ok := fi.Sys().(*syscall.Stat_t); ok && (st.Uid != 0 || st.Gid != 0) {
+			t.Errorf("%s: owned by %d:%d, want root", path, st.Uid, st.Gid)
+		}
+	}
+}
+
+// checkUnitVerifies runs systemd-analyze verify over the installed unit
+// (the executable it names must exist, so this runs after the install).
+func checkUnitVerifies(ctx context.Context, t *testing.T) {
+	t.Helper()
+	if _, err := exec.LookPath("systemd-analyze"); err != nil {
+		// Installing systemd into a machine (a CI container) only for this
+		// check would change what the lifecycle test sees; the static
+		// checks of the unit (static_test.go) still run.
+		t.Log("systemd-analyze not installed (package systemd): not verifying the unit")
+		return
+	}
+	args := []string{"verify"}
+	if _, err := exec.LookPath("man"); err != nil {
+		args = append(args, "--man=no") // Documentation= names man:scispot-mcpd(8)
+	}
+	out, err := exec.CommandContext(ctx, "systemd-analyze", append(args, mcpdUnit)...).CombinedOutput()
+	if err != nil || len(bytes.TrimSpace(out)) > 0 {
+		t.Errorf("systemd-analyze verify %s: %v\n%s", mcpdUnit, err, out)
+	}
+	if out, err := exec.CommandContext(ctx, "systemd-analyze", "security", "--offline=true", mcpdUnit).CombinedOutput(); err == nil {
+		lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+		t.Logf("systemd-analyze security: %s", lines[len(lines)-1])
+	}
+}
+
+// answers reports whether something accepts connections on the socket.
+func answers(socket string) bool {
+	c, err := net.DialTimeout("unix", socket, time.Second)
+	if err != nil {
+		return false
+	}
+	c.Close()
+	return true
+}
+
+// packagedServices lists the processes running the packaged scispot-mcpd
+// (also after its file was replaced or removed). Other tests' instances run
+// from their own folders and are not counted.
+func packagedServices(t *testing.T) []int {
+	t.Helper()
+	dirs, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids []int
+	for _, d := range dirs {
+		pid, err := strconv.Atoi(d.Name())
+		if err != nil {
+			continue
+		}
+		exe, err := os.Readlink("/proc/" + d.Name() + "/exe")
+		if err == nil && (exe == mcpdBinary || exe == mcpdBinary+" (deleted)") {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}
+
+// processExists reports whether pid is a live process (not a zombie).
+func processExists(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	i := bytes.LastIndexByte(b, ')')
+	return i < 0 || i+2 >= len(b) || b[i+2] != 'Z'
+}
+
+func isDir(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.IsDir()
 }
 
 // repackNewer rebuilds deb with "+upgradetest" appended to its version.

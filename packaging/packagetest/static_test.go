@@ -91,6 +91,173 @@ func TestMacLaunchAgent(t *testing.T) {
 	}
 }
 
+// serviceExecutable is the workstation service, which the LaunchDaemon runs
+// as root: beside the CLI, where scispot-mcp looks for it.
+const serviceExecutable = "/Applications/Scispot MCP.app/Contents/MacOS/scispot-mcpd"
+
+func TestMacLaunchDaemon(t *testing.T) {
+	m := readPlist(t, "macos/io.scispot.mcpd.plist")
+	wantKeys(t, "LaunchDaemon", m, map[string]any{
+		"Label":     "io.scispot.mcpd",
+		"RunAtLoad": true,
+		"KeepAlive": true,
+	})
+	args, _ := m["ProgramArguments"].([]any)
+	if len(args) != 1 || args[0] != serviceExecutable {
+		t.Errorf("ProgramArguments = %v, want [%s] (no arguments: the system service)", args, serviceExecutable)
+	}
+	if filepath.Dir(serviceExecutable) != filepath.Dir(appExecutable) {
+		t.Errorf("the service %s is not beside the CLI in %s", serviceExecutable, filepath.Dir(appExecutable))
+	}
+	// A daemon runs as root unless told otherwise, and must.
+	for _, k := range []string{"UserName", "GroupName", "LimitLoadToSessionType"} {
+		if _, ok := m[k]; ok {
+			t.Errorf("LaunchDaemon sets %s: the service must run as root, in the system domain", k)
+		}
+	}
+	for _, limits := range []string{"SoftResourceLimits", "HardResourceLimits"} {
+		if l, _ := m[limits].(map[string]any); l["Core"] != uint64(0) {
+			t.Errorf("%s = %#v, want Core 0 (no core files of the service)", limits, m[limits])
+		}
+	}
+	for rel, wants := range map[string][]string{
+		// built, signed and placed
+		"macos/build-pkg.sh": {"./cmd/$exe", "scispot-mcpd", "Library/LaunchDaemons/io.scispot.mcpd.plist"},
+		// root-owned 0644, then bootout + bootstrap in the system domain
+		"macos/scripts/postinstall": {"io.scispot.mcpd.plist", "chown root:wheel", "chmod 0644", "launchctl bootstrap system", "launchctl bootout system/io.scispot.mcpd"},
+		"macos/scripts/preinstall":  {"launchctl bootout system/io.scispot.mcpd"},
+		"macos/uninstall.sh":        {"launchctl bootout system/io.scispot.mcpd", "rm -f /Library/LaunchDaemons/io.scispot.mcpd.plist"},
+	} {
+		b, err := os.ReadFile(filepath.Join(repoRoot, "packaging", filepath.FromSlash(rel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range wants {
+			if !bytes.Contains(b, []byte(w)) {
+				t.Errorf("%s lacks %q", rel, w)
+			}
+		}
+	}
+}
+
+// TestAuditTrailKept: no installer or uninstaller deletes the service's
+// state, which holds the audit trail (regulated records only the lab may
+// delete).
+func TestAuditTrailKept(t *testing.T) {
+	for rel, state := range map[string]string{
+		"linux/postinst":            "/var/lib/scispot-mcp",
+		"linux/prerm":               "/var/lib/scispot-mcp",
+		"linux/postrm":              "/var/lib/scispot-mcp",
+		"macos/uninstall.sh":        "/Library/Application Support/Scispot MCP",
+		"macos/scripts/preinstall":  "/Library/Application Support/Scispot MCP",
+		"macos/scripts/postinstall": "/Library/Application Support/Scispot MCP",
+	} {
+		b, err := os.ReadFile(filepath.Join(repoRoot, "packaging", filepath.FromSlash(rel)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// Shell variables set in the script (name=value), so that
+		// rm -rf "$statedir" is seen for what it removes.
+		vars := map[string]string{}
+		for _, m := range regexp.MustCompile(`(?m)^\s*([A-Za-z_][A-Za-z0-9_]*)=("[^"]*"|\S*)`).FindAllStringSubmatch(string(b), -1) {
+			vars[m[1]] = strings.Trim(m[2], `"`)
+		}
+		expand := func(code string) string {
+			return os.Expand(code, func(name string) string {
+				if v, ok := vars[name]; ok {
+					return v
+				}
+				return "$" + name
+			})
+		}
+		for i, line := range strings.Split(string(b), "\n") {
+			code, _, _ := strings.Cut(line, "#")
+			code = expand(expand(code))
+			if regexp.MustCompile(`\brm(dir)?\b`).MatchString(code) && strings.Contains(code, state) {
+				t.Errorf("%s:%d removes the service's state (%s): %s", rel, i+1, state, strings.TrimSpace(line))
+			}
+		}
+	}
+	wxs, err := os.ReadFile(filepath.Join(repoRoot, "packaging", "windows", "scispot-mcp.wxs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, el := range []string{"<RemoveFolder", "<RemoveFile", "CommonAppDataFolder"} {
+		if bytes.Contains(wxs, []byte(el)) {
+			t.Errorf("scispot-mcp.wxs uses %s: the MSI must leave %%ProgramData%%\\Scispot\\MCP (the audit trail) alone", el)
+		}
+	}
+}
+
+// TestSystemdUnit checks the service's unit: what the package and the
+// clients rely on, and that no sandboxing option that would break PAM (or
+// the service's other duties) crept in.
+func TestSystemdUnit(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join(repoRoot, "packaging", "linux", "scispot-mcpd.service"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	unit := map[string]map[string][]string{} // section -> key -> values
+	section := ""
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "[") && strings.HasSuffix(line, "]"):
+			section = strings.Trim(line, "[]")
+			unit[section] = map[string][]string{}
+		default:
+			k, v, ok := strings.Cut(line, "=")
+			if !ok || section == "" {
+				t.Fatalf("scispot-mcpd.service:%d: %q", i+1, line)
+			}
+			unit[section][k] = append(unit[section][k], v)
+		}
+	}
+	for _, w := range []struct{ section, key, value string }{
+		{"Service", "Type", "simple"},
+		{"Service", "ExecStart", "/usr/bin/scispot-mcpd"},
+		{"Service", "Restart", "on-failure"},
+		{"Service", "RuntimeDirectory", "scispot-mcp"},
+		{"Service", "RuntimeDirectoryMode", "0755"},
+		{"Service", "StateDirectory", "scispot-mcp"},
+		{"Service", "StateDirectoryMode", "0700"},
+		{"Service", "LimitCORE", "0"},
+		{"Service", "NoNewPrivileges", "yes"},
+		{"Service", "ProtectSystem", "full"},
+		{"Service", "ProtectHome", "yes"},
+		{"Service", "PrivateTmp", "yes"},
+		{"Service", "ProtectKernelTunables", "yes"},
+		{"Install", "WantedBy", "multi-user.target"},
+	} {
+		if got := unit[w.section][w.key]; !slices.Equal(got, []string{w.value}) {
+			t.Errorf("[%s] %s = %q, want %q", w.section, w.key, got, w.value)
+		}
+	}
+	// pam_unix reads /etc/shadow as root, pam_faillock writes /run/faillock,
+	// the service reads other accounts' /proc entries and talks to the
+	// network: these would break it.
+	for _, key := range []string{"User", "Group", "DynamicUser", "PrivateUsers", "PrivateNetwork", "ProtectProc", "ProcSubset", "MemoryDenyWriteExecute", "ReadOnlyPaths", "InaccessiblePaths", "IPAddressDeny"} {
+		if v, ok := unit["Service"][key]; ok {
+			t.Errorf("[Service] sets %s=%v, which breaks PAM or the service's duties (see the unit's comments)", key, v)
+		}
+	}
+	if caps := strings.Join(unit["Service"]["CapabilityBoundingSet"], " "); caps != "" {
+		for _, c := range []string{"CAP_SYS_PTRACE", "CAP_DAC_OVERRIDE", "CAP_SETUID", "CAP_AUDIT_WRITE"} {
+			if !strings.Contains(caps, c) {
+				t.Errorf("CapabilityBoundingSet lacks %s: %s", c, caps)
+			}
+		}
+	}
+	if af := strings.Join(unit["Service"]["RestrictAddressFamilies"], " "); af != "" {
+		for _, f := range []string{"AF_UNIX", "AF_INET", "AF_INET6", "AF_NETLINK"} {
+			if !strings.Contains(af, f) {
+				t.Errorf("RestrictAddressFamilies lacks %s: %s", f, af)
+			}
+		}
+	}
+}
+
 func TestMacEntitlements(t *testing.T) {
 	m := readPlist(t, "macos/entitlements.plist")
 	// Hardened runtime with no exception: every key present must be false.
@@ -282,6 +449,13 @@ func TestShellcheck(t *testing.T) {
 	}
 	if len(scripts) < 5 {
 		t.Fatalf("found only %v", scripts)
+	}
+	// The maintainer scripts and the macOS scripts must be among them (a
+	// changed first line would drop a script from the check silently).
+	for _, rel := range []string{"linux/postinst", "linux/prerm", "linux/postrm", "macos/scripts/preinstall", "macos/scripts/postinstall", "macos/uninstall.sh", "macos/build-pkg.sh", "package.sh"} {
+		if !slices.Contains(scripts, filepath.Join(repoRoot, "packaging", filepath.FromSlash(rel))) {
+			t.Errorf("shellcheck does not check packaging/%s (no #!/bin/sh or bash line?)", rel)
+		}
 	}
 	out, err := exec.CommandContext(t.Context(), "shellcheck", append([]string{"--severity=warning"}, scripts...)...).CombinedOutput()
 	if err != nil {
