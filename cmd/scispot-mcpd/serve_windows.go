@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"net"
+	"time"
 
 	"golang.org/x/sys/windows/svc"
+	"golang.org/x/sys/windows/svc/mgr"
 
 	"github.com/scispot/mcp-desktop/mcpserver/service"
 )
@@ -19,7 +21,31 @@ func serveService(ctx context.Context, s *service.Service, ln net.Listener) erro
 	if err != nil || !inService {
 		return s.Serve(ctx, ln)
 	}
+	setRecovery()
 	return svc.Run(serviceName, &handler{ctx: ctx, s: s, ln: ln})
+}
+
+// setRecovery has the service control manager restart the service after a
+// crash, as systemd's Restart=on-failure and launchd's KeepAlive do: while
+// it is down AI access is refused, so it must come back. The MSI (wixl)
+// cannot write recovery actions, so the service sets its own each start;
+// failing to is not a reason not to run.
+func setRecovery() {
+	m, err := mgr.Connect()
+	if err != nil {
+		return
+	}
+	defer m.Disconnect()
+	s, err := m.OpenService(serviceName)
+	if err != nil {
+		return
+	}
+	defer s.Close()
+	_ = s.SetRecoveryActions([]mgr.RecoveryAction{
+		{Type: mgr.ServiceRestart, Delay: time.Second},
+		{Type: mgr.ServiceRestart, Delay: 5 * time.Second},
+		{Type: mgr.ServiceRestart, Delay: 30 * time.Second},
+	}, uint32((24 * time.Hour).Seconds()))
 }
 
 type handler struct {
