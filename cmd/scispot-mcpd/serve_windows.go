@@ -28,8 +28,8 @@ func serveService(ctx context.Context, s *service.Service, ln net.Listener) erro
 // setRecovery has the service control manager restart the service after a
 // crash, as systemd's Restart=on-failure and launchd's KeepAlive do: while
 // it is down AI access is refused, so it must come back. The MSI (wixl)
-// cannot write recovery actions, so the service sets its own each start;
-// failing to is not a reason not to run.
+// cannot write recovery actions, so the service sets them when none are
+// set; failing to is not a reason not to run.
 func setRecovery() {
 	m, err := mgr.Connect()
 	if err != nil {
@@ -41,6 +41,10 @@ func setRecovery() {
 		return
 	}
 	defer s.Close()
+	// An admin's own recovery actions stay.
+	if have, err := s.RecoveryActions(); err != nil || len(have) > 0 {
+		return
+	}
 	_ = s.SetRecoveryActions([]mgr.RecoveryAction{
 		{Type: mgr.ServiceRestart, Delay: time.Second},
 		{Type: mgr.ServiceRestart, Delay: 5 * time.Second},
