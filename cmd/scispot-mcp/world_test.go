@@ -265,7 +265,13 @@ func (w *world) startKeyring() {
 	if err := bus.Start(); err != nil {
 		w.t.Fatalf("starting the test account's session bus: %v", err)
 	}
-	w.t.Cleanup(func() { bus.Process.Kill(); bus.Wait() })
+	// What the bus started for the account (gnome-keyring, activated
+	// services) holds its stderr: end them too, or Wait waits for them.
+	w.t.Cleanup(func() {
+		bus.Process.Kill()
+		exec.Command("pkill", "-KILL", "-u", w.user.name).Run()
+		bus.Wait()
+	})
 	if _, err := bufio.NewReader(out).ReadString('\n'); err != nil {
 		w.t.Fatalf("the test account's session bus did not start: %v\n%s", err, w.logs.String())
 	}
@@ -314,6 +320,9 @@ func (w *world) commandContext(ctx context.Context, name string, args ...string)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
 	cmd.Env = w.env()
 	cmd.Dir = w.home
+	// A daemon the command leaves behind may hold its output pipes open;
+	// Wait must not wait for it forever.
+	cmd.WaitDelay = 10 * time.Second
 	return cmd
 }
 
