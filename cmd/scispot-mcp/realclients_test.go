@@ -354,6 +354,11 @@ func (c *claudeCode) env(extra []string) []string {
 		// MCP tools go to the model with their descriptions rather than
 		// deferred behind ToolSearch, as a person's session may have them.
 		"ENABLE_TOOL_SEARCH=false",
+		// Headless runs wait for the MCP servers to connect (as Claude
+		// Code's own evaluations do) instead of starting without a server
+		// that a loaded test machine made slow: the test judges what the
+		// model is given, not a race.
+		"MCP_CONNECTION_NONBLOCKING=0",
 		"CLAUDE_CODE_TMPDIR="+c.tmp,
 		"TMPDIR="+c.tmp,
 	)
