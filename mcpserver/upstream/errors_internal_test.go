@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/scispot/mcp-desktop/mcpserver/redact"
 )
 
 var now = time.Date(2026, 3, 4, 10, 0, 0, 0, time.UTC)
@@ -180,7 +182,7 @@ func (timeoutErr) Temporary() bool { return true }
 
 func TestServerTextRedactsAndTrims(t *testing.T) {
 	const token = "sk-live-abcdef123456"
-	c := classifier{redact: redactor(token)}
+	c := classifier{redact: redact.New(token)}
 	got := c.serverText("bad token " + token + "\r\nInjected: line.\x00 " + strings.Repeat("x", 500) + ".")
 	if strings.Contains(got, token) || strings.ContainsAny(got, "\r\n\x00") {
 		t.Errorf("serverText kept the token or control characters: %q", got)
