@@ -16,6 +16,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/scispot/mcp-desktop/mcpserver/guard/injection"
 	"github.com/scispot/mcp-desktop/mcpserver/redact"
 )
 
@@ -235,9 +236,14 @@ const (
 )
 
 // serverText makes text that came from the other side safe to put in a
-// sentence: one line, short, and never the token.
+// sentence: one line, short, never the token, and never text aimed at an
+// AI (these sentences reach the model: in a tool error, in the status
+// tool's description).
 func (c classifier) serverText(s string) string {
 	s = c.redact.String(s)
+	if injection.Detect(s) != nil {
+		return "its explanation was withheld because it looked like instructions to an AI"
+	}
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {
 			return ' '
