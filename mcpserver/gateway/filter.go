@@ -75,28 +75,34 @@ func Classify(p policy.Policy, name string, def *mcp.Tool) Class {
 // are the only place those rules live: listing, calling and `scispot-mcp
 // tools --all` all ask them.
 func Decide(p policy.Policy, name string) Visibility {
-	return verdict(p, name, nil, "")
+	return verdict(p, name, nil, defect{})
+}
+
+// defect is what is wrong with a tool's definition, found once per
+// listing: what (empty when nothing) and the rule its calls are refused
+// with.
+type defect struct {
+	what, rule string
 }
 
 // verdict is Decide for a tool with its definition def (nil when not at
-// hand) and problem, what is wrong with that definition ("" when
-// nothing).
+// hand) and what is wrong with that definition.
 //
 // The order matters: a definition aimed at the model hides the tool
 // whatever the policy says (the admin must hear of it), DeniedTools wins
 // over every allow, write tools need AllowWriteTools before any allow
 // list is consulted, and a tool this release does not know stays hidden
 // until AllowedTools names it.
-func verdict(p policy.Policy, name string, def *mcp.Tool, problem string) Visibility {
+func verdict(p policy.Policy, name string, def *mcp.Tool, d defect) Visibility {
 	class := Classify(p, name, def)
 	hidden := func(reason string) Visibility {
 		return Visibility{Reason: reason, Rule: RuleToolHidden, Class: class}
 	}
 	known := catalog.Lookup(name).Kind != catalog.Unknown
 	switch {
-	case problem != "":
-		v := hidden("published by the upstream with " + problem)
-		v.Rule = RuleToolPoisoned
+	case d.what != "":
+		v := hidden("published by the upstream with " + d.what)
+		v.Rule = d.rule
 		return v
 	case slices.Contains(p.DeniedTools, name):
 		return hidden("listed in the policy's DeniedTools")

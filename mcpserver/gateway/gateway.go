@@ -289,24 +289,24 @@ func (g *Gateway) Tools(ctx context.Context) ([]ToolInfo, error) {
 // published is one tool as the upstream lists it, with what is wrong with
 // its definition (found once per listing, not per call).
 type published struct {
-	tool    *mcp.Tool
-	problem string // "" when nothing
+	tool   *mcp.Tool
+	defect defect
 }
 
 // judge is the verdict on a published tool.
 func (t published) judge(p policy.Policy) Visibility {
-	return verdict(p, t.tool.Name, t.tool, t.problem)
+	return verdict(p, t.tool.Name, t.tool, t.defect)
 }
 
 // inspect finds what is wrong with a tool definition: anything that puts
 // text aimed at the model (or a secret) in front of it, or an input schema
 // no client could use.
 func (g *Gateway) inspect(t *mcp.Tool) published {
-	if problem := guard.InspectTool(t, g.opts.Secrets); problem != "" {
-		return published{tool: t, problem: problem}
+	if what := guard.InspectTool(t, g.opts.Secrets); what != "" {
+		return published{tool: t, defect: defect{what: what, rule: RuleToolPoisoned}}
 	}
 	if !objectSchema(t.InputSchema) {
-		return published{tool: t, problem: "an input schema that is not a JSON object"}
+		return published{tool: t, defect: defect{what: "an input schema that is not a JSON object", rule: RuleToolHidden}}
 	}
 	return published{tool: t}
 }

@@ -38,6 +38,9 @@ type edit struct {
 }
 
 func (e *edit) text(s string) string {
+	if s == "" {
+		return s
+	}
 	out := e.rw.text(s)
 	if out != s {
 		e.changed = true
