@@ -92,6 +92,9 @@ const (
 const (
 	// FlagInjectionSuspect marks a result that contained instruction-like text.
 	FlagInjectionSuspect = "injection-suspect"
+	// FlagSecretRedacted marks a result from which a secret (the token,
+	// the local HTTP secret, a token-shaped word) was removed.
+	FlagSecretRedacted = "secret-redacted"
 )
 
 // Client is the MCP client's implementation info.

@@ -9,14 +9,17 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/scispot/mcp-desktop/mcpserver/redact"
 )
 
 // MaxArgsBytes is the largest args value a record carries. Larger arguments
 // are replaced by a truncation marker (see RedactArgs).
 const MaxArgsBytes = 4096
 
-// Redacted replaces every removed secret.
-const Redacted = "[redacted]"
+// Redacted replaces every removed secret (the marker of package redact,
+// which decides what a secret is).
+const Redacted = redact.Marker
 
 // sensitiveKeyWords are matched against object keys lowercased with '_',
 // '-', '.' and ' ' removed, as substrings: "X-Api-Key", "api_key" and
@@ -35,9 +38,11 @@ var sensitiveKeyWords = [...]string{
 //     token, secret, password, passwd, authorization, api_key/apikey, bearer,
 //     cookie, credential, private_key or access_key, case-insensitively,
 //     ignoring '_', '-', '.' and ' ') becomes "[redacted]", whatever its type.
-//   - Every string or number equal to or containing one of secrets becomes
+//   - Every string or number equal to or containing one of secrets, or a
+//     word shaped like a Scispot token (see package redact), becomes
 //     "[redacted]"; an object key containing one becomes "[redacted]" (with
-//     "-2", "-3", … appended if that key exists). Empty secrets are ignored.
+//     "-2", "-3", … appended if that key exists). Secrets shorter than
+//     redact.MinSecretLen are ignored.
 //   - The result is compact JSON with object keys sorted and strings escaped
 //     as in the canonical record encoding.
 //   - If the result is longer than MaxArgsBytes it is replaced by
@@ -52,7 +57,10 @@ var sensitiveKeyWords = [...]string{
 // Empty input and JSON null give nil (the record omits args). Applying
 // RedactArgs to its own result with the same secrets returns it unchanged.
 func RedactArgs(raw json.RawMessage, secrets ...string) json.RawMessage {
-	secrets = usableSecrets(secrets)
+	return redactArgs(raw, redact.New(secrets...))
+}
+
+func redactArgs(raw json.RawMessage, secrets redact.Redactor) json.RawMessage {
 	trimmed := bytes.Trim(raw, " \t\r\n")
 	if len(trimmed) == 0 || string(trimmed) == "null" {
 		return nil
@@ -65,20 +73,6 @@ func RedactArgs(raw json.RawMessage, secrets ...string) json.RawMessage {
 	out := appendJSONValue(make([]byte, 0, len(trimmed)), v)
 	if len(out) > MaxArgsBytes {
 		return truncatedArgsMarker(out)
-	}
-	return out
-}
-
-// usableSecrets drops empty secrets, which would match every string.
-func usableSecrets(secrets []string) []string {
-	if !slices.Contains(secrets, "") {
-		return secrets
-	}
-	out := make([]string, 0, len(secrets))
-	for _, s := range secrets {
-		if s != "" {
-			out = append(out, s)
-		}
 	}
 	return out
 }
@@ -127,26 +121,17 @@ func containsSensitiveWord(norm string) bool {
 	return false
 }
 
-func containsSecret(s string, secrets []string) bool {
-	for _, sec := range secrets {
-		if strings.Contains(s, sec) {
-			return true
-		}
-	}
-	return false
-}
-
 // redactValue returns v with secrets replaced. v is freshly decoded and owned
 // by the caller, so maps are rewritten in place.
-func redactValue(v any, secrets []string) any {
+func redactValue(v any, secrets redact.Redactor) any {
 	switch x := v.(type) {
 	case string:
-		if containsSecret(x, secrets) {
+		if secrets.Contains(x) {
 			return Redacted
 		}
 		return x
 	case json.Number:
-		if containsSecret(string(x), secrets) {
+		if secrets.Contains(string(x)) {
 			return Redacted
 		}
 		return x
@@ -163,7 +148,7 @@ func redactValue(v any, secrets []string) any {
 			} else {
 				val = redactValue(val, secrets)
 			}
-			if containsSecret(k, secrets) {
+			if secrets.Contains(k) {
 				delete(x, k)
 				if renamed == nil {
 					renamed = map[string]any{}
@@ -247,19 +232,17 @@ func truncatedArgsMarker(redacted []byte) json.RawMessage {
 }
 
 // invalidArgsMarker stores arguments that are not JSON.
-func invalidArgsMarker(raw []byte, secrets []string) json.RawMessage {
+func invalidArgsMarker(raw []byte, secrets redact.Redactor) json.RawMessage {
 	head := append([]byte(`{"_bytes":`), strconv.Itoa(len(raw))...)
 	head = append(head, `,"_invalid_json":true,"_preview":`...)
 	text := string(raw)
 	if containsSensitiveWord(normalizeKey(text)) {
 		text = Redacted
 	} else {
-		for _, s := range secrets {
-			text = strings.ReplaceAll(text, s, Redacted)
-		}
+		text = secrets.String(text)
 		// Replacing can create a new occurrence when secrets overlap
 		// each other; give up on the preview rather than loop.
-		if containsSecret(text, secrets) {
+		if secrets.Contains(text) {
 			text = Redacted
 		}
 	}

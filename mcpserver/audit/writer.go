@@ -14,6 +14,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/scispot/mcp-desktop/mcpserver/redact"
 )
 
 // File and folder permissions: the trail is the user's own, unreadable to
@@ -66,8 +68,11 @@ func WithClock(now func() time.Time) Option {
 }
 
 // WithSecrets names values that must never be written: the stored API
-// token, the local HTTP secret. Any string field or argument value
-// containing one is replaced by "[redacted]". Empty secrets are rejected,
+// token, the local HTTP secret. Words shaped like a Scispot token are never
+// written either, with or without this option (see package redact). An
+// argument value or a short field containing one is replaced by
+// "[redacted]"; in the free-text reason only the secret itself is. Empty
+// secrets are rejected,
 // because they would match everything.
 func WithSecrets(secrets ...string) Option {
 	return func(o *options) error {
@@ -107,7 +112,7 @@ type Writer struct {
 	path    string
 	info    SessionInfo
 	now     func() time.Time
-	secrets []string
+	secrets redact.Redactor
 
 	mu     sync.Mutex
 	f      file
@@ -153,7 +158,7 @@ func Open(dir string, info SessionInfo, opts ...Option) (*Writer, error) {
 		path:    path,
 		info:    info,
 		now:     o.now,
-		secrets: o.secrets,
+		secrets: redact.New(o.secrets...),
 		f:       f,
 	}, nil
 }
@@ -242,7 +247,7 @@ func (w *Writer) Append(ctx context.Context, r Record) (Record, error) {
 		return Record{}, fmt.Errorf("%w: unknown outcome %q", ErrInvalidRecord, r.Outcome)
 	}
 	// Work that needs no lock: redaction can be slow for large arguments.
-	r.Args = RedactArgs(r.Args, w.secrets...)
+	r.Args = redactArgs(r.Args, w.secrets)
 	if r.Token == "" {
 		r.Token = w.info.Token
 	}
@@ -300,10 +305,7 @@ func (w *Writer) Append(ctx context.Context, r Record) (Record, error) {
 // carries the token even when a caller put it in the wrong place.
 func (w *Writer) cleanFields(r *Record) {
 	clean := func(s string, max int) string {
-		if s == "" {
-			return s
-		}
-		if containsSecret(s, w.secrets) {
+		if w.secrets.Contains(s) {
 			return Redacted
 		}
 		return capString(s, max)
@@ -315,7 +317,12 @@ func (w *Writer) cleanFields(r *Record) {
 	r.Client.Version = clean(r.Client.Version, maxFieldBytes)
 	r.Transport = Transport(clean(string(r.Transport), maxFieldBytes))
 	r.Tool = clean(r.Tool, maxFieldBytes)
-	r.Reason = clean(r.Reason, maxReasonBytes)
+	// The reason is a sentence worth keeping: only the secret goes.
+	if reason := w.secrets.String(r.Reason); !w.secrets.Contains(reason) {
+		r.Reason = capString(reason, maxReasonBytes)
+	} else {
+		r.Reason = Redacted
+	}
 	if len(r.Flags) > 0 {
 		n := min(len(r.Flags), maxFlags)
 		flags := make([]string, 0, n) // never alias the caller's slice

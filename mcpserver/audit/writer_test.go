@@ -281,6 +281,31 @@ func TestAppendKeepsTokenOut(t *testing.T) {
 	}
 }
 
+// TestAppendKeepsTokenShapesOut: a word shaped like a Scispot token is
+// never written, whether or not the writer knows it as the session's
+// token (another person's token an AI pasted into arguments, a token a
+// hostile upstream echoed into an error), and a reason keeps its sentence.
+func TestAppendKeepsTokenShapesOut(t *testing.T) {
+	const other = "sst_live_0123456789abcdef"
+	w, err := Open(t.TempDir(), testInfo("s"), withFile(&memFile{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := mustAppend(t, w, Record{Event: EventToolCall, Tool: "x",
+		Args:   json.RawMessage(`{"note":"use ` + other + `","n":1}`),
+		Reason: "Scispot said: your token " + other + " is wrong.",
+		Flags:  []string{other}})
+	if got := string(r.Args); got != `{"n":1,"note":"[redacted]"}` {
+		t.Errorf("args = %s", got)
+	}
+	if r.Reason != "Scispot said: your token [redacted] is wrong." {
+		t.Errorf("reason = %q", r.Reason)
+	}
+	if len(r.Flags) != 1 || r.Flags[0] != Redacted {
+		t.Errorf("flags = %q", r.Flags)
+	}
+}
+
 func TestAppendCapsFields(t *testing.T) {
 	mf := &memFile{}
 	w, err := Open(t.TempDir(), testInfo("s"), withFile(mf))

@@ -5,11 +5,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/scispot/mcp-desktop/device/policy"
+	"github.com/scispot/mcp-desktop/mcpserver/catalog"
+	"github.com/scispot/mcp-desktop/mcpserver/redact"
 )
 
 // Every tools/call runs through one chain, inside an SDK tool handler so
@@ -17,8 +20,14 @@ import (
 // the SDK's normalisation for the negotiated protocol, such as the
 // resultType a 2026-07-28 client requires:
 //
-//	record ─▶ access ─▶ visibility ─▶ guards ─▶ forward ─▶ upstream
+//	record ─▶ access ─▶ results ─▶ visibility ─▶ checks ─▶ forward ─▶ upstream
 //	(audit: exactly one record per call, outermost)
+//
+// access refuses everything while access is refused and answers the
+// status tool; results passes every result that comes back from below it
+// — Scispot's, ok or error, and the gateway's own sentences about an
+// outage — through Guards.After; visibility refuses tools the policy
+// hides; checks runs Guards.Before, so nothing it refuses reaches Scispot.
 //
 // A link refuses by returning a *Refusal as its error; record turns it
 // into the tool error the client sees and a tool.denied record with the
@@ -40,8 +49,14 @@ type Call struct {
 	Policy policy.Policy
 	Start  time.Time
 
+	// Class is the verdict's classification of the tool, once visibility
+	// has judged it.
+	Class Class
+
 	// Filled by links, for the record.
-	Flags       []string
+	Flags []string
+	// ResultBytes is the size of the result as it came back to the
+	// results link, before the guards.
 	ResultBytes int
 	// Rule names why the result is an error, when a link answered with
 	// one without refusing (Scispot unreachable).
@@ -64,7 +79,7 @@ type calledName struct{}
 
 func (g *Gateway) chain() CallHandler {
 	h := g.forward
-	for _, l := range []Link{g.guardLink, g.visibilityLink, g.accessLink, g.recordLink} {
+	for _, l := range []Link{g.checkLink, g.visibilityLink, g.resultLink, g.accessLink, g.recordLink} {
 		h = l(h)
 	}
 	return h
@@ -152,68 +167,100 @@ func (g *Gateway) accessLink(next CallHandler) CallHandler {
 		if r := g.refusalFor(c.Client); r != nil {
 			return nil, r
 		}
+		if c.Tool == StatusToolName {
+			if _, err := g.upstreamTools(ctx); err != nil {
+				return textResult(false, upstreamRefusal(err).Sentence), nil
+			}
+			return textResult(false, "Scispot access is available on this workstation."), nil
+		}
 		return next(ctx, c)
+	}
+}
+
+// resultLink passes every result from below through the result guards:
+// none skips them, whatever it is.
+func (g *Gateway) resultLink(next CallHandler) CallHandler {
+	return func(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
+		res, err := next(ctx, c)
+		if err != nil || res == nil {
+			return res, err
+		}
+		b, err := json.Marshal(res)
+		if err != nil {
+			return nil, fmt.Errorf("the result cannot be sent to the AI client: %w", err)
+		}
+		c.ResultBytes = len(b)
+		if g.opts.Guards == nil {
+			return res, nil
+		}
+		out, flags, r := g.opts.Guards.After(ctx, c.info(g.opts.Secrets), res, c.ResultBytes)
+		c.Flags = append(c.Flags, flags...)
+		if r != nil {
+			return nil, r
+		}
+		if out != nil {
+			res = out
+		}
+		return res, nil
 	}
 }
 
 // visibilityLink refuses tools the policy hides, judged on the upstream's
-// own definition when it can be listed, and answers the status tool.
+// own definition. While the upstream cannot be listed, a tool hidden by
+// its name alone is refused as hidden; so is a tool the catalogue does not
+// know, because only its definition can say whether Scispot publishes it
+// and what it does; a catalogue tool the policy allows gets the outage.
 func (g *Gateway) visibilityLink(next CallHandler) CallHandler {
 	return func(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
 		tools, err := g.upstreamTools(ctx)
 		if err != nil {
-			// Hidden by name means hidden, whether or not Scispot answers.
-			if v := Decide(c.Policy, c.Tool); c.Tool != StatusToolName && !v.Visible {
-				return nil, &Refusal{Rule: RuleToolHidden, Sentence: hiddenSentence(c.Tool, v)}
+			outage := upstreamRefusal(err)
+			v := Decide(c.Policy, c.Tool)
+			switch {
+			case !v.Visible:
+				return nil, hiddenRefusal(c.Tool, v)
+			case catalog.Lookup(c.Tool).Kind == catalog.Unknown:
+				return nil, &Refusal{Rule: RuleToolHidden, Sentence: fmt.Sprintf(
+					"The tool %q is not available on this workstation right now: it is not in this release's catalogue, so only Scispot's own definition of it can say what it does, and Scispot's tool list cannot be read (%s)", c.Tool, outage.Sentence)}
 			}
-			r := upstreamRefusal(err)
-			c.Rule = r.Rule
-			return textResult(c.Tool != StatusToolName, r.Sentence), nil
+			c.Rule = outage.Rule
+			return textResult(true, outage.Sentence), nil
 		}
-		if c.Tool == StatusToolName {
-			return textResult(false, "Scispot access is available on this workstation."), nil
-		}
-		v := Visibility{Reason: "not published by the Scispot workspace"}
+		v := Visibility{Reason: "not published by the Scispot workspace", Rule: RuleToolHidden}
 		for _, t := range tools {
-			if t.Name == c.Tool {
-				v = g.judge(c.Policy, t)
+			if t.tool.Name == c.Tool {
+				v = t.judge(c.Policy)
 				break
 			}
 		}
 		if !v.Visible {
-			return nil, &Refusal{Rule: RuleToolHidden, Sentence: hiddenSentence(c.Tool, v)}
+			return nil, hiddenRefusal(c.Tool, v)
+		}
+		c.Class = v.Class
+		return next(ctx, c)
+	}
+}
+
+// checkLink runs the guards that decide before anything reaches the
+// upstream (rate, budget, write confirmation).
+func (g *Gateway) checkLink(next CallHandler) CallHandler {
+	return func(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
+		if g.opts.Guards == nil {
+			return next(ctx, c)
+		}
+		flags, r := g.opts.Guards.Before(ctx, c.info(g.opts.Secrets))
+		c.Flags = append(c.Flags, flags...)
+		if r != nil {
+			return nil, r
 		}
 		return next(ctx, c)
 	}
 }
 
-// guardLink applies the policy guards before anything reaches the upstream
-// and to the result before it is recorded and returned.
-func (g *Gateway) guardLink(next CallHandler) CallHandler {
-	return func(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
-		if g.opts.Guards == nil {
-			return next(ctx, c)
-		}
-		info := CallInfo{Session: c.Session, Client: c.Client, CanElicit: c.CanElicit, Tool: c.Tool, Args: c.Args, Policy: c.Policy}
-		flags, r := g.opts.Guards.Before(ctx, info)
-		c.Flags = append(c.Flags, flags...)
-		if r != nil {
-			return nil, r
-		}
-		res, err := next(ctx, c)
-		if err != nil || res == nil || res.IsError {
-			return res, err
-		}
-		guarded, flags, r := g.opts.Guards.After(ctx, info, res, c.ResultBytes)
-		if r != nil {
-			return nil, r
-		}
-		c.Flags = append(c.Flags, flags...)
-		if guarded != nil {
-			res = guarded
-		}
-		return res, nil
-	}
+// info is what the guards see of a call.
+func (c *Call) info(secrets redact.Redactor) CallInfo {
+	return CallInfo{Session: c.Session, Client: c.Client, CanElicit: c.CanElicit, Tool: c.Tool, Args: c.Args,
+		Policy: c.Policy, Class: c.Class, Secrets: secrets}
 }
 
 // forward is the one path from a client's call to the upstream. The
@@ -239,11 +286,6 @@ func (g *Gateway) forward(ctx context.Context, c *Call) (*mcp.CallToolResult, er
 		r := upstreamRefusal(err)
 		c.Rule = r.Rule
 		return textResult(true, r.Sentence), nil
-	}
-	if res != nil {
-		if b, mErr := json.Marshal(res); mErr == nil {
-			c.ResultBytes = len(b)
-		}
 	}
 	return res, nil
 }

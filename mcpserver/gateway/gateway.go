@@ -26,6 +26,8 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/scispot/mcp-desktop/device/policy"
+	"github.com/scispot/mcp-desktop/mcpserver/guard"
+	"github.com/scispot/mcp-desktop/mcpserver/redact"
 )
 
 // Upstream is what the gateway needs from Scispot's MCP server (or the demo
@@ -80,7 +82,7 @@ type Recorder interface {
 	Record(ctx context.Context, e Event) error
 }
 
-// CallInfo is one allowed call on its way to the upstream.
+// CallInfo is one call on its way through the guards.
 type CallInfo struct {
 	Session *mcp.ServerSession
 	Client  *mcp.Implementation
@@ -90,18 +92,28 @@ type CallInfo struct {
 	Tool      string
 	Args      json.RawMessage
 	Policy    policy.Policy
+	// Class is the gateway's verdict on what the tool may do (Classify):
+	// the write rules follow it. Zero in After for a call that was
+	// answered before the tool was judged.
+	Class Class
+	// Secrets are what must never reach the client (Options.Secrets).
+	Secrets redact.Redactor
 }
 
 // Guards are the policy checks around the one forwarding path. Before runs
 // before anything reaches the upstream (rate limits, budgets, write
-// confirmation); After sees the upstream's result before it is recorded
-// and returned, and may replace it (prompt-injection notice or redaction)
-// or refuse it (too large, over budget, blocked). Every refusal is audited
-// as tool.denied with its sentence.
+// confirmation) and only for a tool the policy allows. After sees every
+// result on its way back — ok or error, Scispot's own or the gateway's
+// sentence about an outage — before it is recorded and returned, and may
+// replace it (secrets removed, prompt-injection notice or redaction) or
+// refuse it (too large, blocked, over budget); guard.ResultCheck defines
+// the order. Every refusal is audited as tool.denied with its sentence and
+// rule, and with the flags returned alongside it.
 type Guards interface {
 	// Before may return flags for the call's audit record (for example
 	// who confirmed a write).
 	Before(ctx context.Context, c CallInfo) (flags []string, r *Refusal)
+	// After gets the result and its size as received (its JSON encoding).
 	After(ctx context.Context, c CallInfo, res *mcp.CallToolResult, size int) (out *mcp.CallToolResult, flags []string, r *Refusal)
 }
 
@@ -112,7 +124,11 @@ type Options struct {
 	Logger        *slog.Logger
 	Recorder      Recorder
 	Guards        Guards
-	Now           func() time.Time
+	// Secrets are the values no tool definition or result may carry to
+	// the client: the token, the local HTTP secret (token-shaped words
+	// always count).
+	Secrets redact.Redactor
+	Now     func() time.Time
 }
 
 // Gateway is one MCP server in front of one upstream.
@@ -134,8 +150,8 @@ type Gateway struct {
 
 	mu         sync.Mutex
 	state      State
-	upTools    []*mcp.Tool // nil until listed
-	registered map[string]*mcp.Tool
+	upTools    []published // nil until listed
+	registered map[string]registration
 	// handler runs every call through the chain (call.go); dispatch is the
 	// internal tool that carries calls to tools the SDK does not know.
 	handler  mcp.ToolHandler
@@ -152,7 +168,7 @@ type Gateway struct {
 // New builds a gateway. up may be nil only when initial.Refusal is set
 // (there is nothing to forward to: for example no token is stored).
 func New(up Upstream, initial State, opts *Options) *Gateway {
-	g := &Gateway{up: up, state: initial, registered: map[string]*mcp.Tool{}, listed: map[*mcp.ServerSession]listing{}}
+	g := &Gateway{up: up, state: initial, registered: map[string]registration{}, listed: map[*mcp.ServerSession]listing{}}
 	if opts != nil {
 		g.opts = *opts
 	}
@@ -252,8 +268,8 @@ type ToolInfo struct {
 	Visibility
 }
 
-// Tools lists every upstream tool with its visibility, for
-// `scispot-mcp tools --all`. A process-wide refusal is returned as the error.
+// Tools lists every upstream tool with its verdict, for `scispot-mcp
+// tools --all`. A process-wide refusal is returned as the error.
 func (g *Gateway) Tools(ctx context.Context) ([]ToolInfo, error) {
 	if r := g.State().Refusal; r != nil {
 		return nil, r
@@ -265,28 +281,39 @@ func (g *Gateway) Tools(ctx context.Context) ([]ToolInfo, error) {
 	p := g.State().Policy
 	out := make([]ToolInfo, 0, len(tools))
 	for _, t := range tools {
-		out = append(out, ToolInfo{Tool: t, Visibility: g.judge(p, t)})
+		out = append(out, ToolInfo{Tool: t.tool, Visibility: t.judge(p)})
 	}
 	return out, nil
 }
 
-// Visible is the policy's verdict on a tool name under the current state.
-func (g *Gateway) Visible(name string) Visibility {
-	return Decide(g.State().Policy, name)
+// published is one tool as the upstream lists it, with what is wrong with
+// its definition (found once per listing, not per call).
+type published struct {
+	tool   *mcp.Tool
+	defect defect
 }
 
-// judge is Decide plus the checks that need the tool's definition.
-func (g *Gateway) judge(p policy.Policy, t *mcp.Tool) Visibility {
-	v := Decide(p, t.Name)
-	if v.Visible && !objectSchema(t.InputSchema) {
-		return Visibility{Reason: "published by the upstream with an input schema that is not a JSON object"}
+// judge is the verdict on a published tool.
+func (t published) judge(p policy.Policy) Visibility {
+	return verdict(p, t.tool.Name, t.tool, t.defect)
+}
+
+// inspect finds what is wrong with a tool definition: anything that puts
+// text aimed at the model (or a secret) in front of it, or an input schema
+// no client could use.
+func (g *Gateway) inspect(t *mcp.Tool) published {
+	if what := guard.InspectTool(t, g.opts.Secrets); what != "" {
+		return published{tool: t, defect: defect{what: what, rule: RuleToolPoisoned}}
 	}
-	return v
+	if !objectSchema(t.InputSchema) {
+		return published{tool: t, defect: defect{what: "an input schema that is not a JSON object", rule: RuleToolHidden}}
+	}
+	return published{tool: t}
 }
 
 // upstreamTools lists the upstream once and caches the answer; concurrent
 // callers wait for the same fetch.
-func (g *Gateway) upstreamTools(ctx context.Context) ([]*mcp.Tool, error) {
+func (g *Gateway) upstreamTools(ctx context.Context) ([]published, error) {
 	g.mu.Lock()
 	tools := g.upTools
 	g.mu.Unlock()
@@ -304,15 +331,18 @@ func (g *Gateway) upstreamTools(ctx context.Context) ([]*mcp.Tool, error) {
 	if g.up == nil {
 		return nil, errors.New("no upstream is configured")
 	}
-	tools, err := g.up.ListTools(ctx)
+	list, err := g.up.ListTools(ctx)
 	if err != nil {
 		g.mu.Lock()
 		g.listErr = upstreamRefusal(err)
 		g.mu.Unlock()
 		return nil, err
 	}
-	if tools == nil {
-		tools = []*mcp.Tool{}
+	tools = make([]published, 0, len(list))
+	for _, t := range list {
+		if t != nil {
+			tools = append(tools, g.inspect(t))
+		}
 	}
 	g.mu.Lock()
 	g.upTools, g.listErr = tools, nil
@@ -325,20 +355,21 @@ func (g *Gateway) upstreamTools(ctx context.Context) ([]*mcp.Tool, error) {
 // not refused may see. The SDK sends notifications/tools/list_changed for
 // every change, which is how running sessions learn of policy changes.
 func (g *Gateway) syncLocked() {
-	want := map[string]*mcp.Tool{dispatchTool: g.dispatch}
+	want := map[string]registration{dispatchTool: {src: g.dispatch, tool: g.dispatch}}
 	switch {
 	case g.state.Refusal != nil:
-		want[StatusToolName] = statusTool(g.state.Refusal)
+		st := statusTool(g.state.Refusal)
+		want[StatusToolName] = registration{src: st, tool: st}
 	default:
 		for _, t := range g.upTools {
-			if g.judge(g.state.Policy, t).Visible {
-				want[t.Name] = t
+			if v := t.judge(g.state.Policy); v.Visible {
+				want[t.tool.Name] = registration{src: t.tool, tool: asListed(t.tool, v.Class)}
 			}
 		}
 	}
 	var remove []string
-	for name, t := range g.registered {
-		if w, ok := want[name]; !ok || w != t {
+	for name, r := range g.registered {
+		if w, ok := want[name]; !ok || !w.same(r) {
 			remove = append(remove, name)
 		}
 	}
@@ -353,10 +384,49 @@ func (g *Gateway) syncLocked() {
 		if _, ok := g.registered[name]; ok {
 			continue
 		}
-		t := want[name]
-		g.server.AddTool(t, g.handler)
-		g.registered[name] = t
+		r := want[name]
+		g.server.AddTool(r.tool, g.handler)
+		g.registered[name] = r
 	}
+}
+
+// registration is a tool in the server's registry: the definition it came
+// from and the one clients see.
+type registration struct {
+	src, tool *mcp.Tool
+}
+
+// same reports whether r registers the same definition with the same
+// classification as o, so that a policy change that changes neither does
+// not announce a new list.
+func (r registration) same(o registration) bool {
+	if r.src != o.src {
+		return false
+	}
+	a, b := r.tool.Annotations, o.tool.Annotations
+	if a == nil || b == nil {
+		return a == b
+	}
+	return a.ReadOnlyHint == b.ReadOnlyHint && (a.DestructiveHint == nil) == (b.DestructiveHint == nil) &&
+		(a.DestructiveHint == nil || *a.DestructiveHint == *b.DestructiveHint)
+}
+
+// asListed is a tool's definition as clients see it: the upstream's, with
+// readOnlyHint and destructiveHint saying what the gateway classified it
+// as, so a client that lets "read-only" tools run unasked never does so
+// for a tool the gateway counts as a write.
+func asListed(t *mcp.Tool, class Class) *mcp.Tool {
+	cp := *t
+	var a mcp.ToolAnnotations
+	if t.Annotations != nil {
+		a = *t.Annotations
+	}
+	a.ReadOnlyHint = !class.Write
+	if class.Write {
+		a.DestructiveHint = &class.Destructive
+	}
+	cp.Annotations = &a
+	return &cp
 }
 
 func objectSchema(s any) bool {

@@ -99,13 +99,23 @@ type harness struct {
 
 func connect(t *testing.T, up *fakeUpstream, state gateway.State, protocol string) *harness {
 	t.Helper()
-	rec := &memRecorder{}
 	var gwUp gateway.Upstream
 	if up != nil {
 		gwUp = up
 	}
-	gw := gateway.New(gwUp, state, &gateway.Options{Recorder: rec, Version: "test"})
-	h := &harness{gw: gw, up: up, rec: rec, changed: make(chan struct{}, 16)}
+	h := connectWith(t, gwUp, state, &gateway.Options{}, protocol)
+	h.up = up
+	return h
+}
+
+// connectWith connects a client to a gateway in front of up, built with
+// opts and a recorder.
+func connectWith(t *testing.T, up gateway.Upstream, state gateway.State, opts *gateway.Options, protocol string) *harness {
+	t.Helper()
+	rec := &memRecorder{}
+	opts.Recorder, opts.Version = rec, "test"
+	gw := gateway.New(up, state, opts)
+	h := &harness{gw: gw, rec: rec, changed: make(chan struct{}, 16)}
 	ct, st := mcp.NewInMemoryTransports()
 	ctx := context.Background()
 	ss, err := gw.Server().Connect(ctx, st, nil)

@@ -140,9 +140,9 @@ func (g *Gateway) currentTools() []*mcp.Tool {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	tools := make([]*mcp.Tool, 0, len(g.registered))
-	for name, t := range g.registered {
+	for name, r := range g.registered {
 		if name != dispatchTool {
-			tools = append(tools, t)
+			tools = append(tools, r.tool)
 		}
 	}
 	return tools
@@ -151,7 +151,14 @@ func (g *Gateway) currentTools() []*mcp.Tool {
 func toolsSignature(tools []*mcp.Tool) string {
 	parts := make([]string, 0, len(tools))
 	for _, t := range tools {
-		parts = append(parts, t.Name+"\x00"+t.Title+"\x00"+t.Description)
+		kind := "read"
+		if a := t.Annotations; a != nil && !a.ReadOnlyHint {
+			kind = "write"
+			if a.DestructiveHint == nil || *a.DestructiveHint {
+				kind = "destructive"
+			}
+		}
+		parts = append(parts, t.Name+"\x00"+t.Title+"\x00"+t.Description+"\x00"+kind)
 	}
 	slices.Sort(parts)
 	return strings.Join(parts, "\x01")

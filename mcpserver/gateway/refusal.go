@@ -32,7 +32,10 @@ const (
 	RuleNoToken        = "no-token"
 	RuleClientNotAllow = "client-not-approved"
 	RuleToolHidden     = "tool-hidden"
-	RuleUpstream       = "upstream"
+	// RuleToolPoisoned: the upstream's definition of the tool carries
+	// text aimed at the model (or a secret), so the tool is hidden.
+	RuleToolPoisoned = "tool-poisoned"
+	RuleUpstream     = "upstream"
 	// RuleUpstreamDown is an outage rather than a refusal: Scispot did
 	// not answer, so access is not blocked, only unavailable for now.
 	RuleUpstreamDown = "upstream-unavailable"

@@ -10,6 +10,7 @@ import (
 
 	"github.com/scispot/mcp-desktop/mcpserver/demo"
 	"github.com/scispot/mcp-desktop/mcpserver/guard"
+	"github.com/scispot/mcp-desktop/mcpserver/redact"
 )
 
 // demoSession connects a client to a fresh demo workspace in memory.
@@ -115,5 +116,20 @@ func TestDemoWorkspaceHasOneInjectedRecord(t *testing.T) {
 	}
 	if len(flagged) != 1 || !strings.Contains(flagged[0], demo.InjectedRowID) {
 		t.Errorf("flagged %d of %d demo records, want exactly %s:\n%s", len(flagged), records, demo.InjectedRowID, strings.Join(flagged, "\n"))
+	}
+}
+
+// TestDemoToolsAreClean: the tool definitions the demo workspace publishes
+// (the same words as Scispot's) pass InspectTool, so no real tool is
+// hidden as poisoned.
+func TestDemoToolsAreClean(t *testing.T) {
+	res, err := demoSession(t).ListTools(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tool := range res.Tools {
+		if why := guard.InspectTool(tool, redact.New()); why != "" {
+			t.Errorf("%s: %s", tool.Name, why)
+		}
 	}
 }

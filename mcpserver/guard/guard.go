@@ -1,16 +1,12 @@
 // Package guard holds the per-call policy guards of the gateway: the
 // session call rate (MaxCallsPerMinute), the result size (MaxResultBytes),
-// the hourly bulk-export budget (MaxBytesPerHour) and the handling of
-// instruction-like text in results (InjectionAction). Each is
-// self-contained; the gateway's middleware calls them around its one
-// forwarding path, in this order:
-//
-//	tools/call ─▶ RateLimiter.Take ─▶ HourlyBudget.Check ─▶ upstream
-//	                                                          │ res
-//	client ◀─ HourlyBudget.Add(ResultSize(out)) ◀─ ApplyInjection ◀─ CheckResultSize(ResultSize(res))
-//
-// so that a call is refused before it reaches Scispot when it cannot pass
-// anyway, and the hourly budget counts the bytes actually passed on.
+// the hourly bulk-export budget (MaxBytesPerHour), secrets kept out of
+// results, and the handling of instruction-like text in results
+// (InjectionAction). Each is self-contained; before a call reaches
+// Scispot, RateLimiter.Take and HourlyBudget.Check refuse a call that
+// cannot pass anyway, and every result then passes ResultCheck.Check,
+// the one place the result guards' order is defined (size, secrets,
+// injection, then the budget charged with what reaches the client).
 //
 // A guard that says no returns a *Refusal: one plain sentence that names
 // the rule, the numbers and what to do, for the AI client to show the
@@ -34,6 +30,9 @@ var (
 	// ErrHourlyBudget: results passed on in the last hour reached, or this
 	// result would pass, MaxBytesPerHour.
 	ErrHourlyBudget = errors.New("hourly result budget used up")
+	// ErrInjectionBlocked: the result held instruction-like text and the
+	// policy's InjectionAction is block.
+	ErrInjectionBlocked = errors.New("result withheld for instruction-like text")
 	// ErrUnknownAction: an InjectionAction other than flag, redact or block.
 	ErrUnknownAction = errors.New("unknown injection action")
 	// ErrUsageUnavailable: the usage record could not be read or written
@@ -51,8 +50,8 @@ const (
 	RuleRateLimit    = "rate-limit"
 	RuleResultSize   = "result-size"
 	RuleHourlyBudget = "hourly-budget"
-	// RuleInjectionBlock names, for the audit record, a result that
-	// ApplyInjection withheld (InjectionAction "block").
+	// RuleInjectionBlock names a result withheld for instruction-like
+	// text (InjectionAction "block").
 	RuleInjectionBlock = "injection-block"
 )
 

@@ -27,17 +27,19 @@ const InjectionNotice = "Note from Scispot MCP Desktop: this record contains tex
 const RedactionMarker = "[removed by Scispot MCP Desktop: text that looked like instructions to an AI]"
 
 // ApplyInjection looks for instruction-like text (see package injection)
-// in every TextContent of res, the text of embedded resources, and every
-// string of its StructuredContent, and applies action:
+// in every place of res where text can reach a model — text content,
+// embedded resources, resource links, structuredContent, every _meta and
+// the rest listed on rewriter — and applies action:
 //
 //   - ActionFlag (also ""): res passes, with InjectionNotice prepended as
 //     the first TextContent.
 //   - ActionRedact: each sentence holding a finding (or, for invisible
 //     text, the invisible run itself) is replaced with RedactionMarker, the
-//     same way in the text and in the structured content; JSON text stays
+//     same way wherever it is; JSON text and structured content stay
 //     valid JSON.
 //   - ActionBlock: nothing of res passes; out is an error result naming the
 //     records (by hrid, ID, barcode, UUID or name) that held the findings.
+//     (CheckResult turns this into a refusal.)
 //
 // flagged reports whether anything was found (the audit record's
 // injection-suspect flag). res is never modified: out is a copy (content
@@ -49,84 +51,46 @@ const RedactionMarker = "[removed by Scispot MCP Desktop: text that looked like 
 // and redaction cannot break the JSON; a phrase split across two different
 // JSON strings is therefore not seen.
 func ApplyInjection(res *mcp.CallToolResult, action string) (out *mcp.CallToolResult, flagged bool, err error) {
+	out, ins, err := applyInjection(res, action)
+	if err != nil || out == nil || !ins.found {
+		return out, ins.found, err
+	}
+	if action == ActionBlock {
+		return &mcp.CallToolResult{
+			IsError: true,
+			Content: []mcp.Content{&mcp.TextContent{Text: blockSentence(ins.records)}},
+		}, true, nil
+	}
+	return out, true, nil
+}
+
+// applyInjection is ApplyInjection up to the decision: for ActionBlock,
+// out is what ActionFlag would pass and ins names the records to withhold.
+func applyInjection(res *mcp.CallToolResult, action string) (out *mcp.CallToolResult, ins *inspection, err error) {
+	ins = &inspection{}
 	switch action {
 	case "":
 		action = ActionFlag
 	case ActionFlag, ActionRedact, ActionBlock:
 	default:
-		return nil, false, fmt.Errorf("%w %q (want %q, %q or %q)", ErrUnknownAction, action, ActionFlag, ActionRedact, ActionBlock)
+		return nil, ins, fmt.Errorf("%w %q (want %q, %q or %q)", ErrUnknownAction, action, ActionFlag, ActionRedact, ActionBlock)
 	}
 	if res == nil {
-		return nil, false, nil
+		return nil, ins, nil
 	}
 	redact := action == ActionRedact
-
-	var ins inspection
-	c := *res
-	if res.Content != nil {
-		c.Content = make([]mcp.Content, len(res.Content))
+	rw := rewriter{
+		text:  func(s string) string { return ins.text(s, redact) },
+		value: func(v any) (any, bool, error) { return ins.structured(v, redact) },
 	}
-	for i, item := range res.Content {
-		switch t := item.(type) {
-		case *mcp.TextContent:
-			if t == nil {
-				c.Content[i] = item
-				continue
-			}
-			cp := *t
-			cp.Text = ins.text(t.Text, redact)
-			c.Content[i] = &cp
-		case *mcp.EmbeddedResource:
-			if t == nil || t.Resource == nil || t.Resource.Text == "" {
-				c.Content[i] = item
-				continue
-			}
-			rc := *t.Resource
-			rc.Text = ins.text(rc.Text, redact)
-			cp := *t
-			cp.Resource = &rc
-			c.Content[i] = &cp
-		default:
-			c.Content[i] = item
-		}
+	c, _, err := rw.result(res)
+	if err != nil {
+		return nil, ins, fmt.Errorf("inspecting the result for instruction-like text: %w", err)
 	}
-	if res.StructuredContent != nil {
-		v, err := plainJSON(res.StructuredContent)
-		if err != nil {
-			return nil, false, fmt.Errorf("inspecting the structured result for instruction-like text: %w", err)
-		}
-		// One pass over all its strings settles most results; then look
-		// string by string, and copy only to redact something.
-		var all strings.Builder
-		collectStrings(&all, v)
-		if injection.Detect(all.String()) != nil {
-			before := ins.found
-			ins.found = false
-			ins.value(v, nil, false)
-			if ins.found && redact {
-				c.StructuredContent = ins.value(v, nil, true)
-			}
-			ins.found = ins.found || before
-		}
-	}
-	if !ins.found {
-		return &c, false, nil
-	}
-
-	switch action {
-	case ActionFlag:
+	if ins.found && action != ActionRedact {
 		c.Content = append([]mcp.Content{&mcp.TextContent{Text: InjectionNotice}}, c.Content...)
-		// Redaction touched nothing when not redacting, so StructuredContent
-		// is res's own.
-		c.StructuredContent = res.StructuredContent
-		return &c, true, nil
-	case ActionRedact:
-		return &c, true, nil
 	}
-	return &mcp.CallToolResult{
-		IsError: true,
-		Content: []mcp.Content{&mcp.TextContent{Text: blockSentence(ins.records)}},
-	}, true, nil
+	return c, ins, nil
 }
 
 // inspection gathers what ApplyInjection found.
@@ -179,6 +143,31 @@ func (ins *inspection) text(text string, redact bool) string {
 	}
 	b.WriteString(text[last:])
 	return b.String()
+}
+
+// structured inspects a structured value (structuredContent, _meta) and
+// returns a redacted copy when redact and something was found.
+func (ins *inspection) structured(v any, redact bool) (out any, changed bool, err error) {
+	pv, err := plainJSON(v)
+	if err != nil {
+		return nil, false, err
+	}
+	// One pass over all its strings settles most values; then look string
+	// by string, and copy only to redact something.
+	var all strings.Builder
+	collectStrings(&all, pv)
+	if injection.Detect(all.String()) == nil {
+		return v, false, nil
+	}
+	before := ins.found
+	ins.found = false
+	ins.value(pv, nil, false)
+	found := ins.found
+	ins.found = found || before
+	if found && redact {
+		return ins.value(pv, nil, true), true, nil
+	}
+	return v, false, nil
 }
 
 // value inspects a structured value (made of map[string]any, []any,

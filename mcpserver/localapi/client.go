@@ -180,7 +180,7 @@ func (c *Client) TokenRemoved(ctx context.Context, stored string) error {
 // each hidden one.
 func (c *Client) Tools(ctx context.Context, r ToolsRequest) ([]ToolInfo, error) {
 	var out []ToolInfo
-	err := c.do(ctx, r.Token != "", http.MethodPost, "tools", r, &out)
+	err := c.do(ctx, r.Token != "" || r.LocalSecret != "", http.MethodPost, "tools", r, &out)
 	return out, err
 }
 
@@ -266,6 +266,8 @@ type MCPOptions struct {
 	Demo bool
 	// Token is the keychain's item; TokenError why it could not be read.
 	Token, TokenError string
+	// LocalSecret is the local HTTP secret, if the account has one.
+	LocalSecret string
 	// Transport is "stdio" or "cli", for the audit trail.
 	Transport string
 }
@@ -274,7 +276,7 @@ type MCPOptions struct {
 // carries newline-delimited JSON-RPC, and sealed is set when the service
 // sealed a plain token (the caller replaces the keychain item with it).
 func (c *Client) OpenMCP(ctx context.Context, o MCPOptions) (conn net.Conn, sealed string, err error) {
-	conn, err = c.dial(ctx, o.Token != "")
+	conn, err = c.dial(ctx, o.Token != "" || o.LocalSecret != "")
 	if err != nil {
 		return nil, "", err
 	}
@@ -295,6 +297,9 @@ func (c *Client) OpenMCP(ctx context.Context, o MCPOptions) (conn net.Conn, seal
 	}
 	if o.Transport != "" {
 		req.Header.Set(HeaderTransport, o.Transport)
+	}
+	if o.LocalSecret != "" {
+		req.Header.Set(HeaderLocalSecret, o.LocalSecret)
 	}
 	if err := req.Write(conn); err != nil {
 		conn.Close()
@@ -334,11 +339,12 @@ func (b *bufferedConn) CloseWrite() error {
 }
 
 // HTTPTransport is a RoundTripper that sends every request to the service,
-// for the loopback HTTP relay (serve --http).
-func (c *Client) HTTPTransport() http.RoundTripper {
+// for the loopback HTTP relay (serve --http). With system, it connects
+// only to the system service (the relay sends the local secret).
+func (c *Client) HTTPTransport(system bool) http.RoundTripper {
 	return &http.Transport{
 		DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-			return c.dial(ctx, false)
+			return c.dial(ctx, system)
 		},
 		MaxIdleConns:    16,
 		IdleConnTimeout: time.Minute,

@@ -49,6 +49,10 @@ const (
 	// HeaderTransport names the relay's transport for the audit trail
 	// ("stdio", "http" or "cli").
 	HeaderTransport = "Scispot-Transport"
+	// HeaderLocalSecret carries the account's local HTTP secret (serve
+	// --http's), so the service keeps it out of every result and record.
+	// Sent only to the system service.
+	HeaderLocalSecret = "Scispot-Local-Secret"
 )
 
 // Error is a refusal or failure the service answered with. Its text is one
@@ -207,17 +211,29 @@ type TokenQuery struct {
 	Client string `json:"client,omitempty"`
 }
 
-// ToolInfo is one upstream tool with the policy's verdict.
+// ToolInfo is one upstream tool with the gateway's verdict on it.
 type ToolInfo struct {
 	Tool    *mcp.Tool `json:"tool"`
 	Visible bool      `json:"visible"`
-	Reason  string    `json:"reason,omitempty"`
+	// Reason says why a hidden tool is hidden; Rule is the audit rule a
+	// call of it is refused with (tool-hidden, tool-poisoned).
+	Reason string `json:"reason,omitempty"`
+	Rule   string `json:"rule,omitempty"`
+	// Write and Destructive are how the gateway classified the tool, and
+	// Class says why, such as "write, destructive: not in this release's
+	// catalogue" or "read: catalogue".
+	Write       bool   `json:"write"`
+	Destructive bool   `json:"destructive"`
+	Class       string `json:"class"`
 }
 
 // ToolsRequest asks for the tools a session would see.
 type ToolsRequest struct {
 	Demo  bool   `json:"demo"`
 	Token string `json:"token,omitempty"`
+	// LocalSecret is the local HTTP secret, which no tool definition may
+	// carry (as in a session).
+	LocalSecret string `json:"local_secret,omitempty"`
 	// TokenError is why the keychain could not be read.
 	TokenError string `json:"token_error,omitempty"`
 }

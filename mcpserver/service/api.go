@@ -402,7 +402,8 @@ func (s *Service) handleTools(w http.ResponseWriter, r *http.Request, c *caller)
 	if !req.Demo {
 		token, _, tokenErr = s.openToken(c, req.Token, req.TokenError)
 	}
-	h, _, err := s.startHost(r.Context(), c, req.Demo, token, tokenErr, audit.TransportCLI)
+	h, _, err := s.startHost(r.Context(), c, hostRequest{demo: req.Demo, token: token, tokenErr: tokenErr,
+		localSecret: req.LocalSecret, transport: audit.TransportCLI})
 	if err != nil {
 		writeError(w, errorf(http.StatusInternalServerError, "", "%v", err))
 		return
@@ -419,7 +420,8 @@ func (s *Service) handleTools(w http.ResponseWriter, r *http.Request, c *caller)
 	}
 	out := make([]localapi.ToolInfo, 0, len(infos))
 	for _, ti := range infos {
-		out = append(out, localapi.ToolInfo{Tool: ti.Tool, Visible: ti.Visible, Reason: ti.Reason})
+		out = append(out, localapi.ToolInfo{Tool: ti.Tool, Visible: ti.Visible, Reason: ti.Reason, Rule: ti.Rule,
+			Write: ti.Class.Write, Destructive: ti.Class.Destructive, Class: ti.Class.Why})
 	}
 	writeJSON(w, out)
 }

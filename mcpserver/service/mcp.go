@@ -93,20 +93,32 @@ func (s *Service) sourcesFor(c *caller, token string, tokenErr error) access.Sou
 	}
 }
 
+// hostRequest is what a relay or the CLI asked a session for.
+type hostRequest struct {
+	demo     bool
+	token    string
+	tokenErr error
+	// localSecret is the account's local HTTP secret, which the relay
+	// brought so that no result or record of the session carries it.
+	localSecret string
+	transport   audit.Transport
+}
+
 // startHost starts a gateway for one of the account's sessions.
-func (s *Service) startHost(ctx context.Context, c *caller, demo bool, token string, tokenErr error, transport audit.Transport) (*session.Host, liveHost, error) {
+func (s *Service) startHost(ctx context.Context, c *caller, hr hostRequest) (*session.Host, liveHost, error) {
 	exe, signer, pid := s.launcher(ctx, c)
-	l := liveHost{pid: pid, exe: exe, transport: transport, started: s.cfg.Now()}
+	l := liveHost{pid: pid, exe: exe, transport: hr.transport, started: s.cfg.Now()}
 	h, err := session.Start(ctx, session.Config{
-		Sources:   s.sourcesFor(c, token, tokenErr),
-		Demo:      demo || s.cfg.Mode == localapi.ModeUserDemo,
+		Sources:   s.sourcesFor(c, hr.token, hr.tokenErr),
+		Demo:      hr.demo || s.cfg.Mode == localapi.ModeUserDemo,
 		StateDir:  c.user.dir,
 		Device:    s.cfg.DeviceID,
 		Version:   s.cfg.Version,
-		Transport: transport,
+		Transport: hr.transport,
 		Logger:    s.log,
 		Upstream:  s.cfg.Upstream,
 		Guards:    c.user.guards,
+		Secrets:   []string{hr.localSecret},
 		SessionsChanged: func() {
 			c.user.hub.publish(localapi.Event{Kind: localapi.EventStatus})
 		},
@@ -146,7 +158,8 @@ func (s *Service) serveMCP(w http.ResponseWriter, r *http.Request) {
 	// The session outlives nothing it started: its watchers end with it.
 	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
 	defer cancel()
-	h, live, err := s.startHost(ctx, c, demo, token, tokenErr, transport)
+	h, live, err := s.startHost(ctx, c, hostRequest{demo: demo, token: token, tokenErr: tokenErr,
+		localSecret: r.Header.Get(localapi.HeaderLocalSecret), transport: transport})
 	if err != nil {
 		writeError(w, &localapi.Error{Status: http.StatusInternalServerError, Sentence: err.Error()})
 		return
@@ -181,10 +194,11 @@ func (s *Service) serveMCP(w http.ResponseWriter, r *http.Request) {
 }
 
 // httpKey names the gateway that serves one account's loopback HTTP
-// relay: the demo, or Scispot with one token.
+// relay: the demo, or Scispot with one token, behind one local secret.
 type httpKey struct {
-	demo  bool
-	token string // fingerprint
+	demo        bool
+	token       string // fingerprint
+	localSecret string // fingerprint
 }
 
 type httpHost struct {
@@ -212,7 +226,8 @@ func (s *Service) serveMCPHTTP(w http.ResponseWriter, r *http.Request) {
 	if !demo {
 		token, _, tokenErr = s.openToken(c, r.Header.Get(localapi.HeaderToken), r.Header.Get(localapi.HeaderTokenError))
 	}
-	hh, err := s.httpHostFor(r.Context(), c, demo, token, tokenErr)
+	hh, err := s.httpHostFor(r.Context(), c, hostRequest{demo: demo, token: token, tokenErr: tokenErr,
+		localSecret: r.Header.Get(localapi.HeaderLocalSecret), transport: audit.TransportHTTP})
 	if err != nil {
 		writeError(w, &localapi.Error{Status: http.StatusInternalServerError, Sentence: err.Error()})
 		return
@@ -223,7 +238,7 @@ func (s *Service) serveMCPHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	r2 := r.Clone(r.Context())
 	r2.URL.Path = "/" + strings.TrimPrefix(r.URL.Path, localapi.Prefix+"mcp-http/")
-	for _, h := range []string{localapi.HeaderToken, localapi.HeaderTokenError, localapi.HeaderDemo} {
+	for _, h := range []string{localapi.HeaderToken, localapi.HeaderTokenError, localapi.HeaderDemo, localapi.HeaderLocalSecret} {
 		r2.Header.Del(h)
 	}
 	hh.handler.ServeHTTP(w, r2)
@@ -231,10 +246,13 @@ func (s *Service) serveMCPHTTP(w http.ResponseWriter, r *http.Request) {
 
 const localHTTPOff = "The admin policy does not allow the local HTTP server on this workstation (AllowLocalHTTP is false); use the stdio entry that `scispot-mcp setup` writes."
 
-func (s *Service) httpHostFor(ctx context.Context, c *caller, demo bool, token string, tokenErr error) (*httpHost, error) {
-	key := httpKey{demo: demo}
-	if token != "" {
-		key.token = keychain.Fingerprint(token)
+func (s *Service) httpHostFor(ctx context.Context, c *caller, hr hostRequest) (*httpHost, error) {
+	key := httpKey{demo: hr.demo}
+	if hr.token != "" {
+		key.token = keychain.Fingerprint(hr.token)
+	}
+	if hr.localSecret != "" {
+		key.localSecret = keychain.Fingerprint(hr.localSecret)
 	}
 	u := c.user
 	u.mu.Lock()
@@ -248,7 +266,7 @@ func (s *Service) httpHostFor(ctx context.Context, c *caller, demo bool, token s
 			return hh, nil
 		}
 	}
-	h, live, err := s.startHost(context.WithoutCancel(ctx), c, demo, token, tokenErr, audit.TransportHTTP)
+	h, live, err := s.startHost(context.WithoutCancel(ctx), c, hr)
 	if err != nil {
 		return nil, err
 	}

@@ -64,7 +64,9 @@ func refusal(err error) *gateway.Refusal {
 }
 
 // Before refuses a call over the account's rate, a call when this hour's
-// result budget is spent, and a write the person did not confirm.
+// result budget is spent, and a write the person did not confirm. What
+// counts as a write, and as destructive, is the gateway's verdict on the
+// tool (gateway.Classify), not its name.
 func (g *Guards) Before(ctx context.Context, c gateway.CallInfo) ([]string, *gateway.Refusal) {
 	g.rate.SetLimit(c.Policy.MaxCallsPerMinute)
 	if err := g.rate.Take(g.now()); err != nil {
@@ -74,31 +76,35 @@ func (g *Guards) Before(ctx context.Context, c gateway.CallInfo) ([]string, *gat
 	if _, err := g.budget.Check(ctx); err != nil {
 		return nil, refusal(err)
 	}
-	t := catalog.Lookup(c.Tool)
-	if t.Kind != catalog.Write || !c.Policy.ConfirmWrites {
+	if !c.Class.Write || !c.Policy.ConfirmWrites {
 		return nil, nil
 	}
-	return g.confirmWrite(ctx, c, t)
+	return g.confirmWrite(ctx, c, catalog.Tool{Name: c.Tool, Kind: catalog.Write, Destructive: c.Class.Destructive})
 }
 
-// After refuses a result that is too large or over the hourly budget, and
-// applies the policy's prompt-injection action.
+// After passes every result through the result guards in their one order
+// (guard.ResultCheck): size, secrets, prompt injection, then the hourly
+// budget charged with what reaches the client.
 func (g *Guards) After(ctx context.Context, c gateway.CallInfo, res *mcp.CallToolResult, size int) (*mcp.CallToolResult, []string, *gateway.Refusal) {
-	if err := guard.CheckResultSize(int64(size), c.Policy.MaxResultBytes); err != nil {
-		return nil, nil, refusal(err)
-	}
 	g.budget.SetLimit(c.Policy.MaxBytesPerHour)
-	if err := g.budget.Add(ctx, int64(size)); err != nil {
-		return nil, nil, refusal(err)
+	check := guard.ResultCheck{
+		MaxResultBytes:  c.Policy.MaxResultBytes,
+		InjectionAction: c.Policy.InjectionAction,
+		Secrets:         c.Secrets,
+		Budget:          g.budget,
 	}
-	out, flagged, err := guard.ApplyInjection(res, c.Policy.InjectionAction)
+	p, err := check.Check(ctx, res, int64(size))
+	var flags []string
+	if p.InjectionSuspect {
+		flags = append(flags, audit.FlagInjectionSuspect)
+	}
+	if p.SecretsRemoved {
+		flags = append(flags, audit.FlagSecretRedacted)
+	}
 	if err != nil {
-		return nil, nil, refusal(err)
+		return nil, flags, refusal(err)
 	}
-	if flagged {
-		return out, []string{audit.FlagInjectionSuspect}, nil
-	}
-	return out, nil, nil
+	return p.Result, flags, nil
 }
 
 // confirmWrite asks the person before a write runs: through the AI client

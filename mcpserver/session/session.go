@@ -32,6 +32,7 @@ import (
 	"github.com/scispot/mcp-desktop/mcpserver/control"
 	"github.com/scispot/mcp-desktop/mcpserver/demo"
 	"github.com/scispot/mcp-desktop/mcpserver/gateway"
+	"github.com/scispot/mcp-desktop/mcpserver/redact"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream"
 )
 
@@ -52,6 +53,10 @@ type Config struct {
 	// Guards, when set, replace the policy guards (NewGuards) that the
 	// gateway applies by default.
 	Guards gateway.Guards
+	// Secrets are values besides the token that no result, tool
+	// definition or audit record may carry: the account's local HTTP
+	// secret.
+	Secrets []string
 	// PID is the process at the client's end of the session (the serve
 	// relay, from peer credentials); 0 means this process.
 	PID int
@@ -107,7 +112,7 @@ type Host struct {
 	gw     *gateway.Gateway
 	up     *upstream.Client
 	log    *slog.Logger
-	secret []string // the token, so audit redaction can find it in arguments
+	secret []string // the token and Config.Secrets: kept out of results and records
 
 	watchOnce sync.Once
 	// stopped is closed when the kill switch or policy ends all access;
@@ -163,8 +168,10 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 	h := &Host{cfg: cfg, log: cfg.Logger, stopped: make(chan struct{}), conns: map[any]*conn{}}
 	facts, token := access.Gather(ctx, cfg.Sources, cfg.Demo)
 	h.facts = facts
-	if token != "" {
-		h.secret = []string{token}
+	for _, sec := range append([]string{token}, cfg.Secrets...) {
+		if sec != "" {
+			h.secret = append(h.secret, sec)
+		}
 	}
 	refusal := access.Decide(facts)
 	if refusal == nil {
@@ -209,6 +216,7 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 		Logger:   cfg.Logger,
 		Recorder: recorder{h},
 		Guards:   cfg.Guards,
+		Secrets:  redact.New(h.secret...),
 	})
 	return h, nil
 }

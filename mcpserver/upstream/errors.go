@@ -15,6 +15,9 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/jsonrpc"
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/scispot/mcp-desktop/mcpserver/guard/injection"
+	"github.com/scispot/mcp-desktop/mcpserver/redact"
 )
 
 // ErrClosed is returned by calls made after Close.
@@ -117,11 +120,13 @@ func KindOf(err error) Kind {
 
 // classifier turns what a call returned, and what the wire showed, into an
 // *Error. It holds the two things that shape the sentence besides the error:
-// the configured timeout and the token to keep out of it.
+// the configured timeout and the secrets to keep out of it.
 type classifier struct {
 	timeout time.Duration
 	now     func() time.Time
-	redact  func(string) string
+	// redact removes the token (which a server may echo from the request
+	// headers) and anything token-shaped.
+	redact redact.Redactor
 }
 
 // classify explains err, which a call or connect under ctx returned; w is
@@ -231,10 +236,13 @@ const (
 )
 
 // serverText makes text that came from the other side safe to put in a
-// sentence: one line, short, and never the token.
+// sentence: one line, short, never the token, and never text aimed at an
+// AI (these sentences reach the model: in a tool error, in the status
+// tool's description).
 func (c classifier) serverText(s string) string {
-	if c.redact != nil {
-		s = c.redact(s)
+	s = c.redact.String(s)
+	if injection.Detect(s) != nil {
+		return "its explanation was withheld because it looked like instructions to an AI"
 	}
 	s = strings.Map(func(r rune) rune {
 		if unicode.IsControl(r) {

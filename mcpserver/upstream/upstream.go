@@ -29,13 +29,13 @@ import (
 	"net/http"
 	"net/url"
 	"runtime/debug"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/scispot/mcp-desktop/mcpserver/catalog"
+	"github.com/scispot/mcp-desktop/mcpserver/redact"
 )
 
 // Upstream is what the gateway needs from Scispot's MCP server.
@@ -239,7 +239,7 @@ func newClient(opts *Options, token string) *Client {
 	if info == nil {
 		info = &mcp.Implementation{Name: "scispot-mcp-desktop", Version: moduleVersion()}
 	}
-	c.classify = classifier{timeout: c.opts.Timeout, now: c.opts.Now, redact: redactor(token)}
+	c.classify = classifier{timeout: c.opts.Timeout, now: c.opts.Now, redact: redact.New(token)}
 	c.mcp = mcp.NewClient(info, &mcp.ClientOptions{
 		Logger: c.log,
 		// No roots, sampling or elicitation: the gateway only lists and calls.
@@ -258,15 +258,6 @@ func newSession(cs *mcp.ClientSession, stop func() error) *session {
 	s := &session{cs: cs, ended: make(chan struct{})}
 	s.stop = sync.OnceValue(stop)
 	return s
-}
-
-// redactor returns a function that removes the token from text the
-// upstream sent back, in case it echoes request headers.
-func redactor(token string) func(string) string {
-	if len(token) < 4 {
-		return nil
-	}
-	return func(s string) string { return strings.ReplaceAll(s, token, "[token]") }
 }
 
 func moduleVersion() string {

@@ -284,7 +284,7 @@ func failCases() []failCase {
 		{name: "connection refused", start: closedPort, kind: upstream.Unavailable, want: "Scispot did not answer: connection refused."},
 		{name: "untrusted TLS", start: tlsServer, kind: upstream.Unavailable, want: "Scispot did not answer: TLS certificate not trusted."},
 		{name: "redirect to another host", start: redirectAway, kind: upstream.BadResponse, want: "Scispot's MCP server sent a response this app cannot read: it redirected to another host (localhost)."},
-		{name: "error echoing the token", start: echoServer, kind: upstream.Rejected, status: 200, want: "Scispot refused the request: your header was Bearer [token].", listOK: true},
+		{name: "error echoing the token", start: echoServer, kind: upstream.Rejected, status: 200, want: "Scispot refused the request: your header was Bearer [redacted].", listOK: true},
 	}
 }
 

@@ -63,6 +63,17 @@ func storedToken(ctx context.Context, env Env) (token, problem string) {
 	return "", err.Error()
 }
 
+// localSecret is the account's local HTTP secret, if it has one, so the
+// service can keep it out of every result and record. It is read, never
+// created: an account that never ran serve --http has none to leak.
+func localSecret(ctx context.Context, env Env) string {
+	s, err := env.Keychain.Get(ctx, keychain.AccountLocalSecret)
+	if err != nil {
+		return ""
+	}
+	return s
+}
+
 // resealed replaces a token stored before sealing existed with its sealed
 // form, so the keychain no longer holds anything usable elsewhere.
 func resealed(ctx context.Context, env Env, sealed string) {
@@ -93,6 +104,7 @@ func serveStdio(ctx context.Context, env Env, demo bool) error {
 	opts := localapi.MCPOptions{Demo: demo, Transport: string(audit.TransportStdio)}
 	if !demo {
 		opts.Token, opts.TokenError = storedToken(ctx, env)
+		opts.LocalSecret = localSecret(ctx, env)
 	}
 	conn, sealed, err := c.OpenMCP(ctx, opts)
 	if err != nil {
@@ -169,7 +181,8 @@ func runHTTPRelay(ctx context.Context, env Env, demo bool, addr string, ready fu
 		return fmt.Errorf("listening on %s: %w", addr, err)
 	}
 	proxy := &httputil.ReverseProxy{
-		Transport:     c.HTTPTransport(),
+		// The local secret goes only to the system service.
+		Transport:     c.HTTPTransport(!demo),
 		FlushInterval: -1, // event streams pass through as they come
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.Out.URL.Scheme, pr.Out.URL.Host = "http", "scispot-mcpd.local"
@@ -184,6 +197,9 @@ func runHTTPRelay(ctx context.Context, env Env, demo bool, addr string, ready fu
 			}
 			if problem != "" {
 				pr.Out.Header.Set(localapi.HeaderTokenError, problem)
+			}
+			if !demo {
+				pr.Out.Header.Set(localapi.HeaderLocalSecret, secret)
 			}
 		},
 		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {

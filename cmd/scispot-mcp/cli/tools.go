@@ -38,6 +38,7 @@ func runTools(ctx context.Context, env Env, args []string) error {
 		req := localapi.ToolsRequest{Demo: *useDemo}
 		if !*useDemo {
 			req.Token, req.TokenError = storedToken(ctx, env)
+			req.LocalSecret = localSecret(ctx, env)
 		}
 		infos, err := c.Tools(ctx, req)
 		if err != nil {
@@ -52,13 +53,15 @@ func runTools(ctx context.Context, env Env, args []string) error {
 			}
 			return strings.Compare(a.Tool.Name, b.Tool.Name)
 		})
-		fmt.Fprintln(w, "TOOL\tSTATE\tWHY")
+		// CLASS says what the gateway counts the tool as (the write rules
+		// follow it), WHY why a hidden tool is hidden.
+		fmt.Fprintln(w, "TOOL\tSTATE\tCLASS\tWHY")
 		for _, ti := range infos {
-			if ti.Visible {
-				fmt.Fprintf(w, "%s\tlisted\t\n", ti.Tool.Name)
-			} else {
-				fmt.Fprintf(w, "%s\thidden\t%s\n", ti.Tool.Name, ti.Reason)
+			state := "listed"
+			if !ti.Visible {
+				state = "hidden"
 			}
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", oneLine(ti.Tool.Name), state, ti.Class, ti.Reason)
 		}
 		return nil
 	}
@@ -151,6 +154,7 @@ func connectCLI(ctx context.Context, env Env, demo bool) (*cliSession, error) {
 	opts := localapi.MCPOptions{Demo: demo, Transport: string(audit.TransportCLI)}
 	if !demo {
 		opts.Token, opts.TokenError = storedToken(ctx, env)
+		opts.LocalSecret = localSecret(ctx, env)
 	}
 	conn, sealed, err := c.OpenMCP(ctx, opts)
 	if err != nil {

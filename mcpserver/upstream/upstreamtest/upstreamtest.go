@@ -4,10 +4,15 @@
 //
 // It speaks real Streamable HTTP (the go-sdk's handler), requires
 // "Authorization: Bearer <token>", publishes the catalog's 27 tools plus
-// ExtraTool, records every request and call, and can be told to misbehave:
+// ExtraTool, records every request and call, and can be told to misbehave
+// at the transport (SetMode) or as a hostile server (hostile.go: huge
+// error results, poisoned tool definitions, the token echoed back, tools
+// no release knows):
 //
 //	up := upstreamtest.New(t, "test-token")
 //	up.SetMode(upstreamtest.Status(503, "2"))
+//	up.SetTool(upstreamtest.PurgeWorkspace(upstreamtest.Hints{ReadOnly: true}))
+//	up.SetResultFunc("get_experiment", upstreamtest.EchoToken)
 //	… // exercise the code under test against up.URL
 //	calls := up.Calls()
 package upstreamtest
@@ -129,7 +134,7 @@ type Server struct {
 	ending      map[string]chan struct{} // by session ID: closed when the session is being ended
 	calls       []Call
 	requests    []Request
-	results     map[string]*mcp.CallToolResult
+	results     map[string]func(Call) *mcp.CallToolResult
 	arrived     chan struct{} // closed and replaced whenever a call is recorded
 }
 
@@ -144,7 +149,7 @@ func New(t testing.TB, token string, opts ...Option) *Server {
 		token:   token,
 		specs:   specs(),
 		closing: make(chan struct{}),
-		results: map[string]*mcp.CallToolResult{},
+		results: map[string]func(Call) *mcp.CallToolResult{},
 		arrived: make(chan struct{}),
 
 		modeChanged: make(chan struct{}),
@@ -247,19 +252,36 @@ func (s *Server) AddTool(name string) {
 	s.mcp.AddTool(toolDef(name, s.specs), s.handleTool)
 }
 
+// SetTool publishes def as it is (replacing a tool of the same name), for
+// definitions no real Scispot would publish; connected clients are
+// notified. Calls get the echo unless SetResult says otherwise.
+func (s *Server) SetTool(def *mcp.Tool) {
+	s.mcp.AddTool(def, s.handleTool)
+}
+
 // RemoveTool withdraws a tool; connected clients are notified.
 func (s *Server) RemoveTool(name string) { s.mcp.RemoveTools(name) }
 
 // SetResult makes calls of tool return res instead of the echo; nil
 // restores the echo.
 func (s *Server) SetResult(tool string, res *mcp.CallToolResult) {
+	if res == nil {
+		s.SetResultFunc(tool, nil)
+		return
+	}
+	s.SetResultFunc(tool, func(Call) *mcp.CallToolResult { return res })
+}
+
+// SetResultFunc makes calls of tool return what f makes of the call (its
+// arguments and Authorization header); nil restores the echo.
+func (s *Server) SetResultFunc(tool string, f func(Call) *mcp.CallToolResult) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if res == nil {
+	if f == nil {
 		delete(s.results, tool)
 		return
 	}
-	s.results[tool] = res
+	s.results[tool] = f
 }
 
 // DropSessions ends every MCP session, as a server restart would: later
@@ -378,7 +400,7 @@ func (s *Server) handleTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp
 	close(s.arrived)
 	s.arrived = make(chan struct{})
 	mode := s.mode
-	res := s.results[call.Tool]
+	result := s.results[call.Tool]
 	s.mu.Unlock()
 
 	if mode.kind == slow {
@@ -394,8 +416,8 @@ func (s *Server) handleTool(ctx context.Context, req *mcp.CallToolRequest) (*mcp
 			return nil, errors.New("the session ended")
 		}
 	}
-	if res != nil {
-		return res, nil
+	if result != nil {
+		return result(call), nil
 	}
 	return &mcp.CallToolResult{
 		Content: []mcp.Content{&mcp.TextContent{Text: call.Tool + " " + string(args)}},
