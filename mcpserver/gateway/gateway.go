@@ -26,6 +26,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/scispot/mcp-desktop/device/policy"
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
 )
 
 // Upstream is what the gateway needs from Scispot's MCP server (or the demo
@@ -71,6 +72,9 @@ type Event struct {
 	Duration    time.Duration
 	ResultBytes int
 	Flags       []string
+	// Signature and Change: the call's signature link and what it changed.
+	Signature *audit.Signature
+	Change    *audit.Change
 }
 
 // Recorder writes the audit trail. Record must persist the event before it
@@ -112,7 +116,10 @@ type Options struct {
 	Logger        *slog.Logger
 	Recorder      Recorder
 	Guards        Guards
-	Now           func() time.Time
+	// Approver asks the person to sign writes (approval.go); nil lets
+	// every allowed call through.
+	Approver Approver
+	Now      func() time.Time
 }
 
 // Gateway is one MCP server in front of one upstream.
