@@ -45,7 +45,7 @@ func writeSigned(t *testing.T, dir string) []byte {
 	rec, sig = signedWrite("00112233445566778899aabbccddeeff", "Rejected", false, MethodInputRequired, false)
 	written = mustAppend(t, w, rec)
 	mustAppend(t, w, Record{Event: EventToolDenied, Tool: rec.Tool, Args: rec.Args, Outcome: OutcomeDenied, Rule: "write-declined",
-		Reason: "The write was not made: Jane Q. Tester signed it Rejected.",
+		Reason:    "The write was not made: Jane Q. Tester signed it Rejected.",
 		Signature: &Signature{ID: sig.ID, Call: sig.Call, Record: written.Hash},
 		Change:    &Change{Before: NewValue(strings.Repeat("x", 5000))}})
 	mustAppend(t, w, Record{Event: EventSessionEnd, Reason: "client disconnected"})
