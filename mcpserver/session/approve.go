@@ -337,6 +337,8 @@ func (a *approver) sign(ctx context.Context, c *gateway.Call, q question, ans an
 		return &gateway.Refusal{Rule: RuleAudit, Sentence: fmt.Sprintf("The write %s on %s was not made: its signature could not be written to the audit trail (%v).", c.Tool, q.target, err)}
 	}
 	c.Signature = &audit.Signature{ID: sig.ID, Call: sig.Call, Record: rec.Hash}
+	// A flag too, so lists of calls (audit tail, the activity window) show it.
+	c.Flags = append(c.Flags, "signed:"+sig.Meaning+":"+sig.Method)
 	return nil
 }
 
