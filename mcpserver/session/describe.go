@@ -145,6 +145,9 @@ func describeWrite(raw json.RawMessage) (target, change string) {
 			parts = append(parts, fmt.Sprintf("%s: %s", k, clip(string(b), 80)))
 		}
 	}
+	if ids := rowIDs(args); len(ids) > 0 {
+		targets = append(targets, "row "+strings.Join(ids, ", "))
+	}
 	target = strings.Join(targets, ", ")
 	if target == "" {
 		target = "the workspace"
@@ -153,6 +156,28 @@ func describeWrite(raw json.RawMessage) (target, change string) {
 		change = "Change — " + strings.Join(parts, "; ") + "."
 	}
 	return target, change
+}
+
+// rowIDs are the ids of the existing rows an update names (at most five,
+// then "…"), so the target says which records it overwrites.
+func rowIDs(args map[string]any) []string {
+	var ids []string
+	for _, key := range [...]string{"updates", "rows"} {
+		items, _ := args[key].([]any)
+		for _, it := range items {
+			m, _ := it.(map[string]any)
+			for _, k := range [...]string{"row_uuid", "uuid", "row_id", "id", "ID"} {
+				if s, ok := m[k].(string); ok && s != "" {
+					ids = append(ids, clip(s, 40))
+					break
+				}
+			}
+		}
+	}
+	if len(ids) > 5 {
+		ids = append(ids[:5], "…")
+	}
+	return ids
 }
 
 // itemsSummary shows the first items of a list (rows to add or update),
