@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -234,5 +235,44 @@ func TestSignedWritesFromTypeScriptClients(t *testing.T) {
 				t.Fatalf("call = %+v", r)
 			}
 		})
+	}
+}
+
+// TestSignedWritesOverHTTP: over `serve --http` too; a 2026-07-28
+// client there is served statelessly, each request by a fresh SDK
+// session, and its input_required retry must still find its question.
+func TestSignedWritesOverHTTP(t *testing.T) {
+	requireRoot(t)
+	requireKeyring(t)
+	writePolicy(t, strings.TrimSuffix(part11Policy, "}")+`, "AllowLocalHTTP": true}`)
+	w := newWorld(t)
+	u, secret := startHTTP(t, w)
+	for _, tc := range []struct{ protocol, method string }{
+		{"2025-06-18", audit.MethodElicitation},
+		{"", audit.MethodInputRequired},
+	} {
+		t.Run(tc.method, func(t *testing.T) {
+			var asked string
+			client := signingClient("http-signer-"+tc.method, "Approved", "Signed over HTTP", &asked)
+			cs, err := client.Connect(context.Background(), &mcp.StreamableClientTransport{Endpoint: u, HTTPClient: &http.Client{Transport: bearer{secret, http.DefaultTransport}}},
+				&mcp.ClientSessionOptions{ProtocolVersion: tc.protocol})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cs.Close()
+			if res, text := callText(t, cs, "write_to_experiment", map[string]any{"hrid": "EXP-0002", "html": "<p>Over HTTP.</p>"}); res.IsError {
+				t.Fatalf("signed write over HTTP refused: %q", text)
+			}
+			sig := lastEvent(t, w, audit.EventSignature)
+			if sig.Signature == nil || sig.Signature.Method != tc.method || sig.Client.Name != "http-signer-"+tc.method {
+				t.Fatalf("signature = %+v", sig)
+			}
+			if r := lastRecord(t, w, "write_to_experiment"); r.Signature == nil || r.Signature.Record != sig.Hash || r.Session != sig.Session {
+				t.Fatalf("call = %+v", r)
+			}
+		})
+	}
+	if out, errOut, code := w.run("", "audit", "verify"); code != 0 {
+		t.Fatalf("audit verify = %d\n%s%s", code, out, errOut)
 	}
 }
