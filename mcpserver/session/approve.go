@@ -83,7 +83,7 @@ func (a *approver) Approve(ctx context.Context, c *gateway.Call) (func(context.C
 		if err != nil {
 			c.Change.Error = "the previous value could not be read: " + err.Error()
 		}
-		c.Change.Before = before
+		c.Change.Before = recorded(c, rd, before)
 	}
 	var after func(context.Context, *mcp.CallToolResult)
 	if rd != nil {
@@ -96,7 +96,7 @@ func (a *approver) Approve(ctx context.Context, c *gateway.Call) (func(context.C
 				c.Change.Error = strings.TrimPrefix(c.Change.Error+"; ", "; ") + "the value after the write could not be read: " + err.Error()
 				return
 			}
-			c.Change.After = v
+			c.Change.After = recorded(c, rd, v)
 		}
 	}
 	if !c.Policy.ConfirmWrites {
@@ -139,6 +139,19 @@ func currentShown(c *gateway.Call, rd *valueRead, before *audit.Value, text stri
 		return fmt.Sprintf("(not shown: the admin policy hides %s; %d bytes, SHA-256 %s)", rd.tool, before.Bytes, before.SHA256[:12])
 	}
 	return shownValue(before, text)
+}
+
+// recorded is a value as the call's record keeps it: by digest and size
+// only when the policy hides the read tool from this client, because the
+// account reads its own trail (`audit export`) and must not read through
+// it what the policy hides.
+func recorded(c *gateway.Call, rd *valueRead, v *audit.Value) *audit.Value {
+	if v == nil || rd == nil || gateway.Decide(c.Policy, rd.tool).Visible {
+		return v
+	}
+	out := *v
+	out.Value = nil
+	return &out
 }
 
 func where(method, client string) string {

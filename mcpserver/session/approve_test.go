@@ -479,6 +479,10 @@ func TestHiddenReadToolIsNotShown(t *testing.T) {
 	if strings.Contains(asked, "Active") || !strings.Contains(asked, "not shown: the admin policy hides get_labsheet_row") {
 		t.Fatalf("question = %q", asked)
 	}
+	_, call := sg.signatureAndCall("update_labsheet_rows")
+	if ch := call.Change; ch == nil || ch.Before == nil || ch.Before.Value != nil || ch.Before.SHA256 == "" || ch.After == nil || ch.After.Value != nil || ch.Before.Same(ch.After) {
+		t.Fatalf("values the policy hides were kept inline, or not recorded: %+v", call.Change)
+	}
 }
 
 // retryWith does a 2026-07-28 client's two rounds by hand, answering the
