@@ -420,6 +420,9 @@ func (m *Model) Details(r audit.Record, chain string) []Field {
 		{"Result size", Size(r.ResultBytes)},
 		{"Flags", strings.Join(r.Flags, ", ")},
 		{"Arguments", args},
+		{"Signature", signatureLink(r.Signature)},
+		{"Previous value", changeValue(r.Change, true)},
+		{"New value", changeValue(r.Change, false)},
 		{"User", r.User},
 		{"Session", r.Session},
 		{"Process", pid(r.PID)},
@@ -430,6 +433,35 @@ func (m *Model) Details(r audit.Record, chain string) []Field {
 		{"Audit chain", chain},
 	}
 	return slices.DeleteFunc(f, func(f Field) bool { return f.Value == "" })
+}
+
+// signatureLink names the signature record a call's record links.
+func signatureLink(s *audit.Signature) string {
+	if s == nil || s.Record == "" {
+		return ""
+	}
+	return "signature " + short(s.ID) + ", record " + short(s.Record) + " (audit export --signatures shows who signed, the meaning and the reason)"
+}
+
+// changeValue is a write's previous (or new) value as recorded: the value
+// when it is kept inline, its size and digest otherwise.
+func changeValue(c *audit.Change, before bool) string {
+	if c == nil {
+		return ""
+	}
+	v := c.After
+	if before {
+		v = c.Before
+	}
+	switch {
+	case v == nil && before && c.Error != "":
+		return c.Error
+	case v == nil:
+		return ""
+	case len(v.Value) > 0:
+		return string(v.Value)
+	}
+	return fmt.Sprintf("%s, SHA-256 %s", Size(v.Bytes), v.SHA256)
 }
 
 func pid(p int) string {

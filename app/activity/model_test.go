@@ -214,6 +214,21 @@ func TestDetails(t *testing.T) {
 	}
 }
 
+func TestDetailsOfASignedWrite(t *testing.T) {
+	m := activity.NewModel(0, time.UTC)
+	r := sample()[4]
+	r.Signature = &audit.Signature{ID: strings.Repeat("a", 32), Record: strings.Repeat("b", 64)}
+	r.Change = &audit.Change{Before: audit.NewValue(`{"Status":"Active"}`), After: audit.NewValue(strings.Repeat("x", 5000))}
+	got := map[string]string{}
+	for _, f := range m.Details(r, "") {
+		got[f.Label] = f.Value
+	}
+	if !strings.Contains(got["Signature"], "record bbbbbbbbbbbbbbbb") || got["Previous value"] != `{"Status":"Active"}` ||
+		!strings.Contains(got["New value"], "SHA-256 "+r.Change.After.SHA256) {
+		t.Errorf("details = %v", got)
+	}
+}
+
 func TestCellsAndSummary(t *testing.T) {
 	m := activity.NewModel(0, time.UTC)
 	denied := sample()[3]

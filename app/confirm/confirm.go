@@ -1,12 +1,15 @@
-// Package confirm shows the tray's write-confirmation dialogs. When a
-// write needs the person's approval and the AI client cannot ask
-// (no MCP elicitation), the workstation service asks the tray through its
-// event stream ("confirm"); the dialog shows which client wants to run
-// which tool on what, whether it is destructive and how long is left,
-// with Approve and Deny. Approving needs the account password, typed in
-// the same dialog and checked by the service; denying needs nothing. No
-// answer before the deadline is a denial; the dialog closes when the
-// service says the request is done ("confirm.done").
+// Package confirm shows the tray's write-signature dialogs. When a write
+// needs the person's signature and the AI client cannot ask (no MCP
+// elicitation or input_required), the workstation service asks the tray
+// through its event stream ("confirm"); the dialog shows which client
+// wants to run which tool on what, the change, the value it changes,
+// whether it is destructive and how long is left. The person signs with
+// a meaning (policy SignatureMeanings, e.g. Approved or Rejected), a
+// reason for the change and the account password, which the service
+// checks: the signature record then says it was verified. Deny refuses
+// without signing and needs nothing. No answer before the deadline is a
+// denial; the dialog closes when the service says the request is done
+// ("confirm.done").
 package confirm
 
 import (
@@ -33,6 +36,8 @@ type Prompt struct {
 	Tool   string
 	Target string
 	Change string
+	// Current is the value the write changes, as Scispot has it now.
+	Current string
 	// Warning is set for a destructive change and shown in red.
 	Warning string
 	// Deadline is when the request stops waiting.
@@ -41,21 +46,30 @@ type Prompt struct {
 	// checks it; its demo instance asks none). Account names whose.
 	Password bool
 	Account  string
-	// Meanings are what an approval may mean (policy SignatureMeanings);
-	// ReasonRequired: an approval must carry a reason for the change.
+	// Meanings are what a signature may mean (policy SignatureMeanings);
+	// ReasonRequired: a signature must carry a reason for the change.
 	Meanings       []string
 	ReasonRequired bool
+}
+
+// signLabel is the text of the button that signs with meaning.
+func signLabel(meaning string) string {
+	if meaning == "" {
+		return "Sign"
+	}
+	return "Sign: " + meaning
 }
 
 // PromptFor describes c for the person; password says whether approving
 // asks for the password of account.
 func PromptFor(c localapi.Confirmation, password bool, account string) Prompt {
 	p := Prompt{
-		Title:          "Allow this change in Scispot?",
+		Title:          "Sign this change in Scispot?",
 		Client:         strings.TrimSpace(c.ClientName + " " + c.ClientVersion),
 		Tool:           c.Tool,
 		Target:         c.Target,
-		Change:         c.Change,
+		Change:         strings.TrimSuffix(strings.TrimPrefix(c.Change, "Change — "), "."),
+		Current:        c.Current,
 		Deadline:       c.Deadline,
 		Password:       password,
 		Account:        account,
@@ -72,7 +86,7 @@ func PromptFor(c localapi.Confirmation, password bool, account string) Prompt {
 		p.Change = "(not described)"
 	}
 	if c.Destructive {
-		p.Title = "Allow this destructive change in Scispot?"
+		p.Title = "Sign this destructive change in Scispot?"
 		p.Warning = "Destructive: this deletes or overwrites data in Scispot and may not be undoable."
 	}
 	return p
@@ -83,13 +97,14 @@ func (p Prompt) Lines() [][2]string {
 	return [][2]string{{"AI client", p.Client}, {"Tool", p.Tool}, {"Target", p.Target}, {"Change", p.Change}}
 }
 
-// PasswordHint says whose password approving needs.
+// PasswordHint says whose password signing needs, and what a signature
+// records.
 func (p Prompt) PasswordHint() string {
 	who := "your account"
 	if p.Account != "" {
 		who = "the account " + p.Account
 	}
-	return "To approve, type the password of " + who + ". The Scispot MCP service checks it; denying needs none."
+	return "To sign, type the password of " + who + ". The Scispot MCP service checks it and records your name, the time, the meaning and the reason with the change; denying needs none."
 }
 
 // Countdown is the line that says how long is left at now.
@@ -208,19 +223,34 @@ func (c *Controller) Show(r localapi.Confirmation) {
 		warn.Wrapping = fyne.TextWrapWord
 		body.Add(warn)
 	}
+	if p.Current != "" {
+		cur := widget.NewLabel(p.Current)
+		cur.Wrapping = fyne.TextWrapWord
+		scroll := container.NewVScroll(cur)
+		scroll.SetMinSize(fyne.NewSize(0, 90))
+		body.Add(widget.NewLabelWithStyle("Current value in Scispot", fyne.TextAlignLeading, fyne.TextStyle{Bold: true}))
+		body.Add(scroll)
+	}
 	var meaning *widget.Select
 	var reason, password *widget.Entry
+	sign := widget.NewButton(signLabel(""), nil)
 	signForm := widget.NewForm()
 	if len(p.Meanings) > 0 {
-		meaning = widget.NewSelect(p.Meanings, nil)
+		meaning = widget.NewSelect(p.Meanings, func(m string) { sign.SetText(signLabel(m)) })
 		meaning.SetSelected(p.Meanings[0])
 		signForm.Append("Meaning", meaning)
 	}
+	reason = widget.NewMultiLineEntry()
+	reason.SetMinRowsVisible(2)
+	reason.Wrapping = fyne.TextWrapWord
+	reasonLabel := "Reason"
 	if p.ReasonRequired {
-		reason = widget.NewEntry()
+		reason.SetPlaceHolder("Why this change is made (required)")
+		reasonLabel = "Reason *"
+	} else {
 		reason.SetPlaceHolder("Why this change is made")
-		signForm.Append("Reason", reason)
 	}
+	signForm.Append(reasonLabel, reason)
 	if p.Password {
 		hint := widget.NewLabel(p.PasswordHint())
 		hint.Wrapping = fyne.TextWrapWord
@@ -229,9 +259,7 @@ func (c *Controller) Show(r localapi.Confirmation) {
 		password.SetPlaceHolder("Password")
 		signForm.Append("Password", password)
 	}
-	if len(signForm.Items) > 0 {
-		body.Add(signForm)
-	}
+	body.Add(signForm)
 	problem := widget.NewLabel("")
 	problem.Importance = widget.DangerImportance
 	problem.Wrapping = fyne.TextWrapWord
@@ -242,12 +270,11 @@ func (c *Controller) Show(r localapi.Confirmation) {
 	body.Add(countdown)
 
 	deny := widget.NewButton("Deny", nil)
-	approve := widget.NewButton("Approve", nil)
-	approve.Importance = widget.HighImportance
+	sign.Importance = widget.HighImportance
 	if p.Warning != "" {
-		approve.Importance = widget.DangerImportance
+		sign.Importance = widget.DangerImportance
 	}
-	body.Add(container.NewHBox(layout.NewSpacer(), deny, approve))
+	body.Add(container.NewHBox(layout.NewSpacer(), deny, sign))
 
 	denyIt := func() {
 		if dl.answered {
@@ -257,35 +284,43 @@ func (c *Controller) Show(r localapi.Confirmation) {
 		c.spawn(func() { c.answer(localapi.Answer{ID: r.ID}) })
 		c.close(r.ID)
 	}
+	// incomplete says what the form lacks; fail, what the service said,
+	// and asks for the password again.
+	incomplete := func(msg string) {
+		problem.SetText(msg)
+		problem.Show()
+	}
 	fail := func(msg string) {
 		problem.SetText(msg)
 		problem.Show()
-		approve.Enable()
+		sign.Enable()
 		deny.Enable()
 		if password != nil {
 			password.SetText("")
 			w.Canvas().Focus(password)
 		}
 	}
-	approveIt := func() {
+	signIt := func() {
 		if dl.answered {
 			return
 		}
-		a := localapi.Answer{ID: r.ID, Approved: true}
+		a := localapi.Answer{ID: r.ID, Approved: true, Reason: strings.TrimSpace(reason.Text)}
 		if meaning != nil {
 			a.Meaning = meaning.Selected
-		}
-		if reason != nil {
-			a.Reason = strings.TrimSpace(reason.Text)
-			if a.Reason == "" {
-				fail("Say why this change is made: the approval must carry a reason.")
+			if a.Meaning == "" {
+				incomplete("Choose what your signature means.")
 				return
 			}
+		}
+		if p.ReasonRequired && a.Reason == "" {
+			incomplete("Say why this change is made: the signature must carry a reason.")
+			w.Canvas().Focus(reason)
+			return
 		}
 		if password != nil {
 			a.Password = password.Text
 		}
-		approve.Disable()
+		sign.Disable()
 		deny.Disable()
 		c.spawn(func() {
 			err := c.answer(a)
@@ -294,7 +329,7 @@ func (c *Controller) Show(r localapi.Confirmation) {
 				switch {
 				case dl.answered:
 				case err == nil, errors.As(err, &apiErr) && (apiErr.Status == http.StatusNotFound || apiErr.Status == http.StatusConflict):
-					// Approved, or no longer waiting: nothing to ask.
+					// Signed, or no longer waiting: nothing to ask.
 					dl.answered = true
 					c.close(r.ID)
 				case errors.As(err, &apiErr):
@@ -302,20 +337,20 @@ func (c *Controller) Show(r localapi.Confirmation) {
 				case app.Unreachable(err):
 					fail(app.NotRunning(false))
 				default:
-					fail(fmt.Sprintf("The answer could not be given: %v", err))
+					fail(fmt.Sprintf("The signature could not be given: %v", err))
 				}
 			})
 		})
 	}
 	deny.OnTapped = denyIt
-	approve.OnTapped = approveIt
+	sign.OnTapped = signIt
 	if password != nil {
-		password.OnSubmitted = func(string) { approveIt() }
+		password.OnSubmitted = func(string) { signIt() }
 	}
 	w.SetContent(container.NewPadded(body))
-	w.Resize(fyne.NewSize(480, 0))
+	w.Resize(fyne.NewSize(520, 0))
 	// Escape or closing the window is a denial; Deny has the focus, so
-	// Space or Enter never approves by accident.
+	// Space or Enter never signs by accident.
 	w.Canvas().SetOnTypedKey(func(k *fyne.KeyEvent) {
 		if k.Name == fyne.KeyEscape {
 			denyIt()

@@ -103,13 +103,14 @@ func button(t *testing.T, w fyne.Window, text string) *widget.Button {
 func TestDialogGolden(t *testing.T) {
 	c, _, ticks := newController(t, nil, true)
 	c.Show(localapi.Confirmation{ID: "r1", ClientName: "Cursor", Tool: "update_labsheet_rows", Target: "Plasmids PL-0006",
-		Change: "overwrite 1 row", Destructive: true, Time: at, Deadline: at.Add(60 * time.Second)})
+		Change: "overwrite 1 row", Destructive: true, Time: at, Deadline: at.Add(60 * time.Second),
+		Current: `{"PL-0006":{"Name":"pUC19","Status":"Active"}}`, Meanings: []string{"Approved", "Rejected"}, ReasonRequired: true})
 	c.Show(localapi.Confirmation{ID: "r1", Tool: "again"}) // delivered twice: still one dialog
 	if c.Open() != 1 {
 		t.Fatalf("%d dialogs", c.Open())
 	}
 	w := windowFor(c, "r1")
-	w.Resize(fyne.NewSize(480, 420))
+	w.Resize(fyne.NewSize(520, 640))
 	apptest.Golden(t, "testdata/destructive.xml", test.RenderToMarkup(w.Canvas()), *update)
 	if f := w.Canvas().Focused(); f != button(t, w, "Deny") {
 		t.Error("Deny does not have the focus")
@@ -117,6 +118,13 @@ func TestDialogGolden(t *testing.T) {
 	if apptest.PasswordEntry(w.Content()) == nil {
 		t.Error("no masked password entry")
 	}
+	text := strings.Join(apptest.Texts(w.Content()), "\n")
+	for _, want := range []string{"Current value in Scispot", `"Status":"Active"`, "Reason *", "Meaning"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the dialog lacks %q:\n%s", want, text)
+		}
+	}
+	button(t, w, "Sign: Approved")
 	c.Now = func() time.Time { return at.Add(42 * time.Second) }
 	for _, f := range *ticks {
 		f()
@@ -244,7 +252,14 @@ func TestApproveNeedsPassword(t *testing.T) {
 	}
 	entry := apptest.PasswordEntry(w.Content())
 	test.Type(entry, "wrong")
-	test.Tap(button(t, w, "Approve"))
+	// No reason: the dialog says so and sends nothing.
+	test.Tap(button(t, w, "Sign: Approved"))
+	ui.Drain()
+	if text := strings.Join(apptest.Texts(w.Content()), "\n"); !strings.Contains(text, "must carry a reason") {
+		t.Errorf("the dialog signed without a reason:\n%s", text)
+	}
+	test.Type(reasonEntry(t, w), "New plasmid from the stock")
+	test.Tap(button(t, w, "Sign: Approved"))
 	ui.Drain()
 	if c.Open() != 1 {
 		t.Fatal("the dialog closed after a wrong password")
@@ -261,9 +276,21 @@ func TestApproveNeedsPassword(t *testing.T) {
 	default:
 	}
 	test.Type(entry, apptest.Password)
-	test.Tap(button(t, w, "Approve"))
+	test.Tap(button(t, w, "Sign: Approved"))
 	if r := <-result; strings.Contains(r, "was not made") || strings.HasPrefix(r, "error:") {
 		t.Errorf("approved write: %s", r)
+	}
+	ui.Until(t, "the dialog closed", func() bool { return c.Open() == 0 })
+
+	// Signed Rejected: a signature, with the password, and no write.
+	result = write(cs)
+	w = waitDialog(t, ui, shown)
+	selectMeaning(t, w, "Rejected")
+	test.Type(reasonEntry(t, w), "Duplicate of PL-0006")
+	test.Type(apptest.PasswordEntry(w.Content()), apptest.Password)
+	test.Tap(button(t, w, "Sign: Rejected"))
+	if r := <-result; !strings.Contains(r, `signed "Rejected"`) {
+		t.Errorf("rejected write: %s", r)
 	}
 	ui.Until(t, "the dialog closed", func() bool { return c.Open() == 0 })
 
@@ -293,7 +320,8 @@ func TestUserDemoAsksNoPassword(t *testing.T) {
 	if apptest.PasswordEntry(w.Content()) != nil {
 		t.Error("the demo instance's dialog asks for a password")
 	}
-	test.Tap(button(t, w, "Approve"))
+	test.Type(reasonEntry(t, w), "Demo")
+	test.Tap(button(t, w, "Sign: Approved"))
 	if r := <-result; strings.Contains(r, "was not made") || strings.HasPrefix(r, "error:") {
 		t.Errorf("approved write: %s", r)
 	}
@@ -321,4 +349,34 @@ func TestEscapeAndDeadline(t *testing.T) {
 	if c.Open() != 0 {
 		t.Errorf("%d open after the deadlines", c.Open())
 	}
+}
+
+// reasonEntry is the dialog's multi-line reason entry.
+func reasonEntry(t *testing.T, w fyne.Window) *widget.Entry {
+	t.Helper()
+	var found *widget.Entry
+	apptest.Walk(w.Content(), func(o fyne.CanvasObject) {
+		if e, ok := o.(*widget.Entry); ok && e.MultiLine {
+			found = e
+		}
+	})
+	if found == nil {
+		t.Fatal("no reason entry")
+	}
+	return found
+}
+
+// selectMeaning chooses a signature meaning.
+func selectMeaning(t *testing.T, w fyne.Window, m string) {
+	t.Helper()
+	var sel *widget.Select
+	apptest.Walk(w.Content(), func(o fyne.CanvasObject) {
+		if s, ok := o.(*widget.Select); ok {
+			sel = s
+		}
+	})
+	if sel == nil {
+		t.Fatal("no meaning chooser")
+	}
+	sel.SetSelected(m)
 }

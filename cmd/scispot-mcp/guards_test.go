@@ -14,6 +14,7 @@ import (
 
 	"github.com/scispot/mcp-desktop/device/peercred"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/catalog"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/localsock"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream/upstreamtest"
@@ -124,27 +125,29 @@ func TestGuards(t *testing.T) {
 }
 
 // TestConfirmedWrites: with writes allowed, every write asks the person —
-// through elicitation when the client can, through the tray when not.
+// through elicitation when the client can, through the tray when not —
+// and the answer is a signature: a rejecting meaning refuses the write.
 func TestConfirmedWrites(t *testing.T) {
 	w, up, _ := managedWorld(t, `"AllowWriteTools": true, "AllowedTools": ["add_labsheet_rows", "update_labsheet_rows", "list_labsheets"]`)
 	args := map[string]any{"labsheet": "Cell Lines", "rows": []any{map[string]any{"Name": "HeLa-2"}}}
-	for _, approve := range []bool{true, false} {
+	for _, meaning := range []string{"Approved", "Rejected"} {
 		var asked string
 		client := mcp.NewClient(&mcp.Implementation{Name: "eliciting-client", Version: "1"}, &mcp.ClientOptions{
 			ElicitationHandler: func(ctx context.Context, req *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
 				asked = req.Params.Message
-				return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"approve": approve}}, nil
+				return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"meaning": meaning, "reason": "Cell line received from the core facility"}}, nil
 			},
 		})
 		cs := w.connectClient("2025-06-18", client)
-		before := len(up.Calls())
+		before := writesSeen(up)
 		res, text := callText(t, cs, "update_labsheet_rows", args)
 		if !strings.Contains(asked, "DESTRUCTIVE") || !strings.Contains(asked, "Cell Lines") {
 			t.Fatalf("the question did not say what and that it is destructive: %q", asked)
 		}
-		reached := len(up.Calls()) > before
+		approve := meaning == "Approved"
+		reached := writesSeen(up) > before
 		if approve != reached || approve == res.IsError {
-			t.Fatalf("approve=%v: reached=%v result=%v %q", approve, reached, res.IsError, text)
+			t.Fatalf("%s: reached=%v result=%v %q", meaning, reached, res.IsError, text)
 		}
 		cs.Close()
 	}
@@ -155,34 +158,69 @@ func TestConfirmedWrites(t *testing.T) {
 	// with a shell could do), which the service refuses, then as the person.
 	cs := w.connect("2025-06-18", "no-elicitation")
 	approver := startApprover(t, w, "add_labsheet_rows")
-	before := len(up.Calls())
+	before := writesSeen(up)
 	if res, text := callText(t, cs, "add_labsheet_rows", args); res.IsError {
 		t.Fatalf("tray-approved write refused: %q\n%s", text, approver.String())
 	}
-	if !strings.Contains(approver.String(), "refused without the password: That is not the password") &&
-		!strings.Contains(approver.String(), "refused without the password: To approve the write, the service needs the password") {
-		t.Fatalf("the approval without the password was not refused:\n%s", approver.String())
+	if !strings.Contains(approver.String(), "refused without the password: That is not the password") {
+		t.Fatalf("the signature with a wrong password was not refused:\n%s", approver.String())
 	}
-	if r := lastRecord(t, w, "add_labsheet_rows"); !strings.Contains(strings.Join(r.Flags, ","), w.account()+" (password checked by the service)") {
-		t.Fatalf("approval not audited with who and how: %+v", r)
+	sig := lastEvent(t, w, audit.EventSignature)
+	if s := sig.Signature; s == nil || s.Method != audit.MethodTrayPassword || !s.Verified || s.Account != w.account() || s.Name != "Jane Q. Tester" {
+		t.Fatalf("the tray signature does not say who and how: %+v", sig)
+	}
+	if r := lastRecord(t, w, "add_labsheet_rows"); r.Signature == nil || r.Signature.Record != sig.Hash {
+		t.Fatalf("the call does not link its signature: %+v", r)
 	}
 	res, text := callText(t, cs, "update_labsheet_rows", args)
 	if !res.IsError || !strings.Contains(text, "denied it in the Scispot MCP tray") {
 		t.Fatalf("tray-denied write = %v %q", res.IsError, text)
 	}
-	if n := len(up.Calls()) - before; n != 1 {
+	if n := writesSeen(up) - before; n != 1 {
 		t.Fatalf("upstream saw %d writes, want only the approved one", n)
 	}
 	_ = upstreamtest.Normal
 }
 
+// writesSeen counts the write calls that reached the upstream (the
+// gateway's own reads of the values a write changes are not writes).
+func writesSeen(up *upstreamtest.Server) int {
+	n := 0
+	for _, c := range up.Calls() {
+		if catalog.Lookup(c.Tool).Kind == catalog.Write {
+			n++
+		}
+	}
+	return n
+}
+
+// lastEvent returns the newest record of an event.
+func lastEvent(t *testing.T, w *world, ev audit.Event) audit.Record {
+	t.Helper()
+	var last audit.Record
+	for _, r := range records(t, w) {
+		if r.Event == ev {
+			last = r
+		}
+	}
+	return last
+}
+
 // startApprover runs, as the world's account, a process that follows the
-// account's events like the tray and answers each write: approve only the
-// tool named, trying first without the password, then with it; deny the rest.
+// account's events like the tray and answers each write: sign only the
+// tool named (Approved, with a reason), trying first with a wrong
+// password, then with the right one; deny the rest.
 func startApprover(t *testing.T, w *world, approve string) *lockedBuffer {
 	t.Helper()
+	return startSigner(t, w, approve, "Approved", "Received from the core facility")
+}
+
+// startSigner is startApprover signing with meaning and reason.
+func startSigner(t *testing.T, w *world, tool, meaning, reason string) *lockedBuffer {
+	t.Helper()
 	cmd := w.command(testHelper(), "-test.run=^TestHelperApprover$", "-test.v")
-	cmd.Env = append(cmd.Env, "SCISPOT_HELPER=approver", "SCISPOT_APPROVE="+approve, "SCISPOT_PASSWORD="+w.password())
+	cmd.Env = append(cmd.Env, "SCISPOT_HELPER=approver", "SCISPOT_APPROVE="+tool, "SCISPOT_PASSWORD="+w.password(),
+		"SCISPOT_MEANING="+meaning, "SCISPOT_REASON="+reason)
 	out := &lockedBuffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -237,9 +275,13 @@ func TestHelperApprover(t *testing.T) {
 			fmt.Printf("denied %s: %v\n", e.Confirm.Tool, err)
 			continue
 		}
-		err := c.Answer(ctx, localapi.Answer{ID: e.Confirm.ID, Approved: true, Password: "not-the-password"})
+		fmt.Printf("asked: %+v\n", *e.Confirm)
+		sign := localapi.Answer{ID: e.Confirm.ID, Approved: true, Meaning: os.Getenv("SCISPOT_MEANING"), Reason: os.Getenv("SCISPOT_REASON")}
+		sign.Password = "not-the-password"
+		err := c.Answer(ctx, sign)
 		fmt.Printf("refused without the password: %v\n", err)
-		err = c.Answer(ctx, localapi.Answer{ID: e.Confirm.ID, Approved: true, Password: os.Getenv("SCISPOT_PASSWORD")})
-		fmt.Printf("approved %s: %v\n", e.Confirm.Tool, err)
+		sign.Password = os.Getenv("SCISPOT_PASSWORD")
+		err = c.Answer(ctx, sign)
+		fmt.Printf("signed %s: %v\n", e.Confirm.Tool, err)
 	}
 }

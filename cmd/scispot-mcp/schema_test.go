@@ -1031,6 +1031,11 @@ var schemaStates = []schemaState{
 	{name: "user-not-authorised", managed: true, policy: []string{`"AuthorizedUsers": ["nobody-here"]`}},
 	{name: "policy-invalid", managed: true, policy: []string{`"Foo": 1`}},
 	{name: "demo-disabled", demo: true, policy: []string{`"AllowDemo": false`}},
+	// A write the person signs in the client: an elicitation request
+	// (2025) or an input_required result and its retry (2026-07-28). Only
+	// the go-sdk client's write is allowed: the raw frames' client cannot
+	// sign, and its write would wait a minute for the tray.
+	{name: "signed-write", demo: true, policy: []string{`"AllowWriteTools": true`, `"AllowedTools": ["write_to_experiment", "get_experiment"]`}},
 }
 
 // closedLoopbackURL is a loopback URL where nothing listens: Scispot down.
@@ -1119,6 +1124,7 @@ func useSession(t *testing.T, c *schemaCase, st schemaState, cs *mcp.ClientSessi
 		{"scispot_access_status", map[string]any{}},
 		{upstreamtest.ExtraTool, map[string]any{}},
 		{"update_labsheet_rows", map[string]any{"labsheet": "Cell Lines"}},
+		{"write_to_experiment", map[string]any{"hrid": "EXP-0002", "html": "<p>Schema check.</p>"}},
 	} {
 		if _, err := cs.CallTool(ctx, &mcp.CallToolParams{Name: call.name, Arguments: call.args}); err != nil {
 			t.Logf("the go-sdk client's CallTool(%s): %v", call.name, err)
@@ -1156,6 +1162,11 @@ func newSchemaClient(changed chan struct{}) *mcp.Client {
 			case changed <- struct{}{}:
 			default:
 			}
+		},
+		// Signs any write it is asked about, so a signature's exchange is
+		// on the wire where a state allows writes.
+		ElicitationHandler: func(context.Context, *mcp.ElicitRequest) (*mcp.ElicitResult, error) {
+			return &mcp.ElicitResult{Action: "accept", Content: map[string]any{"meaning": "Approved", "reason": "schema test"}}, nil
 		},
 	})
 }

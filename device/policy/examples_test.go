@@ -55,7 +55,7 @@ func TestLinuxExamplePolicy(t *testing.T) {
 	// is Linux's enrollment signal).
 	p := policy.Resolve(s)
 	def := policy.Default()
-	if p.ManagedBy != "" || p.AllowWriteTools || p.AllowLocalHTTP || !p.RequireEnrollment || !p.ConfirmWrites {
+	if p.ManagedBy != "" || p.AllowWriteTools || p.AllowLocalHTTP || !p.RequireEnrollment || !p.ConfirmWrites || !p.RequireReasonForChange {
 		t.Errorf("example loosens the defaults: %+v", p)
 	}
 	if p.MaxCallsPerMinute != def.MaxCallsPerMinute || p.MaxResultBytes != def.MaxResultBytes || p.MaxBytesPerHour != def.MaxBytesPerHour {

@@ -30,6 +30,10 @@ const (
 	KeyMaxBytesPerHour   = "MaxBytesPerHour"
 	KeyInjectionAction   = "InjectionAction"
 	KeyConfirmWrites     = "ConfirmWrites"
+	// KeyRequireReasonForChange and KeySignatureMeanings make write
+	// approvals electronic signatures (21 CFR 11.50, EU GMP Annex 11 §9).
+	KeyRequireReasonForChange = "RequireReasonForChange"
+	KeySignatureMeanings      = "SignatureMeanings"
 )
 
 // kind is the type of a policy key's value. Each kind has one canonical Go
@@ -129,6 +133,12 @@ var keyTable = [...]keyDef{
 	{name: KeyConfirmWrites, kind: kindBool,
 		set: func(p *Policy, v any) { p.ConfirmWrites = v.(bool) },
 		get: func(p Policy) any { return p.ConfirmWrites }},
+	{name: KeyRequireReasonForChange, kind: kindBool,
+		set: func(p *Policy, v any) { p.RequireReasonForChange = v.(bool) },
+		get: func(p Policy) any { return p.RequireReasonForChange }},
+	{name: KeySignatureMeanings, kind: kindStrings, check: checkSignatureMeanings,
+		set: func(p *Policy, v any) { p.SignatureMeanings = cloneList(v.([]string)) },
+		get: func(p Policy) any { return cloneList(p.SignatureMeanings) }},
 }
 
 // Keys returns every policy key name, in the order of design.md's table.

@@ -92,9 +92,19 @@ type Policy struct {
 	// for results that contain instruction-like text.
 	InjectionAction string
 	// ConfirmWrites makes every write ask the person first (MCP
-	// elicitation, or the tray when the client cannot ask).
+	// elicitation or input_required, or the tray when the client cannot
+	// ask); the answer is an electronic signature in the audit trail.
 	ConfirmWrites bool
+	// RequireReasonForChange refuses a write approval that carries no
+	// reason for the change (EU GMP Annex 11 §9).
+	RequireReasonForChange bool
+	// SignatureMeanings are the meanings an approver chooses from (21 CFR
+	// 11.50(a)(3)); MeaningAuthorises says which let the write through.
+	SignatureMeanings []string
 }
+
+// DefaultSignatureMeanings are the meanings when the policy names none.
+func DefaultSignatureMeanings() []string { return []string{"Approved", "Rejected"} }
 
 // Default returns the policy that applies when no administrator has set
 // anything.
@@ -109,5 +119,9 @@ func Default() Policy {
 		MaxBytesPerHour:   52428800,
 		InjectionAction:   InjectionFlag,
 		ConfirmWrites:     true,
+		// A reason for every change: labs under Part 11 and Annex 11 need
+		// it, and for others it costs a sentence per approved write.
+		RequireReasonForChange: true,
+		SignatureMeanings:      DefaultSignatureMeanings(),
 	}
 }

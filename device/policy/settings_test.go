@@ -29,7 +29,9 @@ const allKeysJSON = `{
   "MaxResultBytes": 1024,
   "MaxBytesPerHour": 0,
   "InjectionAction": "block",
-  "ConfirmWrites": false
+  "ConfirmWrites": false,
+  "RequireReasonForChange": false,
+  "SignatureMeanings": ["Reviewed and approved", "Rejected", "Not applicable"]
 }`
 
 func TestParseJSONEveryKey(t *testing.T) {
@@ -38,23 +40,25 @@ func TestParseJSONEveryKey(t *testing.T) {
 		t.Fatalf("ParseJSON: %v", err)
 	}
 	want := policy.Settings{
-		"Enabled":           false,
-		"UpstreamURL":       "https://mcp.example.org/lab/",
-		"UpstreamProxy":     "http://proxy.example.org:3128",
-		"AllowedTools":      []string{"list_labsheets", "get_labsheet_row"},
-		"DeniedTools":       []string{"get_image_thumbnail"},
-		"AllowWriteTools":   true,
-		"AllowedClients":    []string{"claude-ai", "cursor-vscode"},
-		"AuthorizedUsers":   []string{"alice", "bob"},
-		"RequireEnrollment": false,
-		"ManagedBy":         "Ansible",
-		"AllowDemo":         false,
-		"AllowLocalHTTP":    true,
-		"MaxCallsPerMinute": int64(10),
-		"MaxResultBytes":    int64(1024),
-		"MaxBytesPerHour":   int64(0),
-		"InjectionAction":   "block",
-		"ConfirmWrites":     false,
+		"Enabled":                false,
+		"UpstreamURL":            "https://mcp.example.org/lab/",
+		"UpstreamProxy":          "http://proxy.example.org:3128",
+		"AllowedTools":           []string{"list_labsheets", "get_labsheet_row"},
+		"DeniedTools":            []string{"get_image_thumbnail"},
+		"AllowWriteTools":        true,
+		"AllowedClients":         []string{"claude-ai", "cursor-vscode"},
+		"AuthorizedUsers":        []string{"alice", "bob"},
+		"RequireEnrollment":      false,
+		"ManagedBy":              "Ansible",
+		"AllowDemo":              false,
+		"AllowLocalHTTP":         true,
+		"MaxCallsPerMinute":      int64(10),
+		"MaxResultBytes":         int64(1024),
+		"MaxBytesPerHour":        int64(0),
+		"InjectionAction":        "block",
+		"ConfirmWrites":          false,
+		"RequireReasonForChange": false,
+		"SignatureMeanings":      []string{"Reviewed and approved", "Rejected", "Not applicable"},
 	}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
@@ -65,23 +69,25 @@ func TestParseJSONEveryKey(t *testing.T) {
 
 	got := policy.Resolve(s)
 	wantPolicy := policy.Policy{
-		Enabled:           false,
-		UpstreamURL:       "https://mcp.example.org/lab/",
-		UpstreamProxy:     "http://proxy.example.org:3128",
-		AllowedTools:      []string{"list_labsheets", "get_labsheet_row"},
-		DeniedTools:       []string{"get_image_thumbnail"},
-		AllowWriteTools:   true,
-		AllowedClients:    []string{"claude-ai", "cursor-vscode"},
-		AuthorizedUsers:   []string{"alice", "bob"},
-		RequireEnrollment: false,
-		ManagedBy:         "Ansible",
-		AllowDemo:         false,
-		AllowLocalHTTP:    true,
-		MaxCallsPerMinute: 10,
-		MaxResultBytes:    1024,
-		MaxBytesPerHour:   0,
-		InjectionAction:   policy.InjectionBlock,
-		ConfirmWrites:     false,
+		Enabled:                false,
+		UpstreamURL:            "https://mcp.example.org/lab/",
+		UpstreamProxy:          "http://proxy.example.org:3128",
+		AllowedTools:           []string{"list_labsheets", "get_labsheet_row"},
+		DeniedTools:            []string{"get_image_thumbnail"},
+		AllowWriteTools:        true,
+		AllowedClients:         []string{"claude-ai", "cursor-vscode"},
+		AuthorizedUsers:        []string{"alice", "bob"},
+		RequireEnrollment:      false,
+		ManagedBy:              "Ansible",
+		AllowDemo:              false,
+		AllowLocalHTTP:         true,
+		MaxCallsPerMinute:      10,
+		MaxResultBytes:         1024,
+		MaxBytesPerHour:        0,
+		InjectionAction:        policy.InjectionBlock,
+		ConfirmWrites:          false,
+		RequireReasonForChange: false,
+		SignatureMeanings:      []string{"Reviewed and approved", "Rejected", "Not applicable"},
 	}
 	if diff := cmp.Diff(wantPolicy, got); diff != "" {
 		t.Errorf("Resolve (-want +got):\n%s", diff)
@@ -184,6 +190,18 @@ func TestParseJSONRejects(t *testing.T) {
 		{"url empty", `{"UpstreamURL": ""}`, `policy key "UpstreamURL" must be an absolute https URL with a host, got ""`},
 		{"url unparsable", `{"UpstreamURL": "https://[::1"}`, `policy key "UpstreamURL" must be an absolute https URL, got "https://[::1"`},
 		{"url credentials", `{"UpstreamURL": "https://user:secret@mcp.scispot.io/"}`, `policy key "UpstreamURL" must not contain a user name or password`},
+
+		// SignatureMeanings.
+		{"meanings empty", `{"SignatureMeanings": []}`, `policy key "SignatureMeanings" must name at least one meaning, such as ["Approved", "Rejected"]`},
+		{"meanings empty item", `{"SignatureMeanings": ["Approved", ""]}`, `policy key "SignatureMeanings" must not contain an empty string (item 2)`},
+		{"meanings duplicate", `{"SignatureMeanings": ["Approved", "Rejected", "approved"]}`, `policy key "SignatureMeanings" names "approved" twice (items 1 and 3)`},
+		{"meanings spaces", `{"SignatureMeanings": ["Approved "]}`, `policy key "SignatureMeanings" item 1 "Approved " has leading or trailing spaces`},
+		{"meanings control", `{"SignatureMeanings": ["Appro\u0000ved"]}`, `policy key "SignatureMeanings" item 1 "Appro\x00ved" has characters that do not print`},
+		{"meanings bidi", `{"SignatureMeanings": ["Approved\u202e"]}`, `policy key "SignatureMeanings" item 1 "Approved\u202e" has characters that do not print`},
+		{"meanings too long", `{"SignatureMeanings": ["` + strings.Repeat("a", 65) + `"]}`, `policy key "SignatureMeanings" item 1 is longer than 64 bytes`},
+		{"meanings none approves", `{"SignatureMeanings": ["Rejected", "Not approved"]}`, `policy key "SignatureMeanings" has no meaning that approves a write (["Rejected" "Not approved"] all refuse it: a meaning refuses when a word starts with reject, declin, deny, disapprov or refus, or is not or no)`},
+		{"meanings too many", `{"SignatureMeanings": ["a","b","c","d","e","f","g","h","i","j","k","l","m","n","o","p","q"]}`, `policy key "SignatureMeanings" names 17 meanings; at most 16 are allowed`},
+		{"reason as string", `{"RequireReasonForChange": "yes"}`, `policy key "RequireReasonForChange" must be a boolean, got string`},
 
 		// UpstreamProxy.
 		{"proxy as list", `{"UpstreamProxy": ["http://p:3128"]}`, `policy key "UpstreamProxy" must be a string, got list`},
@@ -321,13 +339,13 @@ func TestFromValuesDoesNotAlias(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	keys := policy.Keys()
-	if len(keys) != 17 {
-		t.Errorf("Keys() has %d keys, want 17", len(keys))
+	if len(keys) != 19 {
+		t.Errorf("Keys() has %d keys, want 19", len(keys))
 	}
 	want := []string{"Enabled", "UpstreamURL", "UpstreamProxy", "AllowedTools", "DeniedTools", "AllowWriteTools",
 		"AllowedClients", "AuthorizedUsers", "RequireEnrollment", "ManagedBy", "AllowDemo",
 		"AllowLocalHTTP", "MaxCallsPerMinute", "MaxResultBytes", "MaxBytesPerHour",
-		"InjectionAction", "ConfirmWrites"}
+		"InjectionAction", "ConfirmWrites", "RequireReasonForChange", "SignatureMeanings"}
 	if diff := cmp.Diff(want, keys); diff != "" {
 		t.Errorf("Keys (-want +got):\n%s", diff)
 	}
@@ -338,6 +356,37 @@ func TestKeys(t *testing.T) {
 	for _, k := range want {
 		if strings.TrimSpace(k) != k {
 			t.Errorf("key %q has spaces", k)
+		}
+	}
+}
+
+func TestMeaningAuthorises(t *testing.T) {
+	for _, tc := range []struct {
+		meaning string
+		want    bool
+	}{
+		{"Approved", true},
+		{"Reviewed and approved", true},
+		{"Verified", true},
+		{"Authored", true},
+		{"Notes checked", true}, // "notes" is not "not"
+		{"Normal", true},
+		{"Rejected", false},
+		{"REJECT", false},
+		{"Rejection", false},
+		{"Declined", false},
+		{"Denied", false},
+		{"Deny", false},
+		{"Disapproved", false},
+		{"Refused", false},
+		{"Not approved", false},
+		{"not-approved", false},
+		{"No", false},
+		{"", false},
+		{"  ", false},
+	} {
+		if got := policy.MeaningAuthorises(tc.meaning); got != tc.want {
+			t.Errorf("MeaningAuthorises(%q) = %v, want %v", tc.meaning, got, tc.want)
 		}
 	}
 }

@@ -24,7 +24,7 @@ const (
 var CSVHeader = []string{
 	"time", "session", "event", "user", "device", "client", "client_version",
 	"tool", "outcome", "reason", "duration_ms", "result_bytes", "flags",
-	"args", "token", "seq", "hash",
+	"args", "token", "seq", "hash", "rule", "signature", "change",
 }
 
 // Export writes records in format.
@@ -89,6 +89,9 @@ func exportCSV(w io.Writer, records []Record) error {
 			cell(r.Token),
 			strconv.FormatInt(r.Seq, 10),
 			cell(r.Hash),
+			cell(r.Rule),
+			cell(string(signatureJSON(r.Signature))),
+			cell(string(changeJSON(r.Change))),
 		)
 		if err := cw.Write(row); err != nil {
 			return fmt.Errorf("exporting audit records: %w", err)
@@ -99,6 +102,22 @@ func exportCSV(w io.Writer, records []Record) error {
 		return fmt.Errorf("exporting audit records: %w", err)
 	}
 	return nil
+}
+
+// signatureJSON and changeJSON are the canonical JSON of a record's
+// signature and change, for one CSV cell each.
+func signatureJSON(s *Signature) []byte {
+	if s == nil {
+		return nil
+	}
+	return appendSignature(nil, s)
+}
+
+func changeJSON(c *Change) []byte {
+	if c.IsZero() {
+		return nil
+	}
+	return appendChange(nil, c)
 }
 
 // cell defuses spreadsheet formulas (CSV injection).
@@ -155,6 +174,17 @@ func FormatLine(r Record, loc *time.Location) string {
 	}
 	if len(r.Flags) > 0 {
 		parts = append(parts, "["+printable(strings.Join(r.Flags, ","))+"]")
+	}
+	if s := r.Signature; s != nil && r.Event == EventSignature {
+		who := s.Name
+		if s.Account != "" && s.Account != s.Name {
+			who += " (" + s.Account + ")"
+		}
+		how := "not verified, " + s.Method
+		if s.Verified {
+			how = "password checked"
+		}
+		parts = append(parts, printable(fmt.Sprintf("%s by %s, %s: %s", s.Meaning, who, how, orDash(s.Reason))))
 	}
 	if r.Reason != "" && r.Outcome != OutcomeOK {
 		parts = append(parts, printable(r.Reason))

@@ -22,11 +22,17 @@ import (
 //     empty string, empty client, empty flags, empty args):
 //     v, seq, time, session, event, pid, user, device, token,
 //     client {name, version, exe, signer}, transport, tool, args, outcome,
-//     reason, rule, duration_ms, result_bytes, flags, prev
+//     reason, rule, duration_ms, result_bytes, flags, signature, change, prev
 //     (v, seq, time, session and event are always present);
-//   - members added after the first release (client exe and signer, rule)
-//     are omitted when empty like every other, so every line written
-//     before them encodes exactly as it did;
+//   - signature: an object with, in this order and each omitted when empty
+//     (booleans when false), id, name, account, time, meaning, approves,
+//     reason, method, verified, target, call, record (see signature.go);
+//   - change: an object with before, after (each {value, sha256, bytes},
+//     value omitted when not kept inline and inserted verbatim as the
+//     canonical JSON NewValue made) and error, each omitted when empty;
+//   - members added after the first release (client exe and signer, rule,
+//     signature, change) are omitted when empty like every other, so every
+//     line written before them encodes exactly as it did;
 //   - time as UTC "2006-01-02T15:04:05.000000000Z" (always 9 digits);
 //   - numbers as base-10 integers;
 //   - strings escaped by appendString: `"` and `\` with a backslash; \b \f
@@ -112,6 +118,14 @@ func appendCanonical(b []byte, r *Record) []byte {
 			b = appendString(b, f)
 		}
 		b = append(b, ']')
+	}
+	if r.Signature != nil {
+		b = append(b, `,"signature":`...)
+		b = appendSignature(b, r.Signature)
+	}
+	if !r.Change.IsZero() {
+		b = append(b, `,"change":`...)
+		b = appendChange(b, r.Change)
 	}
 	b = appendStringField(b, "prev", r.Prev, false)
 	return append(b, '}')

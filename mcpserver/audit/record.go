@@ -55,6 +55,9 @@ const (
 	EventTokenSet     Event = "token.set"
 	EventTokenRemove  Event = "token.remove"
 	EventSetupWrite   Event = "setup.write"
+	// EventSignature is an electronic signature on a write, written before
+	// the write reaches Scispot (signature.go).
+	EventSignature Event = "signature"
 )
 
 // Known reports whether e is one of the events this version writes.
@@ -62,7 +65,8 @@ func (e Event) Known() bool {
 	switch e {
 	case EventSessionStart, EventToolsList, EventToolCall, EventToolDenied,
 		EventSessionEnd, EventKill, EventResume, EventPolicyChange,
-		EventRefused, EventTokenSet, EventTokenRemove, EventSetupWrite:
+		EventRefused, EventTokenSet, EventTokenRemove, EventSetupWrite,
+		EventSignature:
 		return true
 	}
 	return false
@@ -136,8 +140,13 @@ type Record struct {
 	DurationMS  int64           `json:"duration_ms,omitempty"`
 	ResultBytes int64           `json:"result_bytes,omitempty"`
 	Flags       []string        `json:"flags,omitempty"`
-	Prev        string          `json:"prev,omitempty"`
-	Hash        string          `json:"hash,omitempty"`
+	// Signature is the signature itself on a signature record, and the
+	// link to it on the record of the call it signs.
+	Signature *Signature `json:"signature,omitempty"`
+	// Change is the previous and the new value of what a write changed.
+	Change *Change `json:"change,omitempty"`
+	Prev   string  `json:"prev,omitempty"`
+	Hash   string  `json:"hash,omitempty"`
 }
 
 // MarshalJSON returns the canonical encoding of r, hash included (the exact

@@ -21,6 +21,9 @@ type lineFields struct {
 	hasV, hasSeq         bool
 	badV, badSeq         bool // present but not an integer
 	session, event, prev field
+	// signature is the raw value of the "signature" member, nil when
+	// absent: the verifier decodes it (only signature lines have one).
+	signature []byte
 }
 
 type field struct {
@@ -121,6 +124,7 @@ func scanLine(line []byte, f *lineFields) error {
 			var target *field
 			var num *int64
 			var has, bad *bool
+			var raw *[]byte
 			if !kesc {
 				switch string(line[ks:ke]) {
 				case "v":
@@ -133,6 +137,8 @@ func scanLine(line []byte, f *lineFields) error {
 					target = &f.event
 				case "prev":
 					target = &f.prev
+				case "signature":
+					raw = &f.signature
 				}
 			}
 			start := s.i
@@ -154,6 +160,9 @@ func scanLine(line []byte, f *lineFields) error {
 					*has = true
 					n, ok := parseInt(line[start:s.i])
 					*num, *bad = n, !ok
+				}
+				if raw != nil {
+					*raw = line[start:s.i]
 				}
 			}
 			s.ws()

@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"hash"
@@ -57,6 +58,9 @@ const (
 	ProblemPrev     Problem = "prev-mismatch"       // the link to the previous record is wrong
 	ProblemSession  Problem = "session-mismatch"    // a record of another session
 	ProblemReadFile Problem = "read-error"          // the file could not be read
+	// ProblemSignature: a signature record is malformed, or a call record
+	// links a signature that is not the one recorded before it.
+	ProblemSignature Problem = "signature-link"
 )
 
 // Problems that make a file incomplete.
@@ -64,11 +68,14 @@ const (
 	ProblemTorn  Problem = "torn-line"      // the last line is cut off or lacks its newline
 	ProblemNoEnd Problem = "no-session-end" // session.start without session.end
 	ProblemEmpty Problem = "empty-file"     // no records at all
+	// ProblemSignatureUnused: a signature that no later call record links,
+	// as a service that stopped between the two leaves it.
+	ProblemSignatureUnused Problem = "signature-unused"
 )
 
 // Incomplete reports whether p is what a crash (not tampering) leaves.
 func (p Problem) Incomplete() bool {
-	return p == ProblemTorn || p == ProblemNoEnd || p == ProblemEmpty
+	return p == ProblemTorn || p == ProblemNoEnd || p == ProblemEmpty || p == ProblemSignatureUnused
 }
 
 // Issue is one finding in a file.
@@ -249,6 +256,15 @@ type verifier struct {
 	session []byte
 	prev    [hashHexLen]byte
 	brace   [1]byte // "}" for the hash input, kept here so Write does not allocate
+	// sigs are this file's signature records, in order, for the links.
+	sigs []seenSignature
+}
+
+// seenSignature is a signature record met earlier in the file.
+type seenSignature struct {
+	id, hash, call string
+	line           int
+	used           bool
 }
 
 func newVerifier() *verifier {
@@ -306,6 +322,7 @@ var errLineTooLong = errors.New("line too long")
 func (v *verifier) verifyReader(ctx context.Context, r io.Reader, rep *FileReport) {
 	v.br.Reset(r)
 	v.session = v.session[:0]
+	v.sigs = v.sigs[:0]
 	var startsSession, endsSession bool
 	lineNo := 0
 	fail := func(p Problem, detail string) {
@@ -347,6 +364,12 @@ func (v *verifier) verifyReader(ctx context.Context, r io.Reader, rep *FileRepor
 			return
 		}
 		fl := &v.fields
+		if fl.signature != nil || fl.event.equal(string(EventSignature)) {
+			if p, detail := v.checkSignature(line, lineNo); p != "" {
+				fail(p, detail)
+				return
+			}
+		}
 		if rep.Records == 0 {
 			v.session = append(v.session[:0], fl.session.raw...)
 			rep.Session = fl.session.text()
@@ -359,6 +382,12 @@ func (v *verifier) verifyReader(ctx context.Context, r io.Reader, rep *FileRepor
 			rep.Issues = append(rep.Issues, Issue{Line: lineNo, Problem: ProblemTorn,
 				Detail: "the last record lacks its newline, as a crash during a write leaves it"})
 			break
+		}
+	}
+	for _, sg := range v.sigs {
+		if !sg.used {
+			rep.Issues = append(rep.Issues, Issue{Line: sg.line, Problem: ProblemSignatureUnused,
+				Detail: "no call record after it links this signature: the service stopped before the signed call was recorded"})
 		}
 	}
 	switch {
@@ -424,4 +453,62 @@ func (v *verifier) checkLine(line []byte, seq int64) (Problem, string) {
 			", not to this file's session " + strconv.Quote(string(v.session))
 	}
 	return "", ""
+}
+
+// checkSignature checks a line that is a signature record or links one
+// (21 CFR 11.70: a signature stays linked to the record it signs). The
+// line's hash is already verified.
+func (v *verifier) checkSignature(line []byte, lineNo int) (Problem, string) {
+	fl := &v.fields
+	isSig := fl.event.equal(string(EventSignature))
+	if fl.signature == nil {
+		return ProblemSignature, "a signature record without its signature"
+	}
+	var sig Signature
+	if err := json.Unmarshal(fl.signature, &sig); err != nil {
+		return ProblemSignature, "the signature cannot be read: " + err.Error()
+	}
+	if sig.ID == "" {
+		return ProblemSignature, "the signature has no id"
+	}
+	if isSig {
+		switch {
+		case sig.Account == "" || sig.Meaning == "" || sig.Call == "" || sig.Time.IsZero():
+			return ProblemSignature, "the signature lacks its account, meaning, time or signed call"
+		case !KnownMethod(sig.Method):
+			return ProblemSignature, "the signature's method " + strconv.Quote(sig.Method) + " is not one this program knows"
+		case sig.Verified && sig.Method != MethodTrayPassword:
+			return ProblemSignature, "the signature claims a verified password, which only the tray's password check gives"
+		case sig.Record != "":
+			return ProblemSignature, "a signature record cannot link another signature"
+		}
+		for _, sg := range v.sigs {
+			if sg.id == sig.ID {
+				return ProblemSignature, "signature " + sig.ID + " was already recorded on line " + strconv.Itoa(sg.line)
+			}
+		}
+		hash := string(line[len(line)-hashSuffixLen+len(`,"hash":"`) : len(line)-2])
+		v.sigs = append(v.sigs, seenSignature{id: sig.ID, hash: hash, call: sig.Call, line: lineNo})
+		return "", ""
+	}
+	if !fl.event.equal(string(EventToolCall)) && !fl.event.equal(string(EventToolDenied)) {
+		return ProblemSignature, "a " + fl.event.text() + " record cannot carry a signature"
+	}
+	for i := range v.sigs {
+		sg := &v.sigs[i]
+		if sg.id != sig.ID {
+			continue
+		}
+		switch {
+		case sg.used:
+			return ProblemSignature, "signature " + sig.ID + " (line " + strconv.Itoa(sg.line) + ") already authorised an earlier call"
+		case sig.Record != sg.hash:
+			return ProblemSignature, "the link to signature " + sig.ID + " does not match the hash of its record on line " + strconv.Itoa(sg.line)
+		case sig.Call != sg.call:
+			return ProblemSignature, "this call is not the one signed on line " + strconv.Itoa(sg.line)
+		}
+		sg.used = true
+		return "", ""
+	}
+	return ProblemSignature, "the call links signature " + sig.ID + ", which no earlier record of this file holds"
 }

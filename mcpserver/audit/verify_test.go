@@ -303,6 +303,9 @@ func FuzzVerifyFile(f *testing.F) {
 	f.Add([]byte("\n\n"))
 	f.Add([]byte(`{"v":1,"seq":1,"session":"s","event":"kill","hash":"zz"}` + "\n"))
 	f.Add(bytes.ReplaceAll(data, []byte(`"seq":2`), []byte(`"seq":-2`)))
+	if signed, err := os.ReadFile(filepath.Join("testdata", "signature.jsonl")); err == nil {
+		f.Add(signed)
+	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rep := verifyBytes(b)
 		switch rep.Status {

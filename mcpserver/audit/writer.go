@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -331,6 +332,32 @@ func (w *Writer) cleanFields(r *Record) {
 		}
 		r.Flags = flags
 	}
+	if r.Signature != nil {
+		sig := *r.Signature // never alias the caller's
+		for _, f := range [...]*string{&sig.ID, &sig.Name, &sig.Account, &sig.Meaning, &sig.Method, &sig.Target, &sig.Call, &sig.Record} {
+			*f = clean(*f, maxFieldBytes)
+		}
+		sig.Reason = clean(sig.Reason, maxReasonBytes)
+		r.Signature = &sig
+	}
+	if r.Change != nil {
+		c := Change{Before: w.cleanValue(r.Change.Before), After: w.cleanValue(r.Change.After), Error: clean(r.Change.Error, maxReasonBytes)}
+		r.Change = &c
+	}
+}
+
+// cleanValue keeps a recorded value inline only when it is short, one
+// JSON value and free of secrets; its digest and size stay either way.
+func (w *Writer) cleanValue(v *Value) *Value {
+	if v == nil {
+		return nil
+	}
+	out := *v
+	if len(out.Value) > MaxValueBytes || !json.Valid(out.Value) || w.secrets.Contains(string(out.Value)) {
+		out.Value = nil
+	}
+	out.SHA256 = capString(out.SHA256, maxFieldBytes)
+	return &out
 }
 
 // capString cuts s to at most max bytes at a character boundary, marking

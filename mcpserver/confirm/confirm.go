@@ -75,13 +75,28 @@ type Request struct {
 	Change      string    `json:"change,omitempty"`
 	Destructive bool      `json:"destructive,omitempty"`
 	Time        time.Time `json:"time"`
+	// Current is the value the write would change, as Scispot has it now
+	// (shortened), or why it could not be read.
+	Current string `json:"current,omitempty"`
+	// Meanings the signer chooses from (policy SignatureMeanings);
+	// ReasonRequired: the signature must carry a reason for the change.
+	Meanings       []string `json:"meanings,omitempty"`
+	ReasonRequired bool     `json:"reason_required,omitempty"`
 }
 
 // Answer is the person's decision.
 type Answer struct {
-	ID       string    `json:"id"`
-	Approved bool      `json:"approved"`
-	By       string    `json:"by,omitempty"` // OS account that answered
+	ID string `json:"id"`
+	// Approved: the person signed the write with Meaning, which may be one
+	// that refuses it; false: they denied it without signing.
+	Approved bool   `json:"approved"`
+	Meaning  string `json:"meaning,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+	By       string `json:"by,omitempty"` // OS account that answered
+	// Name is the account's printed name (its full name).
+	Name string `json:"name,omitempty"`
+	// Verified: the workstation service checked the account password.
+	Verified bool      `json:"verified,omitempty"`
 	At       time.Time `json:"at"`
 	// TimedOut is set by Ask when nobody answered; never written.
 	TimedOut bool `json:"-"`
@@ -140,7 +155,7 @@ func ParseRequest(b []byte) (Request, error) {
 	if r.Time.IsZero() {
 		return Request{}, fmt.Errorf("%w: the request has no time", ErrInvalid)
 	}
-	for _, s := range []string{r.Session, r.ClientName, r.ClientVersion, r.Tool, r.Target, r.Change} {
+	for _, s := range append([]string{r.Session, r.ClientName, r.ClientVersion, r.Tool, r.Target, r.Change, r.Current}, r.Meanings...) {
 		if len(s) > maxTextLen {
 			return Request{}, fmt.Errorf("%w: a field is longer than %d bytes", ErrInvalid, maxTextLen)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/scispot/mcp-desktop/device/policy"
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/catalog"
 	"github.com/scispot/mcp-desktop/mcpserver/redact"
 )
@@ -20,14 +21,15 @@ import (
 // the SDK's normalisation for the negotiated protocol, such as the
 // resultType a 2026-07-28 client requires:
 //
-//	record ─▶ access ─▶ results ─▶ visibility ─▶ checks ─▶ forward ─▶ upstream
-//	(audit: exactly one record per call, outermost)
+//	record ─▶ access ─▶ results ─▶ visibility ─▶ checks ─▶ approval ─▶ forward ─▶ upstream
+//	(audit: exactly one record per call, outermost; approval: approval.go)
 //
 // access refuses everything while access is refused and answers the
 // status tool; results passes every result that comes back from below it
 // — Scispot's, ok or error, and the gateway's own sentences about an
 // outage — through Guards.After; visibility refuses tools the policy
-// hides; checks runs Guards.Before, so nothing it refuses reaches Scispot.
+// hides; checks runs Guards.Before, so nothing it refuses reaches Scispot;
+// approval asks the person to sign a write (approval.go).
 //
 // A link refuses by returning a *Refusal as its error; record turns it
 // into the tool error the client sees and a tool.denied record with the
@@ -48,6 +50,12 @@ type Call struct {
 	// Policy is the snapshot every link of this call judges by.
 	Policy policy.Policy
 	Start  time.Time
+	// MultiRoundTrip says the client takes input_required results
+	// (protocol 2026-07-28 and later); InputResponses and RequestState
+	// are what its retry of such a result carries.
+	MultiRoundTrip bool
+	InputResponses mcp.InputResponseMap
+	RequestState   string
 
 	// Class is the verdict's classification of the tool, once visibility
 	// has judged it.
@@ -61,6 +69,10 @@ type Call struct {
 	// Rule names why the result is an error, when a link answered with
 	// one without refusing (Scispot unreachable).
 	Rule string
+	// Signature links the signature record that authorised (or refused)
+	// the call; Change holds what a write changed.
+	Signature *audit.Signature
+	Change    *audit.Change
 }
 
 // CallHandler answers a call; Link wraps one (the go-sdk Middleware shape,
@@ -79,7 +91,7 @@ type calledName struct{}
 
 func (g *Gateway) chain() CallHandler {
 	h := g.forward
-	for _, l := range []Link{g.checkLink, g.visibilityLink, g.resultLink, g.accessLink, g.recordLink} {
+	for _, l := range []Link{g.approvalLink, g.checkLink, g.visibilityLink, g.resultLink, g.accessLink, g.recordLink} {
 		h = l(h)
 	}
 	return h
@@ -98,6 +110,11 @@ func (g *Gateway) toolHandler(ctx context.Context, req *mcp.CallToolRequest, cha
 		Args:      req.Params.Arguments,
 		Policy:    g.State().Policy,
 		Start:     g.opts.Now(),
+
+		MultiRoundTrip: multiRoundTrip(req.Session),
+	}
+	if req.Params != nil {
+		c.InputResponses, c.RequestState = req.Params.InputResponses, req.Params.RequestState
 	}
 	if name, ok := ctx.Value(calledName{}).(string); ok {
 		c.Tool = name
@@ -132,8 +149,14 @@ func (g *Gateway) isRegistered(name string) bool {
 func (g *Gateway) recordLink(next CallHandler) CallHandler {
 	return func(ctx context.Context, c *Call) (*mcp.CallToolResult, error) {
 		res, err := next(ctx, c)
+		var ir *InputRequired
+		if errors.As(err, &ir) {
+			// Not the call yet: the client's retry with the answer is.
+			return ir.Result, nil
+		}
 		ev := Event{Kind: EventToolCall, Session: c.Session, Client: c.Client, Tool: c.Tool, Args: c.Args,
-			Duration: g.opts.Now().Sub(c.Start), ResultBytes: c.ResultBytes, Flags: c.Flags, Rule: c.Rule}
+			Duration: g.opts.Now().Sub(c.Start), ResultBytes: c.ResultBytes, Flags: c.Flags, Rule: c.Rule,
+			Signature: c.Signature, Change: c.Change}
 		var r *Refusal
 		switch {
 		case errors.As(err, &r):

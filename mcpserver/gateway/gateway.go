@@ -26,6 +26,7 @@ import (
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/scispot/mcp-desktop/device/policy"
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/guard"
 	"github.com/scispot/mcp-desktop/mcpserver/redact"
 )
@@ -73,6 +74,9 @@ type Event struct {
 	Duration    time.Duration
 	ResultBytes int
 	Flags       []string
+	// Signature and Change: the call's signature link and what it changed.
+	Signature *audit.Signature
+	Change    *audit.Change
 }
 
 // Recorder writes the audit trail. Record must persist the event before it
@@ -128,7 +132,10 @@ type Options struct {
 	// the client: the token, the local HTTP secret (token-shaped words
 	// always count).
 	Secrets redact.Redactor
-	Now     func() time.Time
+	// Approver asks the person to sign writes (approval.go); nil lets
+	// every allowed call through.
+	Approver Approver
+	Now      func() time.Time
 }
 
 // Gateway is one MCP server in front of one upstream.

@@ -53,14 +53,21 @@ func connectHostile(t *testing.T, p policy.Policy, prepare func(up *upstreamtest
 		t.Fatal(err)
 	}
 	h := &hostile{up: up}
-	guards.Ask = func(ctx context.Context, req confirm.Request) (confirm.Answer, error) {
-		h.mu.Lock()
-		defer h.mu.Unlock()
-		h.asked = append(h.asked, req)
-		return confirm.Answer{Approved: true, By: "tester"}, nil
-	}
-	h.harness = connectWith(t, client, gateway.State{Policy: p}, &gateway.Options{Guards: guards, Secrets: redact.New(hostileToken)}, "")
+	h.harness = connectWith(t, client, gateway.State{Policy: p}, &gateway.Options{Guards: guards, Secrets: redact.New(hostileToken), Approver: h}, "")
 	return h
+}
+
+// Approve stands in for the person: it asks, as the session's approver
+// does, about every call the gateway classifies as a write when the
+// policy wants writes confirmed, and signs.
+func (h *hostile) Approve(_ context.Context, c *gateway.Call) (func(context.Context, *mcp.CallToolResult), error) {
+	if !c.Class.Write || !c.Policy.ConfirmWrites {
+		return nil, nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.asked = append(h.asked, confirm.Request{Tool: c.Tool, Destructive: c.Class.Destructive})
+	return nil, nil
 }
 
 func (h *hostile) lastEvent(t *testing.T) gateway.Event {

@@ -261,7 +261,11 @@ type Confirmation struct {
 	Destructive   bool      `json:"destructive,omitempty"`
 	Time          time.Time `json:"time"`
 	Deadline      time.Time `json:"deadline"`
-	// Meanings the approver may choose (policy SignatureMeanings).
+	// Current is the value the write would change, as Scispot has it now
+	// (shortened), or why it could not be read.
+	Current string `json:"current,omitempty"`
+	// Meanings the approver may choose (policy SignatureMeanings); the
+	// ones policy.MeaningAuthorises refuses sign a rejection.
 	Meanings []string `json:"meanings,omitempty"`
 	// ReasonRequired: the approval must carry a reason for change.
 	ReasonRequired bool `json:"reason_required,omitempty"`
@@ -270,7 +274,11 @@ type Confirmation struct {
 // Answer is the person's decision on a Confirmation. The service checks
 // the password itself before it counts.
 type Answer struct {
-	ID       string `json:"id"`
+	ID string `json:"id"`
+	// Approved: the person signs the write with Meaning (one of the
+	// Confirmation's Meanings; a refusing one signs a rejection), giving
+	// Reason and the account Password. False denies it without a
+	// signature, which needs nothing.
 	Approved bool   `json:"approved"`
 	Meaning  string `json:"meaning,omitempty"`
 	Reason   string `json:"reason,omitempty"`

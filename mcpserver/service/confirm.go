@@ -4,15 +4,12 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/scispot/mcp-desktop/mcpserver/confirm"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
-)
-
-type (
-	confirmRequest = confirm.Request
-	confirmAnswer  = confirm.Answer
 )
 
 // pending is a write waiting for the person.
@@ -39,7 +36,8 @@ func (s *Service) ask(ctx context.Context, u *user, req confirm.Request) (confir
 	p := &pending{answer: make(chan confirm.Answer, 1), req: localapi.Confirmation{
 		ID: req.ID, Session: req.Session, ClientName: req.ClientName, ClientVersion: req.ClientVersion,
 		Tool: req.Tool, Target: req.Target, Change: req.Change, Destructive: req.Destructive,
-		Time: req.Time, Deadline: deadline,
+		Time: req.Time, Deadline: deadline, Current: req.Current,
+		Meanings: req.Meanings, ReasonRequired: req.ReasonRequired,
 	}}
 	u.mu.Lock()
 	u.pending[req.ID] = p
@@ -119,7 +117,12 @@ func (s *Service) checkPerson(ctx context.Context, c *caller, password, what str
 }
 
 // handleAnswer is POST confirm/answer: the person's decision on a write.
-// Denying needs nothing; approving needs the account password.
+// Denying needs nothing. Signing — with a meaning that approves the write
+// or one that rejects it — needs a meaning from the question's list, the
+// reason when the policy asks for one, and the account password, which
+// the service checks itself: that check is what makes the signature the
+// person's (21 CFR 11.200: a signature component only its owner knows),
+// and the record says so.
 func (s *Service) handleAnswer(w http.ResponseWriter, r *http.Request, c *caller) {
 	var a localapi.Answer
 	if e := readJSON(r, &a); e != nil {
@@ -133,20 +136,51 @@ func (s *Service) handleAnswer(w http.ResponseWriter, r *http.Request, c *caller
 		writeError(w, errorf(http.StatusNotFound, "", "That write is no longer waiting for an answer (it was answered or timed out)."))
 		return
 	}
-	by := c.account.Name
+	ans := confirm.Answer{ID: a.ID, Approved: a.Approved, By: c.account.Name}
 	if a.Approved {
-		if e := s.checkPerson(r.Context(), c, a.Password, "approve the write"); e != nil {
+		if e := checkSignature(p.req, &a); e != nil {
 			writeError(w, e)
 			return
 		}
-		if s.cfg.Mode == localapi.ModeSystem {
-			by += " (password checked by the service)"
+		if e := s.checkPerson(r.Context(), c, a.Password, "sign the write"); e != nil {
+			writeError(w, e)
+			return
+		}
+		ans.Meaning, ans.Reason = a.Meaning, a.Reason
+		ans.Verified = s.cfg.Mode == localapi.ModeSystem
+		ans.Name = c.account.Name
+		if s.cfg.FullName != nil {
+			if n, err := s.cfg.FullName(c.account.Name); err == nil && n != "" {
+				ans.Name = n
+			} else if err != nil {
+				s.log.Warn("no printed name for the signer; the account name stands in", "account", c.account.Name, "err", err)
+			}
 		}
 	}
+	ans.At = s.cfg.Now().UTC()
 	select {
-	case p.answer <- confirm.Answer{ID: a.ID, Approved: a.Approved, By: by, At: s.cfg.Now().UTC()}:
+	case p.answer <- ans:
 		writeJSON(w, map[string]bool{"ok": true})
 	default:
 		writeError(w, errorf(http.StatusConflict, "", "That write was already answered."))
 	}
 }
+
+// checkSignature refuses a signature that lacks its meaning or reason,
+// before the password is checked (an incomplete form costs no attempt).
+func checkSignature(q localapi.Confirmation, a *localapi.Answer) *localapi.Error {
+	a.Reason = strings.TrimSpace(a.Reason)
+	if len(q.Meanings) > 0 && !slices.Contains(q.Meanings, a.Meaning) {
+		return errorf(http.StatusBadRequest, "signature-invalid", "Choose what your signature means: %s.", strings.Join(q.Meanings, ", "))
+	}
+	if q.ReasonRequired && a.Reason == "" {
+		return errorf(http.StatusBadRequest, "reason-required", "Give the reason for the change: the admin policy requires one with every signature.")
+	}
+	if len(a.Reason) > maxReasonBytes {
+		return errorf(http.StatusBadRequest, "signature-invalid", "The reason is longer than %d characters; say it in fewer words.", maxReasonBytes)
+	}
+	return nil
+}
+
+// maxReasonBytes bounds a reason for change.
+const maxReasonBytes = 2000

@@ -13,6 +13,7 @@ import (
 	"github.com/scispot/mcp-desktop/device/statedir"
 	"github.com/scispot/mcp-desktop/mcpserver/access"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/confirm"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/localhttp"
 	"github.com/scispot/mcp-desktop/mcpserver/seal"
@@ -124,6 +125,10 @@ func (s *Service) startHost(ctx context.Context, c *caller, hr hostRequest) (*se
 		},
 		PID:      pid,
 		Launcher: audit.Client{Exe: exe, Signer: signer},
+		// Writes the AI client cannot have signed go to the account's
+		// tray, and the service checks the person's password.
+		Ask:      func(ctx context.Context, req confirm.Request) (confirm.Answer, error) { return s.ask(ctx, c.user, req) },
+		FullName: s.cfg.FullName,
 	})
 	return h, l, err
 }

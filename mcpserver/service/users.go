@@ -1,7 +1,6 @@
 package service
 
 import (
-	"context"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -62,7 +61,6 @@ func (s *Service) userFor(c *caller) (*user, error) {
 	}
 	u := &user{owner: c.owner, account: acct, dir: dir, guards: g,
 		hosts: map[*session.Host]liveHost{}, http: map[httpKey]*httpHost{}, pending: map[string]*pending{}}
-	g.Ask = func(ctx context.Context, req confirmRequest) (confirmAnswer, error) { return s.ask(ctx, u, req) }
 	s.users[c.owner] = u
 	return u, nil
 }

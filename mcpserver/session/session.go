@@ -29,6 +29,7 @@ import (
 	"github.com/scispot/mcp-desktop/device/statedir"
 	"github.com/scispot/mcp-desktop/mcpserver/access"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/confirm"
 	"github.com/scispot/mcp-desktop/mcpserver/control"
 	"github.com/scispot/mcp-desktop/mcpserver/demo"
 	"github.com/scispot/mcp-desktop/mcpserver/gateway"
@@ -70,6 +71,13 @@ type Config struct {
 	// cancelled calls to answer; default 1 s. Cancelled calls return at
 	// once, so this bounds only a call that ignores cancellation.
 	ShutdownGrace time.Duration
+	// Ask puts a write to the person in the tray, where the service
+	// checks their password (approve.go); nil asks through the state
+	// folder's confirm files, where nothing is checked.
+	Ask func(ctx context.Context, req confirm.Request) (confirm.Answer, error)
+	// FullName gives an OS account's printed name for its signatures;
+	// nil prints the account name.
+	FullName func(account string) (string, error)
 }
 
 // End reasons written in session.end.
@@ -113,6 +121,8 @@ type Host struct {
 	up     *upstream.Client
 	log    *slog.Logger
 	secret []string // the token and Config.Secrets: kept out of results and records
+	// approver asks the person to sign writes (approve.go).
+	approver *approver
 
 	watchOnce sync.Once
 	// stopped is closed when the kill switch or policy ends all access;
@@ -206,6 +216,7 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 		}
 		cfg.Guards = g
 	}
+	h.approver = &approver{h: h, ask: cfg.Ask, fullName: cfg.FullName, now: time.Now}
 	var up gateway.Upstream
 	if h.up != nil {
 		up = h.up
@@ -217,6 +228,7 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 		Recorder: recorder{h},
 		Guards:   cfg.Guards,
 		Secrets:  redact.New(h.secret...),
+		Approver: h.approver,
 	})
 	return h, nil
 }
@@ -566,6 +578,8 @@ func (r recorder) Record(ctx context.Context, e gateway.Event) error {
 		DurationMS:  e.Duration.Milliseconds(),
 		ResultBytes: int64(e.ResultBytes),
 		Flags:       e.Flags,
+		Signature:   e.Signature,
+		Change:      e.Change,
 	}
 	if e.Client != nil {
 		rec.Client = audit.Client{Name: e.Client.Name, Version: e.Client.Version}
@@ -578,4 +592,30 @@ func (r recorder) Record(ctx context.Context, e gateway.Event) error {
 	}
 	_, err = c.w.Append(ctx, rec)
 	return err
+}
+
+// trailOf names the audit session a call belongs to: a stdio session's
+// own, or the trail a stateless HTTP client's requests share.
+func (h *Host) trailOf(ctx context.Context, ss *mcp.ServerSession, client *mcp.Implementation) (string, error) {
+	c, err := h.connFor(ss, client)
+	if err != nil {
+		return "", err
+	}
+	return c.w.Session(), nil
+}
+
+// appendRecord writes a record of a call's own (its signature) into the
+// call's session trail, and returns it as written.
+func (h *Host) appendRecord(ctx context.Context, ss *mcp.ServerSession, client *mcp.Implementation, rec audit.Record) (audit.Record, error) {
+	c, err := h.connFor(ss, client)
+	if err != nil {
+		return audit.Record{}, err
+	}
+	if client != nil {
+		rec.Client = audit.Client{Name: client.Name, Version: client.Version}
+	}
+	if err := h.ensureStarted(ctx, c, rec.Client); err != nil {
+		return audit.Record{}, err
+	}
+	return c.w.Append(context.WithoutCancel(ctx), rec)
 }

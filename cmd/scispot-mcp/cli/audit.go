@@ -11,7 +11,7 @@ import (
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
-const auditUsage = "audit verify [--all] [--json] | audit tail [-f] [-n N] [--json] | audit export [--all] [--format csv|jsonl] [--since T] [--until T]"
+const auditUsage = "audit verify [--all] [--json] | audit tail [-f] [-n N] [--json] | audit export [--all] [--format csv|jsonl] [--since T] [--until T] | audit export --signatures [--all] [--format table|csv|json] [--since T] [--until T]"
 
 func runAudit(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
@@ -28,7 +28,8 @@ func runAudit(ctx context.Context, env Env, args []string) error {
 		fmt.Fprintf(env.Stderr, "usage: scispot-mcp %s\n", auditUsage)
 		fmt.Fprintln(env.Stderr, "  verify  check every session file's hash chain; names the file and line of the first break")
 		fmt.Fprintln(env.Stderr, "  tail    recent records across all sessions, oldest first; -f follows new ones")
-		fmt.Fprintln(env.Stderr, "  export  every record in a time range, as CSV or JSON lines, for a QA reviewer")
+		fmt.Fprintln(env.Stderr, "  export  every record in a time range, as CSV or JSON lines, for a QA reviewer;")
+		fmt.Fprintln(env.Stderr, "          --signatures: the signature manifest (who signed which write, when, meaning, reason, how verified)")
 		return nil
 	}
 	return usagef("unknown audit command %q", args[0])
@@ -147,9 +148,10 @@ func runAuditTail(ctx context.Context, env Env, args []string) error {
 }
 
 func runAuditExport(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "audit export", "audit export [--all] [--format csv|jsonl] [--since T] [--until T]")
+	fs := newFlags(env, "audit export", "audit export [--signatures] [--all] [--format csv|jsonl|table|json] [--since T] [--until T]")
 	all := fs.Bool("all", false, "every account's records (administrators, run as root)")
-	format := fs.String("format", "csv", "csv or jsonl")
+	signatures := fs.Bool("signatures", false, "the signature manifest: each write signature with its signer, time, meaning, reason, verification and the call it signed")
+	format := fs.String("format", "", "csv or jsonl (default csv); with --signatures table, csv or json (default table)")
 	since := fs.String("since", "", "only records at or after this time (RFC 3339, a date, or a duration such as 24h)")
 	until := fs.String("until", "", "only records before this time")
 	if pos, err := parse(fs, args); err != nil {
@@ -158,7 +160,15 @@ func runAuditExport(ctx context.Context, env Env, args []string) error {
 		return usagef("unexpected argument %q", pos[0])
 	}
 	f := audit.Format(strings.ToLower(*format))
-	if f != audit.FormatCSV && f != audit.FormatJSONL {
+	switch {
+	case *signatures && f == "":
+		f = audit.ManifestTable
+	case *signatures && f != audit.ManifestTable && f != audit.ManifestCSV && f != audit.ManifestJSON:
+		return usagef("with --signatures, --format must be table, csv or json")
+	case *signatures:
+	case f == "":
+		f = audit.FormatCSV
+	case f != audit.FormatCSV && f != audit.FormatJSONL:
 		return usagef("--format must be csv or jsonl")
 	}
 	s, err := parseTime("--since", *since)
@@ -176,6 +186,9 @@ func runAuditExport(ctx context.Context, env Env, args []string) error {
 	recs, err := c.Records(ctx, localapi.RecordsQuery{Since: s, Until: u, All: *all})
 	if err != nil {
 		return fmt.Errorf("reading the audit trail: %w", apiError(err))
+	}
+	if *signatures {
+		return audit.ExportManifest(env.Stdout, audit.Manifest(recs), f)
 	}
 	return audit.Export(env.Stdout, recs, f)
 }
