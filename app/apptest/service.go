@@ -112,7 +112,7 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &Service{
-		Client:   &localapi.Client{Socket: sock, Dial: localsock.Dial},
+		Client:   &localapi.Client{Socket: sock, Dial: localsock.Dial, Approves: true},
 		StateDir: state,
 		cancel:   cancel,
 		done:     make(chan error, 1),

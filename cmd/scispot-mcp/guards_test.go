@@ -259,7 +259,7 @@ func TestHelperApprover(t *testing.T) {
 	if os.Getenv("SCISPOT_HELPER") != "approver" {
 		t.Skip("runs only as startApprover's helper process")
 	}
-	c := &localapi.Client{Socket: os.Getenv("SCISPOT_MCPD_SOCKET"), Dial: localsock.Dial, Identity: peercred.Get}
+	c := &localapi.Client{Socket: os.Getenv("SCISPOT_MCPD_SOCKET"), Dial: localsock.Dial, Identity: peercred.Get, Approves: true}
 	ctx := context.Background()
 	events, err := c.Events(ctx)
 	if err != nil {

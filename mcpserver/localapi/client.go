@@ -39,6 +39,11 @@ type Client struct {
 	// Name labels this front end in the records of what it asks for
 	// ("scispot-mcp-cli", "scispot-mcp-tray"); empty means the CLI.
 	Name string
+	// Approves says this front end puts writes to the person (the tray):
+	// while its event stream is open, the service asks there instead of
+	// refusing at once. Other streams (audit tail --follow, serve --http)
+	// only listen.
+	Approves bool
 }
 
 // host is what URLs name; the transport ignores it.
@@ -215,7 +220,11 @@ func (c *Client) Answer(ctx context.Context, a Answer) error {
 // Events follows the calling account's events until ctx ends or the
 // service goes away; the channel is closed then, and Err says why.
 func (c *Client) Events(ctx context.Context) (*EventStream, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+host+Prefix+"events", nil)
+	url := "http://" + host + Prefix + "events"
+	if c.Approves {
+		url += "?approves=1"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -508,7 +508,7 @@ func (s *Service) handleEvents(w http.ResponseWriter, r *http.Request, c *caller
 		writeError(w, errorf(http.StatusInternalServerError, "", "events need a streaming connection"))
 		return
 	}
-	events, unsubscribe := c.user.hub.subscribe()
+	events, unsubscribe := c.user.hub.subscribe(r.URL.Query().Get("approves") == "1")
 	defer unsubscribe()
 	feed := s.followTrail(c.user)
 	records, stop := feed.Subscribe(1024)

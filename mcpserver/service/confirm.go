@@ -22,7 +22,7 @@ type pending struct {
 // stream) and waits for an answer the service itself checked: a process
 // of the account can pretend to be the tray, but not know the password.
 func (s *Service) ask(ctx context.Context, u *user, req confirm.Request) (confirm.Answer, error) {
-	if u.hub.count() == 0 {
+	if u.hub.approvers() == 0 {
 		// No tray is following this account: nobody could answer.
 		return confirm.Answer{}, confirm.ErrNoAnswer
 	}

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"os/user"
 	"strings"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/confirm"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/service"
 )
@@ -36,6 +38,7 @@ func withWrites(cfg *service.Config) {
 // before the write, and linked from the call.
 func TestTraySignatureNeedsThePassword(t *testing.T) {
 	c, _ := start(t, localapi.ModeSystem, withWrites)
+	c.Approves = true
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	events, err := c.Events(ctx)
@@ -128,6 +131,7 @@ func TestTraySignatureNeedsThePassword(t *testing.T) {
 // signature.
 func TestTrayDenialIsNoSignature(t *testing.T) {
 	c, _ := start(t, localapi.ModeSystem, withWrites)
+	c.Approves = true
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	events, err := c.Events(ctx)
@@ -152,5 +156,29 @@ func TestTrayDenialIsNoSignature(t *testing.T) {
 		if r.Event == audit.EventSignature {
 			t.Fatalf("a denial left a signature: %+v", r)
 		}
+	}
+}
+
+// TestListeningIsNotApproving: an event stream that only listens
+// (`audit tail --follow`, `serve --http`) is not a tray. With no tray a
+// write that needs the person is refused at once, saying why, instead of
+// waiting the whole approval timeout for an answer nobody can give.
+func TestListeningIsNotApproving(t *testing.T) {
+	c, _ := start(t, localapi.ModeSystem, withWrites)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := c.Events(ctx); err != nil {
+		t.Fatal(err)
+	}
+	cs := mcpSession(t, c, localapi.MCPOptions{Demo: true})
+	cctx, ccancel := context.WithTimeout(ctx, confirm.Timeout/2)
+	defer ccancel()
+	res, err := cs.CallTool(cctx, &mcp.CallToolParams{Name: "update_labsheet_rows", Arguments: map[string]any{
+		"labsheet": "Cell Lines", "updates": []any{map[string]any{"row_uuid": "CL-0001", "values": map[string]any{"Status": "Frozen"}}}}})
+	if err != nil {
+		t.Fatalf("the write waited for a tray that is not there: %v", err)
+	}
+	if !res.IsError || !strings.Contains(fmt.Sprint(res.Content[0]), "tray") {
+		t.Fatalf("write with only a listener = %+v", res.Content)
 	}
 }

@@ -144,16 +144,18 @@ func (s *Service) closeAll() {
 // hub fans events out to the account's event streams.
 type hub struct {
 	mu   sync.Mutex
-	subs map[chan localapi.Event]struct{}
+	subs map[chan localapi.Event]bool // true: a stream that answers approvals
 }
 
-func (h *hub) subscribe() (chan localapi.Event, func()) {
+// subscribe opens a stream; approves says it is a tray, which puts writes
+// to the person.
+func (h *hub) subscribe(approves bool) (chan localapi.Event, func()) {
 	c := make(chan localapi.Event, 256)
 	h.mu.Lock()
 	if h.subs == nil {
-		h.subs = map[chan localapi.Event]struct{}{}
+		h.subs = map[chan localapi.Event]bool{}
 	}
-	h.subs[c] = struct{}{}
+	h.subs[c] = approves
 	h.mu.Unlock()
 	return c, func() {
 		h.mu.Lock()
@@ -162,10 +164,17 @@ func (h *hub) subscribe() (chan localapi.Event, func()) {
 	}
 }
 
-func (h *hub) count() int {
+// approvers counts the open streams that can put a write to the person.
+func (h *hub) approvers() int {
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return len(h.subs)
+	n := 0
+	for _, a := range h.subs {
+		if a {
+			n++
+		}
+	}
+	return n
 }
 
 // publish never blocks: a stream that cannot keep up misses events, and

@@ -107,6 +107,7 @@ func (h *TrayHost) Service(ctx context.Context, demo bool) (*localapi.Client, er
 	if c != nil {
 		tc := *c
 		tc.Name = trayClientName
+		tc.Approves = true
 		c = &tc
 	}
 	return c, err
