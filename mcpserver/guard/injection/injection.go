@@ -42,6 +42,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -72,7 +73,7 @@ type candidate struct {
 func detect(text string, depth int) []Finding {
 	n := normalize(text, nil)
 	cands := match(n.s)
-	found := confirm(n.s, cands)
+	found := outermost(confirm(n.s, cands))
 
 	var out []Finding
 	if len(found) > 0 {
@@ -107,9 +108,14 @@ func detect(text string, depth int) []Finding {
 // (kill, status, a refused serve) do not pay for it. Read-only once built.
 type ruleIndex struct {
 	// startIndex maps a start word, or a punctuation byte, to the rules
-	// whose matches can begin there; prefixStarts holds the "word*" starts.
+	// whose matches can begin there; prefixStarts holds the ASCII "word*"
+	// starts, wordPrefixes the others by their first letter.
 	startIndex   map[string][]int
 	prefixStarts []prefixStart
+	wordPrefixes map[rune][]prefixStart
+	// runeStarts maps a Chinese or Japanese character to the rules whose
+	// matches can begin at it: those scripts have no words to start at.
+	runeStarts map[rune][]int
 	// ruleNeeds[i] numbers rules[i].needs (nil: no needs); needNames lists
 	// every distinct need by number; needScan finds all of them in one
 	// pass over a long text.
@@ -124,29 +130,58 @@ type prefixStart struct {
 }
 
 var index = sync.OnceValue(func() *ruleIndex {
-	ix := &ruleIndex{startIndex: map[string][]int{}, ruleNeeds: make([][]int, len(rules))}
+	ix := &ruleIndex{startIndex: map[string][]int{}, wordPrefixes: map[rune][]prefixStart{},
+		runeStarts: map[rune][]int{}, ruleNeeds: make([][]int, len(rules))}
 	needIDs := map[string]int{}
 	for i, r := range rules {
 		for _, s := range r.starts {
+			s = foldPattern(s)
 			if p, ok := strings.CutSuffix(s, "*"); ok {
-				ix.prefixStarts = append(ix.prefixStarts, prefixStart{p, i})
+				if c, _ := utf8.DecodeRuneInString(p); c >= utf8.RuneSelf {
+					ix.wordPrefixes[c] = append(ix.wordPrefixes[c], prefixStart{p, i})
+				} else {
+					ix.prefixStarts = append(ix.prefixStarts, prefixStart{p, i})
+				}
+				continue
+			}
+			if c, n := utf8.DecodeRuneInString(s); n == len(s) && isCJK(c) {
+				ix.runeStarts[c] = append(ix.runeStarts[c], i)
 				continue
 			}
 			ix.startIndex[s] = append(ix.startIndex[s], i)
 		}
 		for _, n := range r.needs {
+			n = foldPattern(n)
 			id, ok := needIDs[n]
 			if !ok {
 				id = len(ix.needNames)
 				needIDs[n] = id
 				ix.needNames = append(ix.needNames, n)
 			}
-			ix.ruleNeeds[i] = append(ix.ruleNeeds[i], id)
+			if !slices.Contains(ix.ruleNeeds[i], id) {
+				ix.ruleNeeds[i] = append(ix.ruleNeeds[i], id)
+			}
 		}
 	}
 	ix.needScan = newAutomaton(ix.needNames)
 	return ix
 })
+
+// isCJK reports whether r is a Chinese character or a kana: text in those
+// scripts runs on without spaces, so rules may start at any character.
+func isCJK(r rune) bool {
+	return r >= 0x3040 && r <= 0x30FF || r >= 0x31F0 && r <= 0x31FF || r >= 0x3400 && r <= 0x4DBF ||
+		r >= 0x4E00 && r <= 0x9FFF || r >= 0xF900 && r <= 0xFAFF || r >= 0x20000 && r <= 0x2FFFF
+}
+
+// isWordRune reports whether r continues a word of an alphabet other than
+// Latin (Cyrillic, Greek…).
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isWordChar(byte(r))
+	}
+	return !isCJK(r) && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r))
+}
 
 func isWordChar(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' }
 
@@ -184,7 +219,34 @@ func match(s string) []candidate {
 		c := s[i]
 		if !isWordChar(c) {
 			if c >= utf8.RuneSelf {
-				_, n := utf8.DecodeRuneInString(s[i:])
+				r, n := utf8.DecodeRuneInString(s[i:])
+				switch {
+				case isCJK(r):
+					for _, ri := range ix.runeStarts[r] {
+						try(ri, i)
+					}
+				case unicode.IsLetter(r):
+					// A word of another alphabet: Russian rules start at it.
+					j := i + n
+					for j < len(s) {
+						r, n := utf8.DecodeRuneInString(s[j:])
+						if r < utf8.RuneSelf || !isWordRune(r) {
+							break
+						}
+						j += n
+					}
+					w := s[i:j]
+					for _, ri := range ix.startIndex[w] {
+						try(ri, i)
+					}
+					for _, p := range ix.wordPrefixes[r] {
+						if strings.HasPrefix(w, p.prefix) {
+							try(p.rule, i)
+						}
+					}
+					i = j
+					continue
+				}
 				i += n
 				continue
 			}
@@ -258,6 +320,25 @@ func confirm(s string, cands []candidate) []candidate {
 		if found {
 			out = append(out, c)
 		}
+	}
+	return out
+}
+
+// outermost drops the matches that lie inside a match of the same rule:
+// rules that may start at any Chinese or Japanese character match
+// "从现在开始，你是…" and, inside it, "你是…".
+func outermost(cands []candidate) []candidate {
+	slices.SortFunc(cands, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(b.end, a.end))
+	})
+	reach := map[string]int{} // the furthest end of a kept match, by rule
+	out := cands[:0]
+	for _, c := range cands {
+		if end, ok := reach[c.rule]; ok && end >= c.end {
+			continue
+		}
+		reach[c.rule] = max(reach[c.rule], c.end)
+		out = append(out, c)
 	}
 	return out
 }

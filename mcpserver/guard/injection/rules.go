@@ -87,6 +87,7 @@ const maxSpan = 320
 // the start of its input that matches the normalized text, where a space
 // may be a line or paragraph break.
 func compile(pattern string) *lazyRegexp {
+	pattern = foldPattern(pattern)
 	pattern = strings.ReplaceAll(pattern, " ?", `\s*`)
 	pattern = strings.ReplaceAll(pattern, " ", `\s+`)
 	return lazy(`^(?:` + pattern + `)`)
@@ -155,8 +156,11 @@ const (
 	exportVerbs  = "export dump extract copy send upload transfer forward post leak output print list email share download retrieve collect gather fetch return include give show paste sync push move"
 )
 
-// rules is the detector's rule table. Read-only after package init.
-var rules = []rule{
+// rules is the detector's rule table: the English rules, then intlRules.
+// Read-only after package init.
+var rules = slices.Concat(englishRules, intlRules)
+
+var englishRules = []rule{
 	// "Ignore previous instructions" and its kin.
 	{name: RuleIgnoreInstructions, starts: words(ignoreStarts), needs: ignoreNeeds,
 		re:    compile(`\b` + ignoreVerb + ` ` + ignoreQual + ignoreObj + `\b`),
@@ -173,10 +177,6 @@ var rules = []rule{
 		re: compile(`\b(?:ignore|disregard|forget) (?:(?:all|everything|anything|of|the|what(?:'s| is| was)?) )*(?:(?:text|content|instructions|messages|conversation|said|written) )?(?:above|before this|prior to this|so far),? (?:and |then |instead |; )*(?:respond|reply|answer|output|return|reveal|act as|pretend|you are now|from now on)\b`)},
 	{name: RuleIgnoreInstructions, starts: words(ignoreStarts), needs: ignoreNeeds,
 		re: compile(`\b` + ignoreVerb + ` (?:your (?:system prompt|guidelines|guardrails|programming|training|rules|instructions|restrictions|safety \w+|content \w+|ethical \w+|policies|filters|creators?|developers?)|the (?:system prompt|safety (?:filters|training|guidelines)|content polic(?:y|ies)|guardrails|user'?s? (?:request|question|query|instructions))|(?:openai|anthropic)'?s? \w+)\b`)},
-	{name: RuleIgnoreInstructions, starts: words("ignoriere ignorieren ignoriert vergiss vergessen missachte ignore ignorer ignorez oublie oublier oubliez ignora ignorar olvida olvide"),
-		re: compile(`\b(?:(?:ignoriere|ignorieren sie|ignoriert|vergiss|vergessen sie|missachte) (?:(?:alle|die|deine|ihre|samtliche) )*(?:vorherigen|vorigen|bisherigen|obigen|fruheren|vorangegangenen|ursprunglichen) (?:anweisungen|instruktionen|befehle|anordnungen|regeln|vorgaben)` +
-			`|(?:ignore[rz]?|oublie[rz]?) (?:(?:toutes|tous|les|tes|vos) )*(?:instructions|consignes|directives|regles) (?:precedentes|anterieures|ci-dessus|d'avant)` +
-			`|(?:ignora|ignore|ignorar|olvida|olvide) (?:(?:todas|todos|las|tus|sus|los|le|tutte|as) )*(?:instrucciones|indicaciones|reglas|ordenes|istruzioni|instrucoes) (?:anteriores|previas|de arriba|precedenti))\b`)},
 
 	// Role play and "modes".
 	{name: RuleRoleOverride, starts: words("you you're"), needs: words("now"),
@@ -316,8 +316,10 @@ func followsHumanTurn(s string, m []int) bool {
 // person writes it about a protocol ("… for the Qiagen kit", "… if you use
 // the new lot"); aiMarker is what still makes such a sentence an attack.
 var (
-	labCaveat = lazy(`^ (?:if|when|for|about|regarding|concerning|on|in|from|of|unless|except|during|while|that|which|printed|listed|written|sent|issued|dated|given|in case)\b`)
-	aiMarker  = search(`\b(?:you (?:were|have been|had been) (?:given|told|instructed|programmed)|your (?:programming|guidelines|rules|system|training|creators?)|ai|assistant|model|llm|chatbot|prompt|conversation|chat|user|output|respond|reply|records?|labsheets?|database|workspace|export|send|upload|https?|tool|token|api)\b`)
+	labCaveat = lazy(`^ (?:if|when|for|about|regarding|concerning|on|in|from|of|unless|except|during|while|that|which|printed|listed|written|sent|issued|dated|given|in case` +
+		`|fur|zum|zur|bei|beim|des|der|uber|wenn|falls|im|vom|von|aus|pour|du|de|concernant|sur|si|quand|lorsque|dans|para|del|sobre|cuando|por|con|per|della|dello|do|da|dos|das)\b`)
+	aiMarker = search(`\b(?:you (?:were|have been|had been) (?:given|told|instructed|programmed)|your (?:programming|guidelines|rules|system|training|creators?)|ai|assistant|model|llm|chatbot|prompt|conversation|chat|user|output|respond|reply|records?|labsheets?|database|workspace|export|send|upload|https?|tool|token|api` +
+		`|ki|ia|benutzer|nutzer|utilisateur|usuario|antwort|reponse|respuesta|modell|modele|modelo|systemprompt|daten|donnees|datos|exportiere|envoie|envia|sende)\b`)
 )
 
 // notALabCaveat rejects "ignore the previous instructions for the ELISA"
