@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"github.com/scispot/mcp-desktop/mcpserver/guard/injection"
 )
@@ -105,5 +106,27 @@ func TestCorpusNegatives(t *testing.T) {
 	joined := strings.Join(all, "\n\n")
 	if fs := injection.Detect(joined); len(fs) > 0 {
 		t.Errorf("the negatives joined into one page: false positive:%s", describe(joined, fs))
+	}
+}
+
+// TestFindingsMapIntoText checks that every finding of the corpus, in
+// every form the corpus tests use, points into the text given to Detect:
+// in bounds, and starting and ending on whole characters, so redaction
+// can cut the text there.
+func TestFindingsMapIntoText(t *testing.T) {
+	for _, c := range loadCorpus(t, "testdata/positives.json") {
+		for _, text := range []string{c.Text, asRow(c.Text), asciiJSON(c.Text)} {
+			for _, f := range injection.Detect(text) {
+				if f.Start < 0 || f.End > len(text) || f.Start >= f.End {
+					t.Fatalf("%s: finding %+v out of bounds for %d bytes", c.Name, f, len(text))
+				}
+				if !utf8.RuneStart(text[f.Start]) || f.End < len(text) && !utf8.RuneStart(text[f.End]) {
+					t.Errorf("%s: finding %+v cuts a character: %q", c.Name, f, text[f.Start:f.End])
+				}
+				if !utf8.ValidString(text[f.Start:f.End]) {
+					t.Errorf("%s: finding %+v is not valid UTF-8", c.Name, f)
+				}
+			}
+		}
 	}
 }

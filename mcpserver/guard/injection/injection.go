@@ -38,7 +38,6 @@ package injection
 
 import (
 	"cmp"
-	"encoding/base64"
 	"slices"
 	"strings"
 	"sync"
@@ -58,11 +57,24 @@ type Finding struct {
 // Detect returns the instruction-like and hidden text in text, ordered by
 // Start (then End, then Rule). It returns nil when there is none.
 func Detect(text string) []Finding {
-	return detect(text, 0)
+	sc := scanner{budget: min(4*len(text), maxDecoded)}
+	return sc.detect(text, 0)
 }
 
-// maxDepth bounds decoding base64 inside base64.
-const maxDepth = 2
+// scanner is the state of one Detect: how much decoding it may still do.
+type scanner struct {
+	budget int
+}
+
+// spend takes n decoded bytes from the budget, reporting whether there
+// were that many left.
+func (sc *scanner) spend(n int) bool {
+	if n > sc.budget {
+		return false
+	}
+	sc.budget -= n
+	return true
+}
 
 type candidate struct {
 	rule       string
@@ -70,7 +82,8 @@ type candidate struct {
 	start, end int // in the normalized text
 }
 
-func detect(text string, depth int) []Finding {
+// detect is Detect on text found depth layers of decoding deep.
+func (sc *scanner) detect(text string, depth int) []Finding {
 	n := normalize(text, nil)
 	cands := match(n.s)
 	found := outermost(confirm(n.s, cands))
@@ -92,7 +105,9 @@ func detect(text string, depth int) []Finding {
 	}
 	out = append(out, n.hidden...)
 	if depth < maxDepth {
-		out = append(out, detectBase64(text, depth)...)
+		out = append(out, sc.tagText(n.tagTexts, depth)...)
+		out = append(out, sc.segments(text, depth)...)
+		out = append(out, sc.decoded(text, depth)...)
 	}
 	if len(out) == 0 {
 		return nil
@@ -101,6 +116,32 @@ func detect(text string, depth int) []Finding {
 		return cmp.Or(cmp.Compare(a.Start, b.Start), cmp.Compare(a.End, b.End), strings.Compare(a.Rule, b.Rule))
 	})
 	return slices.Compact(out)
+}
+
+// tagText reads the text spelled in Unicode tag characters: a run that
+// spells instructions is reported as such besides being hidden.
+func (sc *scanner) tagText(runs []tagText, depth int) []Finding {
+	var out []Finding
+	for _, r := range runs {
+		if !sc.spend(len(r.text)) {
+			break
+		}
+		if hasInstructions(sc.detect(r.text, depth+1)) {
+			out = append(out, Finding{Rule: RuleHiddenTagText, Start: r.from, End: r.to})
+		}
+	}
+	return out
+}
+
+// hasInstructions reports whether fs holds a finding other than of
+// invisible characters.
+func hasInstructions(fs []Finding) bool {
+	for _, f := range fs {
+		if !isHidden(f.Rule) {
+			return true
+		}
+	}
+	return false
 }
 
 // ruleIndex is what matching needs beyond the rules: built on first use,
@@ -374,92 +415,4 @@ func gap(a, b candidate) int {
 		return a.start - b.end
 	}
 	return 0
-}
-
-// Base64 blobs: a run of at least minBase64 characters of the base64
-// alphabets is decoded, and reported when the decoded text is mostly
-// printable and itself has findings. Images and hashes decode to binary and
-// are dropped after a look at their first bytes.
-const (
-	minBase64 = 24
-	maxBase64 = 64 << 10
-)
-
-func isBase64Byte(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_'
-}
-
-func detectBase64(text string, depth int) []Finding {
-	var out []Finding
-	for i := 0; i < len(text); {
-		if !isBase64Byte(text[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(text) && isBase64Byte(text[j]) {
-			j++
-		}
-		end := j
-		for end < len(text) && end-j < 2 && text[end] == '=' {
-			end++
-		}
-		if j-i >= minBase64 && j-i <= maxBase64 {
-			if decoded, ok := decodeBase64(text[i:j]); ok {
-				for _, f := range detect(decoded, depth+1) {
-					if f.Rule != RuleHiddenZeroWidth { // only instructions count
-						out = append(out, Finding{Rule: RuleBase64, Start: i, End: end})
-						break
-					}
-				}
-			}
-		}
-		i = end
-	}
-	return out
-}
-
-// decodeBase64 decodes s (standard or URL alphabet, padding optional) and
-// reports whether it looks like text.
-func decodeBase64(s string) (string, bool) {
-	enc := base64.RawStdEncoding
-	if strings.ContainsAny(s, "-_") {
-		if strings.ContainsAny(s, "+/") {
-			return "", false
-		}
-		enc = base64.RawURLEncoding
-	}
-	if len(s)%4 == 1 { // not a whole number of base64 characters
-		s = s[:len(s)-1]
-	}
-	// A look at the first bytes rejects images and hashes cheaply.
-	head := s[:min(len(s), 64)/4*4]
-	if b, err := enc.DecodeString(head); err != nil || !looksLikeText(b) {
-		return "", false
-	}
-	b, err := enc.DecodeString(s)
-	if err != nil || !looksLikeText(b) {
-		return "", false
-	}
-	return string(b), true
-}
-
-func looksLikeText(b []byte) bool {
-	if len(b) == 0 || !utf8.Valid(b) {
-		return false
-	}
-	printable, spaces := 0, 0
-	for _, r := range string(b) {
-		switch {
-		case r == ' ':
-			spaces++
-			printable++
-		case r == '\n' || r == '\t' || r == '\r':
-			printable++
-		case r >= 0x20 && r != 0x7f:
-			printable++
-		}
-	}
-	n := utf8.RuneCount(b)
-	return spaces > 0 && printable*100 >= n*95
 }

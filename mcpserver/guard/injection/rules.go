@@ -33,10 +33,16 @@ const (
 	RuleSecretMention = "secret-mention" // "API key", "password"
 
 	// Hidden text.
-	RuleHiddenZeroWidth = "hidden-zero-width"     // zero-width characters splitting words
-	RuleHiddenBidi      = "hidden-bidi-control"   // bidirectional overrides and isolates
-	RuleHiddenTags      = "hidden-tag-characters" // Unicode tag characters (invisible ASCII)
-	RuleBase64          = "base64-instructions"   // a base64 blob that decodes to instructions
+	RuleHiddenZeroWidth = "hidden-zero-width"       // zero-width characters splitting words
+	RuleHiddenBidi      = "hidden-bidi-control"     // bidirectional overrides and isolates
+	RuleHiddenTags      = "hidden-tag-characters"   // Unicode tag characters (invisible ASCII)
+	RuleHiddenTagText   = "hidden-tag-instructions" // tag characters that spell instructions
+
+	// Encoded instructions: the finding covers the encoded original.
+	RuleBase64       = "base64-instructions"      // a base64 blob that decodes to instructions
+	RuleHex          = "hex-instructions"         // hex digits or \x escapes that decode to instructions
+	RuleURLEncoded   = "url-encoded-instructions" // percent-encoding ("%69%67…", "q=ignore+all+…")
+	RuleHTMLEntities = "html-entity-instructions" // HTML character references ("&#105;", "&lt;")
 )
 
 // window is how close (in normalized bytes) two weak signals of different
