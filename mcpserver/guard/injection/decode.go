@@ -29,10 +29,11 @@ const (
 	unitPercent        // %69, and + for a space in a query string
 	unitEntity         // &#105;, &#x69;, &lt;
 	unitHex            // \x69
+	unitFold           // a reading of disguised letters (see foldings)
 )
 
 // unitRule is the rule a finding in decoded text is reported as.
-var unitRule = [...]string{unitJSON: "", unitPercent: RuleURLEncoded, unitEntity: RuleHTMLEntities, unitHex: RuleHex}
+var unitRule = [...]string{unitJSON: "", unitPercent: RuleURLEncoded, unitEntity: RuleHTMLEntities, unitHex: RuleHex, unitFold: ""}
 
 // unit is one decoded escape: out[at:end] of a decoded text came from
 // src[from:to] of the text it was decoded from.

@@ -87,6 +87,7 @@ func (sc *scanner) detect(text string, depth int) []Finding {
 	n := normalize(text, nil)
 	cands := match(n.s)
 	found := outermost(confirm(n.s, cands))
+	found = append(found, foldings(n.s, n.gaps)...)
 
 	var out []Finding
 	if len(found) > 0 {

@@ -70,8 +70,10 @@ type automaton struct {
 	// next is delta once built, in 16 bits: half the memory, so the table
 	// of a hundred-odd needs stays in the processor's first-level cache.
 	next []uint16
-	out  [][]int // state -> patterns that end here
-	lens []int
+	// final[st]: some pattern ends in state st.
+	final []bool
+	out   [][]int // state -> patterns that end here
+	lens  []int
 }
 
 func newAutomaton(patterns []string) *automaton {
@@ -138,6 +140,10 @@ func newAutomaton(patterns []string) *automaton {
 	for i, t := range a.delta {
 		a.next[i] = uint16(t)
 	}
+	a.final = make([]bool, len(a.out))
+	for st, o := range a.out {
+		a.final[st] = len(o) > 0
+	}
 	a.delta = nil
 	return a
 }
@@ -153,4 +159,21 @@ func (a *automaton) findAll(s string) [][]int {
 		}
 	}
 	return occ
+}
+
+// any reports whether one of the patterns occurs in s.
+func (a *automaton) any(s string) bool { return anyIn(a, s) }
+
+// anyBytes is any for a byte slice.
+func (a *automaton) anyBytes(b []byte) bool { return anyIn(a, b) }
+
+func anyIn[T string | []byte](a *automaton, s T) bool {
+	st := 0
+	for i := 0; i < len(s); i++ {
+		st = int(a.next[st*a.nclass+int(a.class[s[i]])])
+		if a.final[st] {
+			return true
+		}
+	}
+	return false
 }

@@ -43,6 +43,11 @@ const (
 	RuleHex          = "hex-instructions"         // hex digits or \x escapes that decode to instructions
 	RuleURLEncoded   = "url-encoded-instructions" // percent-encoding ("%69%67…", "q=ignore+all+…")
 	RuleHTMLEntities = "html-entity-instructions" // HTML character references ("&#105;", "&lt;")
+
+	// Disguised letters: the finding covers the disguised original.
+	RuleSpacedLetters = "spaced-letter-instructions" // "i g n o r e  a l l", "r-e-v-e-a-l"
+	RuleLeetspeak     = "leetspeak-instructions"     // "1gn0r3 4ll pr3v10u5"
+	RuleROT13         = "rot13-instructions"         // "vtaber nyy cerivbhf"
 )
 
 // window is how close (in normalized bytes) two weak signals of different
