@@ -340,16 +340,14 @@ func isPlain(v any) bool {
 	return false
 }
 
-// hiddenRules are findings of invisible text: only the invisible run is
-// removed, the visible sentence around it is the record's own.
-var hiddenRules = []string{injection.RuleHiddenTags, injection.RuleHiddenBidi, injection.RuleHiddenZeroWidth}
-
 // redactText replaces each finding's sentence with RedactionMarker.
 func redactText(s string, fs []injection.Finding) string {
 	type span struct{ from, to int }
 	var spans []span
 	for _, f := range fs {
-		if slices.Contains(hiddenRules, f.Rule) {
+		if injection.Invisible(f.Rule) {
+			// Only the invisible run goes: the visible sentence around it
+			// is the record's own.
 			spans = append(spans, span{f.Start, f.End})
 			continue
 		}

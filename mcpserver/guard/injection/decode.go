@@ -406,7 +406,15 @@ func (sc *scanner) decoded(text string, depth int) []Finding {
 	return out
 }
 
-// isHidden reports whether rule is one of invisible characters.
+// isHidden reports whether rule reports invisible characters as such,
+// not instructions.
 func isHidden(rule string) bool {
 	return rule == RuleHiddenZeroWidth || rule == RuleHiddenBidi || rule == RuleHiddenTags
+}
+
+// Invisible reports whether the findings of rule cover only invisible
+// characters (the hidden-* rules), so that removing the finding's span,
+// not the sentence around it, removes what was hidden.
+func Invisible(rule string) bool {
+	return isHidden(rule) || rule == RuleHiddenTagText
 }
