@@ -62,13 +62,10 @@ func isASCII(s string) bool {
 }
 
 // foldings returns the matches (in s, the normalized text) found only in
-// the spaced-letter, leetspeak or ROT13 reading of s.
-func foldings(s string, gaps []int) []candidate {
-	var out []candidate
-	out = append(out, spacedLetters(s, gaps)...)
-	out = append(out, leetspeak(s)...)
-	out = append(out, rot13Reading(s)...)
-	return out
+// the spaced-letter, leetspeak or ROT13 reading of s: not those of found,
+// the matches in s itself.
+func foldings(s string, gaps []int, found []candidate) []candidate {
+	return slices.Concat(spacedLetters(s, gaps), leetspeak(s, found), rot13Reading(s))
 }
 
 // rematch matches the rules on t, a reading of s, and keeps the matches
@@ -77,7 +74,7 @@ func foldings(s string, gaps []int) []candidate {
 // leetspeak) maps to it one to one: identity. Only the text around the
 // changes is matched, from the start of its line: a match counts only if
 // it overlaps a change, and weak signals count only within window.
-func rematch(t string, m offsetMap, identity bool, rule string) []candidate {
+func rematch(t string, m offsetMap, identity bool, rule string, found []candidate) []candidate {
 	const around = maxSpan + window + 256
 	var ws [][2]int
 	for _, u := range m {
@@ -102,6 +99,8 @@ func rematch(t string, m offsetMap, identity bool, rule string) []candidate {
 			}
 			if !identity {
 				c.start, c.end = m.start(c.start), m.end(c.end)
+			} else if slices.ContainsFunc(found, func(f candidate) bool { return f.rule == c.rule && f.start == c.start && f.end == c.end }) {
+				continue // the text matched as it was
 			}
 			out = append(out, candidate{rule: rule, kind: strong, start: c.start, end: c.end})
 		}
@@ -131,7 +130,7 @@ func rot13Reading(s string) []candidate {
 		return nil
 	}
 	// Every letter changed: one unit over all of s.
-	return rematch(rot13(s), offsetMap{{at: 0, end: len(s), from: 0, to: len(s), kind: unitFold}}, true, RuleROT13)
+	return rematch(rot13(s), offsetMap{{at: 0, end: len(s), from: 0, to: len(s), kind: unitFold}}, true, RuleROT13, nil)
 }
 
 // Leetspeak.
@@ -178,11 +177,11 @@ var leetWordBytes = func() (t [256]bool) {
 // letters and leet characters ("1gn0r3", "p@$$w0rd"), or that read as a
 // key word altogether ("411"), are read: "5 mL", "37 °C", "PLT-00142",
 // "CO2" and "A549" stay as they are or make no word.
-func leetspeak(s string) []candidate {
+func leetspeak(s string, found []candidate) []candidate {
 	var (
-		m     offsetMap // the words read, as units
-		read  []string  // what they read as
-		found bool      // a word reads as a key word
+		m    offsetMap // the words read, as units
+		read []string  // what they read as
+		key  bool      // a word reads as a key word
 	)
 	for i := 0; i < len(s); {
 		if !isLeetWordByte(s[i]) {
@@ -212,26 +211,26 @@ func leetspeak(s string) []candidate {
 			i = max(j, i+1)
 			continue
 		}
-		r, key := readLeet(s[i:j])
-		if letters == 0 && !key {
+		r, isKey := readLeet(s[i:j])
+		if letters == 0 && !isKey {
 			i = j
 			continue
 		}
 		// A number that reads as a word ("411") is read, but is no
 		// reason to read the text on its own.
-		found = found || key && letters > 0
+		key = key || isKey && letters > 0
 		m = append(m, unit{at: i, end: j, from: i, to: j, kind: unitFold})
 		read = append(read, r)
 		i = j
 	}
-	if !found {
+	if !key {
 		return nil
 	}
 	b := []byte(s)
 	for k, u := range m {
 		copy(b[u.at:u.end], read[k])
 	}
-	return rematch(string(b), m, true, RuleLeetspeak)
+	return rematch(string(b), m, true, RuleLeetspeak, found)
 }
 
 // readLeet reads a leetspeak word as letters, and reports whether it
@@ -416,7 +415,7 @@ func spacedLetters(s string, gaps []int) []candidate {
 		}
 	}
 	b.WriteString(s[last:])
-	return append(out, rematch(b.String(), m, false, RuleSpacedLetters)...)
+	return append(out, rematch(b.String(), m, false, RuleSpacedLetters, nil)...)
 }
 
 // readSpaced reads the letters of a spaced run: leetspeak in them too

@@ -79,7 +79,7 @@ func TestFoldings(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			n := normalize(tt.in, nil)
 			var got []string
-			for _, c := range foldings(n.s, n.gaps) {
+			for _, c := range foldings(n.s, n.gaps, outermost(confirm(n.s, match(n.s)))) {
 				if c.start < 0 || c.end > len(n.s) || c.start >= c.end {
 					t.Fatalf("candidate %+v out of bounds for %q", c, n.s)
 				}
@@ -102,7 +102,7 @@ func FuzzFoldings(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, s string) {
 		n := normalize(s, nil)
-		for _, c := range foldings(n.s, n.gaps) {
+		for _, c := range foldings(n.s, n.gaps, outermost(confirm(n.s, match(n.s)))) {
 			if c.start < 0 || c.end > len(n.s) || c.start >= c.end {
 				t.Fatalf("candidate %+v out of bounds for %d bytes", c, len(n.s))
 			}

@@ -38,6 +38,7 @@ package injection
 
 import (
 	"cmp"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -55,15 +56,63 @@ type Finding struct {
 }
 
 // Detect returns the instruction-like and hidden text in text, ordered by
-// Start (then End, then Rule). It returns nil when there is none.
+// Start (then End, then Rule). It returns nil when there is none. It is
+// New(Options{}).Detect.
 func Detect(text string) []Finding {
-	sc := scanner{budget: min(4*len(text), maxDecoded)}
+	return defaultDetector.Detect(text)
+}
+
+// Options adjust a Detector.
+type Options struct {
+	// WorkspaceHosts are hosts that links and images may point to, with
+	// their subdomains, without being read as leaving the workspace (see
+	// RuleExfilLink), besides scispot.io and scispot.com: the configured
+	// upstream's, say. Hosts are compared lowercase; a port or a scheme
+	// given with one is ignored.
+	WorkspaceHosts []string
+}
+
+// Detector is Detect with Options. It is not changed once made, and is
+// safe for concurrent use.
+type Detector struct {
+	hosts []string
+}
+
+// defaultDetector is Detect's. Read-only.
+var defaultDetector = &Detector{hosts: defaultWorkspaceHosts}
+
+// New returns a Detector with opts.
+func New(opts Options) *Detector {
+	hosts := slices.Clone(defaultWorkspaceHosts)
+	for _, h := range opts.WorkspaceHosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if _, rest, ok := strings.Cut(h, "://"); ok {
+			h = rest
+		}
+		if k := strings.IndexAny(h, "/?#"); k >= 0 {
+			h = h[:k]
+		}
+		if hp, _, err := net.SplitHostPort(h); err == nil {
+			h = hp
+		}
+		if h = strings.Trim(h, "."); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return &Detector{hosts: hosts}
+}
+
+// Detect returns the instruction-like and hidden text in text, as the
+// package's Detect does.
+func (d *Detector) Detect(text string) []Finding {
+	sc := scanner{budget: min(4*len(text), maxDecoded), hosts: d.hosts}
 	return sc.detect(text, 0)
 }
 
 // scanner is the state of one Detect: how much decoding it may still do.
 type scanner struct {
 	budget int
+	hosts  []string // inside the workspace
 }
 
 // spend takes n decoded bytes from the budget, reporting whether there
@@ -87,7 +136,8 @@ func (sc *scanner) detect(text string, depth int) []Finding {
 	n := normalize(text, nil)
 	cands := match(n.s)
 	found := outermost(confirm(n.s, cands))
-	found = append(found, foldings(n.s, n.gaps)...)
+	found = append(found, foldings(n.s, n.gaps, found)...)
+	found = append(found, markup(n.s, sc.hosts)...)
 
 	var out []Finding
 	if len(found) > 0 {

@@ -48,6 +48,10 @@ const (
 	RuleSpacedLetters = "spaced-letter-instructions" // "i g n o r e  a l l", "r-e-v-e-a-l"
 	RuleLeetspeak     = "leetspeak-instructions"     // "1gn0r3 4ll pr3v10u5"
 	RuleROT13         = "rot13-instructions"         // "vtaber nyy cerivbhf"
+
+	// Markup.
+	RuleComment   = "comment-instructions" // an HTML or markdown comment with instruction-like text
+	RuleExfilLink = "exfiltration-link"    // an image (or a link) whose URL carries data out of the workspace
 )
 
 // window is how close (in normalized bytes) two weak signals of different
