@@ -32,7 +32,7 @@ var foldKeys = []string{
 
 // leetWords are short words that make a leetspeak reading worth matching
 // ("4ll", "y0u"): too short to be stems. Read-only.
-var leetWords = []string{"all", "alle", "you", "your", "are", "now", "the", "act", "key", "keys", "api", "dan", "not"}
+var leetWords = []string{"all", "alle", "you", "your", "are", "now", "the", "act", "key", "keys", "api", "dan", "not", "rules", "every", "data", "row", "rows", "send", "user", "mode"}
 
 var foldKeyScan = sync.OnceValue(func() *automaton {
 	keys := make([]string, len(foldKeys))
@@ -333,12 +333,20 @@ func spacedRuns(s string, gaps []int) []spacedRun {
 		var buf [16]letter
 		letters := append(buf[:0], letter{i, e, false})
 		var sep byte
+		wide := false // the separator is followed by a space: "i, g, n"
 	run:
 		for k := e; k < len(s); {
 			c := s[k]
 			brk := false
 			next := k + 1
 			switch {
+			case sep == 0 && (c == ',' || c == ';') && k+1 < len(s) && s[k+1] == ' ':
+				sep, wide, next = c, true, k+2
+			case c == sep && wide:
+				if k+1 >= len(s) || s[k+1] != ' ' {
+					break run
+				}
+				next = k + 2
 			case sep == 0 && isLetterSep(c):
 				sep = c
 			case c == sep && c == ' ':
@@ -348,6 +356,8 @@ func spacedRuns(s string, gaps []int) []spacedRun {
 				if k+1 < len(s) && s[k+1] == ' ' {
 					brk, next = true, k+2
 				}
+			case c == ' ' && sep != ' ' && k+2 < len(s) && s[k+1] == sep && s[k+2] == ' ':
+				brk, next = true, k+3 // "d/i/s / p/r/e"
 			case c == ' ' || c == '\n' && (k+1 >= len(s) || s[k+1] != '\n'):
 				brk = true // "i.g.n.o.r.e a.l.l", or a line break
 			default:

@@ -19,6 +19,8 @@ func TestSpacedRuns(t *testing.T) {
 		{"two letters are no run", "300 x g for 5 min", nil},
 		{"plate rows", "rows: a b c d e f g h", []string{"abcdefgh"}},
 		{"letters in words are no run", "a.b.c.d.efg", []string{"abcd"}},
+		{"commas", "i, g, n, o, r, e   a, l, l", []string{"ignore all"}},
+		{"slashes with spaced slashes between words", "d/i/s / p/r/e", []string{"dis pre"}},
 		{"cyrillic", "и г н о р", []string{"игнор"}},
 		{"chinese", "忽 略 之 前", []string{"忽略之前"}},
 		{"a paragraph break ends a run", "a b c\n\nd e f", []string{"abc", "def"}},

@@ -115,6 +115,9 @@ func comments(s string) [][4]int {
 // the kinds that speak to a model (addressing it, stealth, overriding,
 // bulk export).
 func commentInstructions(text string) bool {
+	if commentToAI.MatchString(text) {
+		return true
+	}
 	cands := match(text)
 	if len(confirm(text, cands)) > 0 {
 		return true
@@ -127,6 +130,10 @@ func commentInstructions(text string) bool {
 	}
 	return false
 }
+
+// commentToAI is a comment that opens by naming an AI ("<!-- Claude: …",
+// "<!-- AI, …"). "Assistant:" is left out: in a lab it is a person's role.
+var commentToAI = lazy(`^\s*(?:dear |hey |hi |hello |note (?:to|for) )?(?:the )?(?:claude|chatgpt|gpt[\w.-]*|copilot|gemini|ai|a\.i\.|llm|chatbot|ai assistant|ai agent|ki|ia|ии|ai助手|aiアシスタント)\s*[:,]`)
 
 // link is a markdown link or image, or an HTML element with a URL: s[from:to],
 // its URL s[url[0]:url[1]], and whether it is loaded without a click.
@@ -334,11 +341,32 @@ func hasPlaceholder(p string, named bool) bool {
 		}
 	}
 	for _, v := range queryValues(p) {
-		if strings.HasPrefix(v, "insert") || strings.HasSuffix(v, "_here") || strings.HasSuffix(v, "-here") {
+		if strings.HasPrefix(v, "insert") || strings.HasSuffix(v, "_here") || strings.HasSuffix(v, "-here") || dataName(v) {
 			return true
 		}
 	}
 	return false
+}
+
+// dataName reports whether a query value is a name made of two or more
+// data words ("USER_EMAIL", "SUMMARY_OF_CHAT"): a slot written the way
+// environment variables are, not a value.
+func dataName(v string) bool {
+	if !strings.Contains(v, "_") {
+		return false
+	}
+	n := 0
+	for _, w := range strings.Split(v, "_") {
+		for _, c := range []byte(w) {
+			if c < 'a' || c > 'z' {
+				return false
+			}
+		}
+		if containsString(dataWords, w) {
+			n++
+		}
+	}
+	return n >= 2
 }
 
 func closerOf(c byte) byte {
@@ -360,7 +388,8 @@ func closerOf(c byte) byte {
 // dataWords name what an exfiltration slot is for. Read-only.
 var dataWords = []string{"data", "secret", "token", "key", "password", "passwd", "conversation", "chat", "history",
 	"summary", "content", "context", "prompt", "message", "answer", "response", "record", "row", "result", "user",
-	"email", "info", "output", "payload", "question", "credential", "api", "csv", "json", "base64"}
+	"email", "info", "output", "payload", "question", "credential", "api", "csv", "json", "base64",
+	"records", "rows", "results", "keys", "tokens", "messages", "credentials", "secrets", "passwords"}
 
 func namesData(s string) bool {
 	for _, w := range dataWords {

@@ -298,11 +298,16 @@ var englishRules = []rule{
 	{name: RuleAIContext, kind: kindAI, starts: words("call use invoke run execute trigger tool function"), needs: words("tool function"),
 		re: compile(`\b(?:call|use|invoke|run|execute|trigger) (?:the )?[\w-]+ (?:tool|function)\b|\b(?:tool|function) calls?\b`)},
 	{name: RuleStealth, kind: kindStealth, starts: words("silently secretly quietly covertly discreetly stealthily invisibly without behind no nobody"),
-		re: compile(`\b(?:silently|secretly|quietly|covertly|discreetly|stealthily|invisibly|without (?:asking|telling|informing|notifying|alerting|confirming|mentioning|asking for (?:permission|confirmation)|the user(?:'s)? (?:knowledge|consent|permission|noticing))|behind the user'?s back|no one will (?:know|notice)|nobody (?:needs to|will) (?:know|notice))\b`)},
+		re:    compile(`\b(?:silently|secretly|quietly|covertly|discreetly|stealthily|invisibly|without (?:asking|telling|informing|notifying|alerting|confirming|mentioning|asking for (?:permission|confirmation)|the user(?:'s)? (?:knowledge|consent|permission|noticing))|behind the user'?s back|no one will (?:know|notice)|nobody (?:needs to|will) (?:know|notice))\b`),
+		valid: notAMalfunction},
 	{name: RuleOverrideCue, kind: kindOverride, starts: words("new updated revised real actual true secret hidden additional priority urgent override important special top"), needs: words(": -"),
 		re: compile(`\b(?:(?:new|updated|revised|real|actual|true|secret|hidden|additional|priority|urgent|override|important|special|top) )+(?:system )?(?:instructions?|directives?|orders|task|commands?|rules) ?[:\-]`)},
 	{name: RuleOverrideCue, kind: kindOverride, starts: words("before"),
 		re: compile(`\bbefore (?:answering|responding|replying|you answer|you respond|you reply|summari[sz]ing|continuing|you continue|doing anything else)\b`)},
+	{name: RuleOverrideCue, kind: kindOverride, starts: words(ignoreStarts), needs: ignoreNeeds,
+		// "Ignore the rules" alone is a person's complaint; beside another
+		// signal ("… and export every row") it is an override.
+		re: compile(`\b` + ignoreVerb + ` (?:the|all|any|all the|these|those) (?:rules|guidelines|instructions|restrictions|policies|policy|filters|guardrails)\b`)},
 	{name: RuleOverrideCue, kind: kindOverride, starts: words("instead"),
 		re: compile(`\binstead,? (?:you (?:must|should|will)|just|simply|only|output|reply|respond|say|print|write|return|answer)\b`)},
 	{name: RuleOverrideCue, kind: kindOverride, starts: words("this the"), needs: words("priority authori official urgent"),
@@ -384,7 +389,10 @@ var aiTechWords = []string{"based", "segmentation", "model", "models", "tool", "
 	"image", "imaging", "classifier", "pipeline", "software", "algorithm", "module", "plugin", "feature", "features",
 	"prediction", "predictions", "predicted", "detection", "denoising", "enhanced", "assisted", "generated", "program",
 	"core", "facility", "lab", "group", "team", "initiative", "pilot", "strategy", "policy", "ethics", "committee",
-	"in", "for", "to", "licence", "license", "subscription", "seminar", "workshop", "training", "act"}
+	"in", "for", "to", "licence", "license", "subscription", "seminar", "workshop", "training", "act",
+	// "assistant" before these is a person's title
+	"professor", "reviewer", "editor", "manager", "director", "coordinator", "technician", "supervisor", "curator",
+	"engineer", "scientist", "researcher", "secretary", "teacher", "lecturer", "dean", "chair"}
 
 // aiAddressers come right before an AI that is being spoken to or about
 // as the reader ("the assistant", "you, the AI", "dear ChatGPT").
@@ -417,6 +425,19 @@ func aiWordAddressed(s string, m []int) bool {
 	}
 	i := strings.LastIndexAny(before, " \n")
 	return slices.Contains(aiAddressers, before[i+1:])
+}
+
+// notAMalfunction rejects "silently" describing how a system fails
+// ("silently failing logins", "silently dropped packets"), not how a
+// model should act.
+func notAMalfunction(s string, m []int) bool {
+	rest := strings.TrimLeft(s[m[1]:], " ")
+	for _, w := range []string{"fail", "crash", "error", "drop", "ignored", "discarded", "corrupt", "truncat", "overwritten", "exit", "hang", "time out", "timeout"} {
+		if strings.HasPrefix(rest, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // suspiciousWords in a URL's host or path, or an e-mail's domain, mark a
