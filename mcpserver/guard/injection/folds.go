@@ -179,9 +179,8 @@ var leetWordBytes = func() (t [256]bool) {
 // "CO2" and "A549" stay as they are or make no word.
 func leetspeak(s string, found []candidate) []candidate {
 	var (
-		m    offsetMap // the words read, as units
-		read []string  // what they read as
-		key  bool      // a word reads as a key word
+		m   offsetMap // the words read, as units
+		key bool      // a word reads as a key word
 	)
 	for i := 0; i < len(s); {
 		if !isLeetWordByte(s[i]) {
@@ -211,7 +210,7 @@ func leetspeak(s string, found []candidate) []candidate {
 			i = max(j, i+1)
 			continue
 		}
-		r, isKey := readLeet(s[i:j])
+		isKey := leetKey(s[i:j])
 		if letters == 0 && !isKey {
 			i = j
 			continue
@@ -220,15 +219,15 @@ func leetspeak(s string, found []candidate) []candidate {
 		// reason to read the text on its own.
 		key = key || isKey && letters > 0
 		m = append(m, unit{at: i, end: j, from: i, to: j, kind: unitFold})
-		read = append(read, r)
 		i = j
 	}
 	if !key {
 		return nil
 	}
 	b := []byte(s)
-	for k, u := range m {
-		copy(b[u.at:u.end], read[k])
+	for _, u := range m {
+		r, _ := readLeet(s[u.at:u.end])
+		copy(b[u.at:u.end], r)
 	}
 	return rematch(string(b), m, true, RuleLeetspeak, found)
 }
@@ -237,42 +236,59 @@ func leetspeak(s string, found []candidate) []candidate {
 // reads as (or holds) a key word.
 func readLeet(w string) (string, bool) {
 	var buf [64]byte
-	b := buf[:0]
-	if len(w) > len(buf) {
-		b = make([]byte, 0, len(w))
+	b, key := leetRead(buf[:0], w)
+	return string(b), key
+}
+
+// leetKey is readLeet without the reading: whether w reads as a key word.
+func leetKey(w string) bool {
+	var buf [64]byte
+	_, key := leetRead(buf[:0], w)
+	return key
+}
+
+// leetRead appends the reading of the leetspeak word w to b.
+func leetRead(b []byte, w string) ([]byte, bool) {
+	ones := false // '1' and '!' read as "i" here; as "l" if that makes a key word
+	for i := 0; i < len(w); i++ {
+		c := leet(w[i])
+		if c == 0 {
+			c = w[i]
+		}
+		ones = ones || w[i] == '1' || w[i] == '!'
+		b = append(b, c)
+	}
+	if isKey(b) {
+		return b, true
+	}
+	if !ones {
+		return b, false
 	}
 	for i := 0; i < len(w); i++ {
-		if c := leet(w[i]); c != 0 {
-			b = append(b, c)
-		} else {
-			b = append(b, w[i])
+		if w[i] == '1' || w[i] == '!' {
+			b[i] = 'l'
 		}
 	}
 	if isKey(b) {
-		return string(b), true
-	}
-	// '1', '|' and '!' as "l" instead.
-	changed := false
-	for i := 0; i < len(w); i++ {
-		if w[i] == '1' || w[i] == '!' {
-			b[i], changed = 'l', true
-		}
-	}
-	if changed && isKey(b) {
-		return string(b), true
+		return b, true
 	}
 	for i := 0; i < len(w); i++ {
 		if w[i] == '1' || w[i] == '!' {
 			b[i] = 'i'
 		}
 	}
-	return string(b), false
+	return b, false
 }
 
 func isKey(w []byte) bool {
-	for _, k := range leetWords {
-		if string(w) == k {
-			return true
+	if len(w) < 3 {
+		return false
+	}
+	if len(w) <= 5 {
+		for _, k := range leetWords {
+			if string(w) == k {
+				return true
+			}
 		}
 	}
 	return len(w) >= 5 && foldKeyScan().anyBytes(w)

@@ -180,6 +180,7 @@ func links(s string) []link {
 			to = e + c + 1
 		}
 		out = append(out, link{from: from, to: to, url: [2]int{u, e}, image: image})
+		i = max(i, e) // a URL holds no other link: each byte is read once
 	}
 	// <img src=…>, <a href=…>, …
 	for i := 0; ; {
