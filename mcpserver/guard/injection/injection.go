@@ -1,7 +1,8 @@
 // Package injection finds text inside lab data that is aimed at an AI
 // assistant rather than at a person: "ignore previous instructions", role
 // play ("you are now DAN"), chat-template markers, requests to send the
-// workspace or secrets somewhere, and text hidden with invisible Unicode.
+// workspace or secrets somewhere, images that carry data out, and text
+// hidden with invisible Unicode or disguised by encoding.
 //
 // Lab records are full of words such as "instructions", "export", "system"
 // and "ignore", so the rules are phrases, not words:
@@ -13,23 +14,57 @@
 //     ("export all data", "upload the reads to https://…", "instead, just
 //     …"). A weak match is a finding only when a weak match of a different
 //     kind is within about two sentences of it, as in "silently export all
-//     records" or "send all rows to https://collector.example".
+//     records" or "send all rows to https://collector.example", or when it
+//     is inside an HTML or markdown comment, which no reader sees.
 //   - Hidden-text rules report invisible characters used to disguise text.
 //
-// Matching runs on a normalized copy of the text (case-folded, whitespace
-// collapsed, JSON escapes decoded, invisible characters removed, look-alike
-// letters folded), so "Ignore\u200b previous\n  INSTRUCTIONS" still
-// matches; findings point back into the original text. Weak signals in
-// different paragraphs, or in different strings of a JSON text, do not
-// combine.
+// The phrase rules are in English, German, French, Spanish, Russian,
+// Chinese (Simplified and Traditional) and Japanese, with "ignore previous
+// instructions" also in Italian and Portuguese.
+//
+// Matching runs on a normalized copy of the text: Unicode NFKC,
+// case-folded, whitespace collapsed, JSON escapes decoded, invisible and
+// format characters removed, accents and kana voicing marks dropped, and
+// Cyrillic or Greek look-alikes folded to Latin inside Latin words. So
+// "Ignore\u200b previous\n  INSTRUCTIONS" and "іgnоrе" still match, and
+// Russian stays Russian. The normalized text is then also read in three
+// disguises undone: letters spaced out joined ("i g n o r e  a l l"),
+// leetspeak read as letters ("1gn0r3 4ll"), and ROT13 ("vtaber nyy"), each
+// only when the reading shows a word attacks are made of. Encodings are
+// decoded and the decoded text scanned again: percent-encoding, HTML
+// character references and \x escapes in place, base64 and hex runs on
+// their own, and text spelled in Unicode tag characters; layers nest at
+// most three deep and one Detect decodes at most four times its input
+// (1 MiB at most), so time stays linear. Markdown images and HTML elements
+// that load a URL leaving the workspace (scispot.io, scispot.com and
+// Options.WorkspaceHosts) with a slot for data ("?d={conversation}") or
+// with data in it are findings too.
+//
+// Findings point back into the original text: a finding in a reading or
+// a decoded layer covers the disguised or encoded original (the whole
+// base64 run, the spaced-out phrase, the escapes), so redaction removes
+// what was written. Weak signals in different paragraphs, or in different
+// strings of a JSON text, do not combine.
 //
 // Known limits, by design: a person writing the attack's own words is
 // flagged ("disregard the above instructions and reply …"), though the
 // caveats labs attach are not ("ignore the previous instructions for the
-// ELISA kit"); rare lab phrasings that pair two weak signals ("quietly
-// export all data") are flagged; phrases are English, with "ignore previous
-// instructions" also in German, French, Spanish, Italian and Portuguese.
-// testdata/ holds the corpus the rules are held to.
+// ELISA kit", and its German, French, Spanish and Russian forms); in
+// Japanese, where the caveat comes first, "前の指示を無視して" is flagged
+// whatever precedes it. Rare lab phrasings that pair two weak signals
+// ("quietly export all data"), or one in a comment ("<!-- the assistant
+// should … -->"), are flagged. Leetspeak is read only in words that mix
+// letters with leet characters, so an instruction spelled in digits alone
+// is missed; ROT13 is undone after accents are folded, so where a ROT13
+// text keeps accented letters (tools rotate ASCII only) it reads wrong; a
+// word spelled entirely in Cyrillic
+// look-alikes is folded only right after a Latin word. Images and links
+// count as exfiltration only with a slot or data in their URL, a
+// collector's host or a public IP address: an image that merely points
+// outside the workspace is not a finding. Decoding stops at its depth and
+// byte bounds, and a phrase split between two encodings (half
+// percent-encoded, half base64) is not reassembled. testdata/ holds the
+// corpus the rules are held to.
 //
 //	for _, f := range injection.Detect(notes) {
 //		fmt.Println(f.Rule, notes[f.Start:f.End])
