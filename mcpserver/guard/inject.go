@@ -373,12 +373,18 @@ func redactText(s string, fs []injection.Finding) string {
 }
 
 // sentenceStart is where the sentence holding s[i] starts: after the last
-// line break, or after the last ". ", "! " or "? " before i.
+// line break, after the last ". ", "! " or "? " before i, or after the
+// last "。", "！" or "？" (Chinese and Japanese end sentences without a
+// space).
 func sentenceStart(s string, i int) int {
 	for k := i - 1; k >= 0; k-- {
 		switch s[k] {
 		case '\n':
 			return k + 1
+		case 0x82, 0x81, 0x9F:
+			if k >= 2 && isFullStop(s[k-2:k+1]) {
+				return k + 1
+			}
 		case '.', '!', '?':
 			if k+1 < i && isSpaceByte(s[k+1]) {
 				j := k + 1
@@ -393,14 +399,18 @@ func sentenceStart(s string, i int) int {
 }
 
 // sentenceEnd is where the sentence holding s[j-1] ends: at the next line
-// break, or just after the next '.', '!' or '?' that ends the text or is
-// followed by a space.
+// break, just after the next '.', '!' or '?' that ends the text or is
+// followed by a space, or just after the next "。", "！" or "？".
 func sentenceEnd(s string, j int) int {
 	for k := max(j-1, 0); k < len(s); k++ {
 		switch s[k] {
 		case '\n':
 			if k >= j {
 				return k
+			}
+		case 0xE3, 0xEF:
+			if k+3 >= j && isFullStop(s[k:min(k+3, len(s))]) {
+				return k + 3
 			}
 		case '.', '!', '?':
 			if k+1 >= j && (k+1 == len(s) || isSpaceByte(s[k+1])) {
@@ -412,6 +422,10 @@ func sentenceEnd(s string, j int) int {
 }
 
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// isFullStop reports whether s is an ideographic full stop or a fullwidth
+// exclamation or question mark.
+func isFullStop(s string) bool { return s == "。" || s == "！" || s == "？" }
 
 // blockSentence is the error text of a blocked result.
 func blockSentence(records []string) string {
