@@ -3,6 +3,7 @@ package injection_test
 import (
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/scispot/mcp-desktop/mcpserver/guard/injection"
 )
@@ -37,6 +38,9 @@ func FuzzDetect(f *testing.F) {
 			}
 			if i > 0 && fs[i-1].Start > x.Start {
 				t.Fatalf("findings out of order: %+v", fs)
+			}
+			if utf8.ValidString(text) && !utf8.ValidString(text[x.Start:x.End]) {
+				t.Fatalf("finding %d cuts a character: %+v %q", i, x, text[x.Start:x.End])
 			}
 		}
 	})
