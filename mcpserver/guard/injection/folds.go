@@ -163,6 +163,14 @@ func leet(c byte) byte {
 
 func isLeetWordByte(c byte) bool { return leetWordBytes[c] }
 
+// leetChars are the digits and symbols leetspeak uses for letters.
+var leetChars = func() (t [256]bool) {
+	for c := range 256 {
+		t[c] = leet(byte(c)) != 0
+	}
+	return t
+}()
+
 // leetWordBytes are the bytes of words leetspeak is read in: letters,
 // digits and the symbols leet uses for letters.
 var leetWordBytes = func() (t [256]bool) {
@@ -183,13 +191,17 @@ func leetspeak(s string, found []candidate) []candidate {
 		key bool      // a word reads as a key word
 	)
 	for i := 0; i < len(s); {
-		if !isLeetWordByte(s[i]) {
+		// Look only at words with a digit or a leet symbol in them.
+		if !leetChars[s[i]] {
 			i++
 			continue
 		}
-		j := i
+		from, j := i, i
+		for from > 0 && isLeetWordByte(s[from-1]) {
+			from--
+		}
 		letters, leets, other := 0, 0, false
-		for j < len(s) && isLeetWordByte(s[j]) {
+		for j = from; j < len(s) && isLeetWordByte(s[j]); j++ {
 			switch c := s[j]; {
 			case 'a' <= c && c <= 'z':
 				letters++
@@ -198,28 +210,26 @@ func leetspeak(s string, found []candidate) []candidate {
 			default:
 				leets++
 			}
-			j++
 		}
+		next := max(j, i+1)
 		// '!' and '|' end sentences and cells more often than they
 		// spell letters.
-		for j > i && (s[j-1] == '!' || s[j-1] == '|') {
+		for j > from && (s[j-1] == '!' || s[j-1] == '|') {
 			j--
 			leets--
 		}
-		if leets == 0 || other || j-i < 2 || letters == 0 && j-i > 4 {
-			i = max(j, i+1)
+		if leets <= 0 || other || j-from < 2 || letters == 0 && j-from > 4 {
+			i = next
 			continue
 		}
-		isKey := leetKey(s[i:j])
-		if letters == 0 && !isKey {
-			i = j
-			continue
+		isKey := leetKey(s[from:j])
+		if letters > 0 || isKey {
+			// A number that reads as a word ("411") is read, but is no
+			// reason to read the text on its own.
+			key = key || isKey && letters > 0
+			m = append(m, unit{at: from, end: j, from: from, to: j, kind: unitFold})
 		}
-		// A number that reads as a word ("411") is read, but is no
-		// reason to read the text on its own.
-		key = key || isKey && letters > 0
-		m = append(m, unit{at: i, end: j, from: i, to: j, kind: unitFold})
-		i = j
+		i = next
 	}
 	if !key {
 		return nil
@@ -333,6 +343,11 @@ func spacedRuns(s string, gaps []int) []spacedRun {
 	}
 	for i := 0; i < len(s); {
 		if i > 0 && !isLetterSep(s[i-1]) && s[i-1] != '\n' && s[i-1] != '"' && s[i-1] != '(' {
+			i++
+			continue
+		}
+		// Most words are not one letter long: a quick look at the next byte.
+		if c := s[i]; c < utf8.RuneSelf && i+1 < len(s) && s[i+1] >= 'a' && s[i+1] <= 'z' {
 			i++
 			continue
 		}
