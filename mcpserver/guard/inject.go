@@ -329,16 +329,14 @@ func isPlain(v any) bool {
 	return false
 }
 
-// hiddenRules are findings of invisible text: only the invisible run is
-// removed, the visible sentence around it is the record's own.
-var hiddenRules = []string{injection.RuleHiddenTags, injection.RuleHiddenBidi, injection.RuleHiddenZeroWidth}
-
 // redactText replaces each finding's sentence with RedactionMarker.
 func redactText(s string, fs []injection.Finding) string {
 	type span struct{ from, to int }
 	var spans []span
 	for _, f := range fs {
-		if slices.Contains(hiddenRules, f.Rule) {
+		if injection.Invisible(f.Rule) {
+			// Only the invisible run goes: the visible sentence around it
+			// is the record's own.
 			spans = append(spans, span{f.Start, f.End})
 			continue
 		}
@@ -364,12 +362,18 @@ func redactText(s string, fs []injection.Finding) string {
 }
 
 // sentenceStart is where the sentence holding s[i] starts: after the last
-// line break, or after the last ". ", "! " or "? " before i.
+// line break, after the last ". ", "! " or "? " before i, or after the
+// last "。", "！" or "？" (Chinese and Japanese end sentences without a
+// space).
 func sentenceStart(s string, i int) int {
 	for k := i - 1; k >= 0; k-- {
 		switch s[k] {
 		case '\n':
 			return k + 1
+		case 0x82, 0x81, 0x9F:
+			if k >= 2 && isFullStop(s[k-2:k+1]) {
+				return k + 1
+			}
 		case '.', '!', '?':
 			if k+1 < i && isSpaceByte(s[k+1]) {
 				j := k + 1
@@ -384,14 +388,18 @@ func sentenceStart(s string, i int) int {
 }
 
 // sentenceEnd is where the sentence holding s[j-1] ends: at the next line
-// break, or just after the next '.', '!' or '?' that ends the text or is
-// followed by a space.
+// break, just after the next '.', '!' or '?' that ends the text or is
+// followed by a space, or just after the next "。", "！" or "？".
 func sentenceEnd(s string, j int) int {
 	for k := max(j-1, 0); k < len(s); k++ {
 		switch s[k] {
 		case '\n':
 			if k >= j {
 				return k
+			}
+		case 0xE3, 0xEF:
+			if k+3 >= j && isFullStop(s[k:min(k+3, len(s))]) {
+				return k + 3
 			}
 		case '.', '!', '?':
 			if k+1 >= j && (k+1 == len(s) || isSpaceByte(s[k+1])) {
@@ -403,6 +411,10 @@ func sentenceEnd(s string, j int) int {
 }
 
 func isSpaceByte(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// isFullStop reports whether s is an ideographic full stop or a fullwidth
+// exclamation or question mark.
+func isFullStop(s string) bool { return s == "。" || s == "！" || s == "？" }
 
 // blockSentence is the error text of a blocked result.
 func blockSentence(records []string) string {

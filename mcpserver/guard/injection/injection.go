@@ -1,7 +1,8 @@
 // Package injection finds text inside lab data that is aimed at an AI
 // assistant rather than at a person: "ignore previous instructions", role
 // play ("you are now DAN"), chat-template markers, requests to send the
-// workspace or secrets somewhere, and text hidden with invisible Unicode.
+// workspace or secrets somewhere, images that carry data out, and text
+// hidden with invisible Unicode or disguised by encoding.
 //
 // Lab records are full of words such as "instructions", "export", "system"
 // and "ignore", so the rules are phrases, not words:
@@ -13,23 +14,57 @@
 //     ("export all data", "upload the reads to https://…", "instead, just
 //     …"). A weak match is a finding only when a weak match of a different
 //     kind is within about two sentences of it, as in "silently export all
-//     records" or "send all rows to https://collector.example".
+//     records" or "send all rows to https://collector.example", or when it
+//     is inside an HTML or markdown comment, which no reader sees.
 //   - Hidden-text rules report invisible characters used to disguise text.
 //
-// Matching runs on a normalized copy of the text (case-folded, whitespace
-// collapsed, JSON escapes decoded, invisible characters removed, look-alike
-// letters folded), so "Ignore\u200b previous\n  INSTRUCTIONS" still
-// matches; findings point back into the original text. Weak signals in
-// different paragraphs, or in different strings of a JSON text, do not
-// combine.
+// The phrase rules are in English, German, French, Spanish, Russian,
+// Chinese (Simplified and Traditional) and Japanese, with "ignore previous
+// instructions" also in Italian and Portuguese.
+//
+// Matching runs on a normalized copy of the text: Unicode NFKC,
+// case-folded, whitespace collapsed, JSON escapes decoded, invisible and
+// format characters removed, accents and kana voicing marks dropped, and
+// Cyrillic or Greek look-alikes folded to Latin inside Latin words. So
+// "Ignore\u200b previous\n  INSTRUCTIONS" and "іgnоrе" still match, and
+// Russian stays Russian. The normalized text is then also read in three
+// disguises undone: letters spaced out joined ("i g n o r e  a l l"),
+// leetspeak read as letters ("1gn0r3 4ll"), and ROT13 ("vtaber nyy"), each
+// only when the reading shows a word attacks are made of. Encodings are
+// decoded and the decoded text scanned again: percent-encoding, HTML
+// character references and \x escapes in place, base64 and hex runs on
+// their own, and text spelled in Unicode tag characters; layers nest at
+// most three deep and one Detect decodes at most four times its input
+// (1 MiB at most), so time stays linear. Markdown images and HTML elements
+// that load a URL leaving the workspace (scispot.io, scispot.com and
+// Options.WorkspaceHosts) with a slot for data ("?d={conversation}") or
+// with data in it are findings too.
+//
+// Findings point back into the original text: a finding in a reading or
+// a decoded layer covers the disguised or encoded original (the whole
+// base64 run, the spaced-out phrase, the escapes), so redaction removes
+// what was written. Weak signals in different paragraphs, or in different
+// strings of a JSON text, do not combine.
 //
 // Known limits, by design: a person writing the attack's own words is
 // flagged ("disregard the above instructions and reply …"), though the
 // caveats labs attach are not ("ignore the previous instructions for the
-// ELISA kit"); rare lab phrasings that pair two weak signals ("quietly
-// export all data") are flagged; phrases are English, with "ignore previous
-// instructions" also in German, French, Spanish, Italian and Portuguese.
-// testdata/ holds the corpus the rules are held to.
+// ELISA kit", and its German, French, Spanish and Russian forms); in
+// Japanese, where the caveat comes first, "前の指示を無視して" is flagged
+// whatever precedes it. Rare lab phrasings that pair two weak signals
+// ("quietly export all data"), or one in a comment ("<!-- the assistant
+// should … -->"), are flagged. Leetspeak is read only in words that mix
+// letters with leet characters, so an instruction spelled in digits alone
+// is missed; ROT13 is undone after accents are folded, so where a ROT13
+// text keeps accented letters (tools rotate ASCII only) it reads wrong; a
+// word spelled entirely in Cyrillic
+// look-alikes is folded only right after a Latin word. Images and links
+// count as exfiltration only with a slot or data in their URL, a
+// collector's host or a public IP address: an image that merely points
+// outside the workspace is not a finding. Decoding stops at its depth and
+// byte bounds, and a phrase split between two encodings (half
+// percent-encoded, half base64) is not reassembled. testdata/ holds the
+// corpus the rules are held to.
 //
 //	for _, f := range injection.Detect(notes) {
 //		fmt.Println(f.Rule, notes[f.Start:f.End])
@@ -38,10 +73,11 @@ package injection
 
 import (
 	"cmp"
-	"encoding/base64"
+	"net"
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -55,13 +91,74 @@ type Finding struct {
 }
 
 // Detect returns the instruction-like and hidden text in text, ordered by
-// Start (then End, then Rule). It returns nil when there is none.
+// Start (then End, then Rule). It returns nil when there is none. It is
+// New(Options{}).Detect.
 func Detect(text string) []Finding {
-	return detect(text, 0)
+	return defaultDetector.Detect(text)
 }
 
-// maxDepth bounds decoding base64 inside base64.
-const maxDepth = 2
+// Options adjust a Detector.
+type Options struct {
+	// WorkspaceHosts are hosts that links and images may point to, with
+	// their subdomains, without being read as leaving the workspace (see
+	// RuleExfilLink), besides scispot.io and scispot.com: the configured
+	// upstream's, say. Hosts are compared lowercase; a port or a scheme
+	// given with one is ignored.
+	WorkspaceHosts []string
+}
+
+// Detector is Detect with Options. It is not changed once made, and is
+// safe for concurrent use.
+type Detector struct {
+	hosts []string
+}
+
+// defaultDetector is Detect's. Read-only.
+var defaultDetector = &Detector{hosts: defaultWorkspaceHosts}
+
+// New returns a Detector with opts.
+func New(opts Options) *Detector {
+	hosts := slices.Clone(defaultWorkspaceHosts)
+	for _, h := range opts.WorkspaceHosts {
+		h = strings.ToLower(strings.TrimSpace(h))
+		if _, rest, ok := strings.Cut(h, "://"); ok {
+			h = rest
+		}
+		if k := strings.IndexAny(h, "/?#"); k >= 0 {
+			h = h[:k]
+		}
+		if hp, _, err := net.SplitHostPort(h); err == nil {
+			h = hp
+		}
+		if h = strings.Trim(h, "."); h != "" {
+			hosts = append(hosts, h)
+		}
+	}
+	return &Detector{hosts: hosts}
+}
+
+// Detect returns the instruction-like and hidden text in text, as the
+// package's Detect does.
+func (d *Detector) Detect(text string) []Finding {
+	sc := scanner{budget: min(4*len(text), maxDecoded), hosts: d.hosts}
+	return sc.detect(text, 0)
+}
+
+// scanner is the state of one Detect: how much decoding it may still do.
+type scanner struct {
+	budget int
+	hosts  []string // inside the workspace
+}
+
+// spend takes n decoded bytes from the budget, reporting whether there
+// were that many left.
+func (sc *scanner) spend(n int) bool {
+	if n > sc.budget {
+		return false
+	}
+	sc.budget -= n
+	return true
+}
 
 type candidate struct {
 	rule       string
@@ -69,10 +166,13 @@ type candidate struct {
 	start, end int // in the normalized text
 }
 
-func detect(text string, depth int) []Finding {
+// detect is Detect on text found depth layers of decoding deep.
+func (sc *scanner) detect(text string, depth int) []Finding {
 	n := normalize(text, nil)
 	cands := match(n.s)
-	found := confirm(n.s, cands)
+	found := outermost(confirm(n.s, cands))
+	found = append(found, foldings(n.s, n.gaps, found)...)
+	found = append(found, markup(n.s, sc.hosts)...)
 
 	var out []Finding
 	if len(found) > 0 {
@@ -91,7 +191,9 @@ func detect(text string, depth int) []Finding {
 	}
 	out = append(out, n.hidden...)
 	if depth < maxDepth {
-		out = append(out, detectBase64(text, depth)...)
+		out = append(out, sc.tagText(n.tagTexts, depth)...)
+		out = append(out, sc.segments(text, depth)...)
+		out = append(out, sc.decoded(text, depth)...)
 	}
 	if len(out) == 0 {
 		return nil
@@ -102,14 +204,45 @@ func detect(text string, depth int) []Finding {
 	return slices.Compact(out)
 }
 
+// tagText reads the text spelled in Unicode tag characters: a run that
+// spells instructions is reported as such besides being hidden.
+func (sc *scanner) tagText(runs []tagText, depth int) []Finding {
+	var out []Finding
+	for _, r := range runs {
+		if !sc.spend(len(r.text)) {
+			break
+		}
+		if hasInstructions(sc.detect(r.text, depth+1)) {
+			out = append(out, Finding{Rule: RuleHiddenTagText, Start: r.from, End: r.to})
+		}
+	}
+	return out
+}
+
+// hasInstructions reports whether fs holds a finding other than of
+// invisible characters.
+func hasInstructions(fs []Finding) bool {
+	for _, f := range fs {
+		if !isHidden(f.Rule) {
+			return true
+		}
+	}
+	return false
+}
+
 // ruleIndex is what matching needs beyond the rules: built on first use,
 // not at package init, so the processes that never inspect a result
 // (kill, status, a refused serve) do not pay for it. Read-only once built.
 type ruleIndex struct {
 	// startIndex maps a start word, or a punctuation byte, to the rules
-	// whose matches can begin there; prefixStarts holds the "word*" starts.
+	// whose matches can begin there; prefixStarts holds the ASCII "word*"
+	// starts, wordPrefixes the others by their first letter.
 	startIndex   map[string][]int
 	prefixStarts []prefixStart
+	wordPrefixes map[rune][]prefixStart
+	// runeStarts maps a Chinese or Japanese character to the rules whose
+	// matches can begin at it: those scripts have no words to start at.
+	runeStarts map[rune][]int
 	// ruleNeeds[i] numbers rules[i].needs (nil: no needs); needNames lists
 	// every distinct need by number; needScan finds all of them in one
 	// pass over a long text.
@@ -124,29 +257,58 @@ type prefixStart struct {
 }
 
 var index = sync.OnceValue(func() *ruleIndex {
-	ix := &ruleIndex{startIndex: map[string][]int{}, ruleNeeds: make([][]int, len(rules))}
+	ix := &ruleIndex{startIndex: map[string][]int{}, wordPrefixes: map[rune][]prefixStart{},
+		runeStarts: map[rune][]int{}, ruleNeeds: make([][]int, len(rules))}
 	needIDs := map[string]int{}
 	for i, r := range rules {
 		for _, s := range r.starts {
+			s = foldPattern(s)
 			if p, ok := strings.CutSuffix(s, "*"); ok {
-				ix.prefixStarts = append(ix.prefixStarts, prefixStart{p, i})
+				if c, _ := utf8.DecodeRuneInString(p); c >= utf8.RuneSelf {
+					ix.wordPrefixes[c] = append(ix.wordPrefixes[c], prefixStart{p, i})
+				} else {
+					ix.prefixStarts = append(ix.prefixStarts, prefixStart{p, i})
+				}
+				continue
+			}
+			if c, n := utf8.DecodeRuneInString(s); n == len(s) && isCJK(c) {
+				ix.runeStarts[c] = append(ix.runeStarts[c], i)
 				continue
 			}
 			ix.startIndex[s] = append(ix.startIndex[s], i)
 		}
 		for _, n := range r.needs {
+			n = foldPattern(n)
 			id, ok := needIDs[n]
 			if !ok {
 				id = len(ix.needNames)
 				needIDs[n] = id
 				ix.needNames = append(ix.needNames, n)
 			}
-			ix.ruleNeeds[i] = append(ix.ruleNeeds[i], id)
+			if !slices.Contains(ix.ruleNeeds[i], id) {
+				ix.ruleNeeds[i] = append(ix.ruleNeeds[i], id)
+			}
 		}
 	}
 	ix.needScan = newAutomaton(ix.needNames)
 	return ix
 })
+
+// isCJK reports whether r is a Chinese character or a kana: text in those
+// scripts runs on without spaces, so rules may start at any character.
+func isCJK(r rune) bool {
+	return r >= 0x3040 && r <= 0x30FF || r >= 0x31F0 && r <= 0x31FF || r >= 0x3400 && r <= 0x4DBF ||
+		r >= 0x4E00 && r <= 0x9FFF || r >= 0xF900 && r <= 0xFAFF || r >= 0x20000 && r <= 0x2FFFF
+}
+
+// isWordRune reports whether r continues a word of an alphabet other than
+// Latin (Cyrillic, Greek…).
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return isWordChar(byte(r))
+	}
+	return !isCJK(r) && (unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r))
+}
 
 func isWordChar(c byte) bool { return 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '_' }
 
@@ -184,7 +346,34 @@ func match(s string) []candidate {
 		c := s[i]
 		if !isWordChar(c) {
 			if c >= utf8.RuneSelf {
-				_, n := utf8.DecodeRuneInString(s[i:])
+				r, n := utf8.DecodeRuneInString(s[i:])
+				switch {
+				case isCJK(r):
+					for _, ri := range ix.runeStarts[r] {
+						try(ri, i)
+					}
+				case unicode.IsLetter(r):
+					// A word of another alphabet: Russian rules start at it.
+					j := i + n
+					for j < len(s) {
+						r, n := utf8.DecodeRuneInString(s[j:])
+						if r < utf8.RuneSelf || !isWordRune(r) {
+							break
+						}
+						j += n
+					}
+					w := s[i:j]
+					for _, ri := range ix.startIndex[w] {
+						try(ri, i)
+					}
+					for _, p := range ix.wordPrefixes[r] {
+						if strings.HasPrefix(w, p.prefix) {
+							try(p.rule, i)
+						}
+					}
+					i = j
+					continue
+				}
 				i += n
 				continue
 			}
@@ -262,6 +451,25 @@ func confirm(s string, cands []candidate) []candidate {
 	return out
 }
 
+// outermost drops the matches that lie inside a match of the same rule:
+// rules that may start at any Chinese or Japanese character match
+// "从现在开始，你是…" and, inside it, "你是…".
+func outermost(cands []candidate) []candidate {
+	slices.SortFunc(cands, func(a, b candidate) int {
+		return cmp.Or(cmp.Compare(a.start, b.start), cmp.Compare(b.end, a.end))
+	})
+	reach := map[string]int{} // the furthest end of a kept match, by rule
+	out := cands[:0]
+	for _, c := range cands {
+		if end, ok := reach[c.rule]; ok && end >= c.end {
+			continue
+		}
+		reach[c.rule] = max(reach[c.rule], c.end)
+		out = append(out, c)
+	}
+	return out
+}
+
 // samePara reports whether a and b are in one paragraph: no paragraph
 // break separates them, and, in JSON, no structure ("…", "…") does either,
 // so two cells of a row or two rows of a page do not combine.
@@ -293,92 +501,4 @@ func gap(a, b candidate) int {
 		return a.start - b.end
 	}
 	return 0
-}
-
-// Base64 blobs: a run of at least minBase64 characters of the base64
-// alphabets is decoded, and reported when the decoded text is mostly
-// printable and itself has findings. Images and hashes decode to binary and
-// are dropped after a look at their first bytes.
-const (
-	minBase64 = 24
-	maxBase64 = 64 << 10
-)
-
-func isBase64Byte(c byte) bool {
-	return 'A' <= c && c <= 'Z' || 'a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '+' || c == '/' || c == '-' || c == '_'
-}
-
-func detectBase64(text string, depth int) []Finding {
-	var out []Finding
-	for i := 0; i < len(text); {
-		if !isBase64Byte(text[i]) {
-			i++
-			continue
-		}
-		j := i
-		for j < len(text) && isBase64Byte(text[j]) {
-			j++
-		}
-		end := j
-		for end < len(text) && end-j < 2 && text[end] == '=' {
-			end++
-		}
-		if j-i >= minBase64 && j-i <= maxBase64 {
-			if decoded, ok := decodeBase64(text[i:j]); ok {
-				for _, f := range detect(decoded, depth+1) {
-					if f.Rule != RuleHiddenZeroWidth { // only instructions count
-						out = append(out, Finding{Rule: RuleBase64, Start: i, End: end})
-						break
-					}
-				}
-			}
-		}
-		i = end
-	}
-	return out
-}
-
-// decodeBase64 decodes s (standard or URL alphabet, padding optional) and
-// reports whether it looks like text.
-func decodeBase64(s string) (string, bool) {
-	enc := base64.RawStdEncoding
-	if strings.ContainsAny(s, "-_") {
-		if strings.ContainsAny(s, "+/") {
-			return "", false
-		}
-		enc = base64.RawURLEncoding
-	}
-	if len(s)%4 == 1 { // not a whole number of base64 characters
-		s = s[:len(s)-1]
-	}
-	// A look at the first bytes rejects images and hashes cheaply.
-	head := s[:min(len(s), 64)/4*4]
-	if b, err := enc.DecodeString(head); err != nil || !looksLikeText(b) {
-		return "", false
-	}
-	b, err := enc.DecodeString(s)
-	if err != nil || !looksLikeText(b) {
-		return "", false
-	}
-	return string(b), true
-}
-
-func looksLikeText(b []byte) bool {
-	if len(b) == 0 || !utf8.Valid(b) {
-		return false
-	}
-	printable, spaces := 0, 0
-	for _, r := range string(b) {
-		switch {
-		case r == ' ':
-			spaces++
-			printable++
-		case r == '\n' || r == '\t' || r == '\r':
-			printable++
-		case r >= 0x20 && r != 0x7f:
-			printable++
-		}
-	}
-	n := utf8.RuneCount(b)
-	return spaces > 0 && printable*100 >= n*95
 }

@@ -66,9 +66,14 @@ func (f *needFinder) near(ids []int, from, to int) bool {
 type automaton struct {
 	class  [256]uint8 // byte -> class; 0 for bytes in no pattern
 	nclass int
-	delta  []int32 // state*nclass + class -> next state
-	out    [][]int // state -> patterns that end here
-	lens   []int
+	delta  []int32 // state*nclass + class -> next state, while building
+	// next is delta once built, in 16 bits: half the memory, so the table
+	// of a hundred-odd needs stays in the processor's first-level cache.
+	next []uint16
+	// final[st]: some pattern ends in state st.
+	final []bool
+	out   [][]int // state -> patterns that end here
+	lens  []int
 }
 
 func newAutomaton(patterns []string) *automaton {
@@ -128,18 +133,47 @@ func newAutomaton(patterns []string) *automaton {
 			queue = append(queue, t)
 		}
 	}
+	if len(a.out) > 1<<16 {
+		panic("injection: too many needs for a 16-bit automaton")
+	}
+	a.next = make([]uint16, len(a.delta))
+	for i, t := range a.delta {
+		a.next[i] = uint16(t)
+	}
+	a.final = make([]bool, len(a.out))
+	for st, o := range a.out {
+		a.final[st] = len(o) > 0
+	}
+	a.delta = nil
 	return a
 }
 
 // findAll returns, per pattern, the start of each occurrence in s.
 func (a *automaton) findAll(s string) [][]int {
 	occ := make([][]int, len(a.lens))
-	st := int32(0)
+	st := 0
 	for i := 0; i < len(s); i++ {
-		st = a.delta[int(st)*a.nclass+int(a.class[s[i]])]
+		st = int(a.next[st*a.nclass+int(a.class[s[i]])])
 		for _, id := range a.out[st] {
 			occ[id] = append(occ[id], i+1-a.lens[id])
 		}
 	}
 	return occ
+}
+
+// any reports whether one of the patterns occurs in s.
+func (a *automaton) any(s string) bool { return anyIn(a, s) }
+
+// anyBytes is any for a byte slice.
+func (a *automaton) anyBytes(b []byte) bool { return anyIn(a, b) }
+
+func anyIn[T string | []byte](a *automaton, s T) bool {
+	st := 0
+	for i := 0; i < len(s); i++ {
+		st = int(a.next[st*a.nclass+int(a.class[s[i]])])
+		if a.final[st] {
+			return true
+		}
+	}
+	return false
 }

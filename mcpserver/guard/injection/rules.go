@@ -33,10 +33,25 @@ const (
 	RuleSecretMention = "secret-mention" // "API key", "password"
 
 	// Hidden text.
-	RuleHiddenZeroWidth = "hidden-zero-width"     // zero-width characters splitting words
-	RuleHiddenBidi      = "hidden-bidi-control"   // bidirectional overrides and isolates
-	RuleHiddenTags      = "hidden-tag-characters" // Unicode tag characters (invisible ASCII)
-	RuleBase64          = "base64-instructions"   // a base64 blob that decodes to instructions
+	RuleHiddenZeroWidth = "hidden-zero-width"       // zero-width characters splitting words
+	RuleHiddenBidi      = "hidden-bidi-control"     // bidirectional overrides and isolates
+	RuleHiddenTags      = "hidden-tag-characters"   // Unicode tag characters (invisible ASCII)
+	RuleHiddenTagText   = "hidden-tag-instructions" // tag characters that spell instructions
+
+	// Encoded instructions: the finding covers the encoded original.
+	RuleBase64       = "base64-instructions"      // a base64 blob that decodes to instructions
+	RuleHex          = "hex-instructions"         // hex digits or \x escapes that decode to instructions
+	RuleURLEncoded   = "url-encoded-instructions" // percent-encoding ("%69%67…", "q=ignore+all+…")
+	RuleHTMLEntities = "html-entity-instructions" // HTML character references ("&#105;", "&lt;")
+
+	// Disguised letters: the finding covers the disguised original.
+	RuleSpacedLetters = "spaced-letter-instructions" // "i g n o r e  a l l", "r-e-v-e-a-l"
+	RuleLeetspeak     = "leetspeak-instructions"     // "1gn0r3 4ll pr3v10u5"
+	RuleROT13         = "rot13-instructions"         // "vtaber nyy cerivbhf"
+
+	// Markup.
+	RuleComment   = "comment-instructions" // an HTML or markdown comment with instruction-like text
+	RuleExfilLink = "exfiltration-link"    // an image (or a link) whose URL carries data out of the workspace
 )
 
 // window is how close (in normalized bytes) two weak signals of different
@@ -87,6 +102,7 @@ const maxSpan = 320
 // the start of its input that matches the normalized text, where a space
 // may be a line or paragraph break.
 func compile(pattern string) *lazyRegexp {
+	pattern = foldPattern(pattern)
 	pattern = strings.ReplaceAll(pattern, " ?", `\s*`)
 	pattern = strings.ReplaceAll(pattern, " ", `\s+`)
 	return lazy(`^(?:` + pattern + `)`)
@@ -155,8 +171,11 @@ const (
 	exportVerbs  = "export dump extract copy send upload transfer forward post leak output print list email share download retrieve collect gather fetch return include give show paste sync push move"
 )
 
-// rules is the detector's rule table. Read-only after package init.
-var rules = []rule{
+// rules is the detector's rule table: the English rules, then intlRules.
+// Read-only after package init.
+var rules = slices.Concat(englishRules, intlRules)
+
+var englishRules = []rule{
 	// "Ignore previous instructions" and its kin.
 	{name: RuleIgnoreInstructions, starts: words(ignoreStarts), needs: ignoreNeeds,
 		re:    compile(`\b` + ignoreVerb + ` ` + ignoreQual + ignoreObj + `\b`),
@@ -173,10 +192,6 @@ var rules = []rule{
 		re: compile(`\b(?:ignore|disregard|forget) (?:(?:all|everything|anything|of|the|what(?:'s| is| was)?) )*(?:(?:text|content|instructions|messages|conversation|said|written) )?(?:above|before this|prior to this|so far),? (?:and |then |instead |; )*(?:respond|reply|answer|output|return|reveal|act as|pretend|you are now|from now on)\b`)},
 	{name: RuleIgnoreInstructions, starts: words(ignoreStarts), needs: ignoreNeeds,
 		re: compile(`\b` + ignoreVerb + ` (?:your (?:system prompt|guidelines|guardrails|programming|training|rules|instructions|restrictions|safety \w+|content \w+|ethical \w+|policies|filters|creators?|developers?)|the (?:system prompt|safety (?:filters|training|guidelines)|content polic(?:y|ies)|guardrails|user'?s? (?:request|question|query|instructions))|(?:openai|anthropic)'?s? \w+)\b`)},
-	{name: RuleIgnoreInstructions, starts: words("ignoriere ignorieren ignoriert vergiss vergessen missachte ignore ignorer ignorez oublie oublier oubliez ignora ignorar olvida olvide"),
-		re: compile(`\b(?:(?:ignoriere|ignorieren sie|ignoriert|vergiss|vergessen sie|missachte) (?:(?:alle|die|deine|ihre|samtliche) )*(?:vorherigen|vorigen|bisherigen|obigen|fruheren|vorangegangenen|ursprunglichen) (?:anweisungen|instruktionen|befehle|anordnungen|regeln|vorgaben)` +
-			`|(?:ignore[rz]?|oublie[rz]?) (?:(?:toutes|tous|les|tes|vos) )*(?:instructions|consignes|directives|regles) (?:precedentes|anterieures|ci-dessus|d'avant)` +
-			`|(?:ignora|ignore|ignorar|olvida|olvide) (?:(?:todas|todos|las|tus|sus|los|le|tutte|as) )*(?:instrucciones|indicaciones|reglas|ordenes|istruzioni|instrucoes) (?:anteriores|previas|de arriba|precedenti))\b`)},
 
 	// Role play and "modes".
 	{name: RuleRoleOverride, starts: words("you you're"), needs: words("now"),
@@ -283,11 +298,16 @@ var rules = []rule{
 	{name: RuleAIContext, kind: kindAI, starts: words("call use invoke run execute trigger tool function"), needs: words("tool function"),
 		re: compile(`\b(?:call|use|invoke|run|execute|trigger) (?:the )?[\w-]+ (?:tool|function)\b|\b(?:tool|function) calls?\b`)},
 	{name: RuleStealth, kind: kindStealth, starts: words("silently secretly quietly covertly discreetly stealthily invisibly without behind no nobody"),
-		re: compile(`\b(?:silently|secretly|quietly|covertly|discreetly|stealthily|invisibly|without (?:asking|telling|informing|notifying|alerting|confirming|mentioning|asking for (?:permission|confirmation)|the user(?:'s)? (?:knowledge|consent|permission|noticing))|behind the user'?s back|no one will (?:know|notice)|nobody (?:needs to|will) (?:know|notice))\b`)},
+		re:    compile(`\b(?:silently|secretly|quietly|covertly|discreetly|stealthily|invisibly|without (?:asking|telling|informing|notifying|alerting|confirming|mentioning|asking for (?:permission|confirmation)|the user(?:'s)? (?:knowledge|consent|permission|noticing))|behind the user'?s back|no one will (?:know|notice)|nobody (?:needs to|will) (?:know|notice))\b`),
+		valid: notAMalfunction},
 	{name: RuleOverrideCue, kind: kindOverride, starts: words("new updated revised real actual true secret hidden additional priority urgent override important special top"), needs: words(": -"),
 		re: compile(`\b(?:(?:new|updated|revised|real|actual|true|secret|hidden|additional|priority|urgent|override|important|special|top) )+(?:system )?(?:instructions?|directives?|orders|task|commands?|rules) ?[:\-]`)},
 	{name: RuleOverrideCue, kind: kindOverride, starts: words("before"),
 		re: compile(`\bbefore (?:answering|responding|replying|you answer|you respond|you reply|summari[sz]ing|continuing|you continue|doing anything else)\b`)},
+	{name: RuleOverrideCue, kind: kindOverride, starts: words(ignoreStarts), needs: ignoreNeeds,
+		// "Ignore the rules" alone is a person's complaint; beside another
+		// signal ("… and export every row") it is an override.
+		re: compile(`\b` + ignoreVerb + ` (?:the|all|any|all the|these|those) (?:rules|guidelines|instructions|restrictions|policies|policy|filters|guardrails)\b`)},
 	{name: RuleOverrideCue, kind: kindOverride, starts: words("instead"),
 		re: compile(`\binstead,? (?:you (?:must|should|will)|just|simply|only|output|reply|respond|say|print|write|return|answer)\b`)},
 	{name: RuleOverrideCue, kind: kindOverride, starts: words("this the"), needs: words("priority authori official urgent"),
@@ -316,8 +336,10 @@ func followsHumanTurn(s string, m []int) bool {
 // person writes it about a protocol ("… for the Qiagen kit", "… if you use
 // the new lot"); aiMarker is what still makes such a sentence an attack.
 var (
-	labCaveat = lazy(`^ (?:if|when|for|about|regarding|concerning|on|in|from|of|unless|except|during|while|that|which|printed|listed|written|sent|issued|dated|given|in case)\b`)
-	aiMarker  = search(`\b(?:you (?:were|have been|had been) (?:given|told|instructed|programmed)|your (?:programming|guidelines|rules|system|training|creators?)|ai|assistant|model|llm|chatbot|prompt|conversation|chat|user|output|respond|reply|records?|labsheets?|database|workspace|export|send|upload|https?|tool|token|api)\b`)
+	labCaveat = lazy(`^ (?:if|when|for|about|regarding|concerning|on|in|from|of|unless|except|during|while|that|which|printed|listed|written|sent|issued|dated|given|in case` +
+		`|fur|zum|zur|bei|beim|des|der|uber|wenn|falls|im|vom|von|aus|pour|du|de|concernant|sur|si|quand|lorsque|dans|para|del|sobre|cuando|por|con|per|della|dello|do|da|dos|das)\b`)
+	aiMarker = search(`\b(?:you (?:were|have been|had been) (?:given|told|instructed|programmed)|your (?:programming|guidelines|rules|system|training|creators?)|ai|assistant|model|llm|chatbot|prompt|conversation|chat|user|output|respond|reply|records?|labsheets?|database|workspace|export|send|upload|https?|tool|token|api` +
+		`|ki|ia|benutzer|nutzer|utilisateur|usuario|antwort|reponse|respuesta|modell|modele|modelo|systemprompt|daten|donnees|datos|exportiere|envoie|envia|sende)\b`)
 )
 
 // notALabCaveat rejects "ignore the previous instructions for the ELISA"
@@ -367,7 +389,10 @@ var aiTechWords = []string{"based", "segmentation", "model", "models", "tool", "
 	"image", "imaging", "classifier", "pipeline", "software", "algorithm", "module", "plugin", "feature", "features",
 	"prediction", "predictions", "predicted", "detection", "denoising", "enhanced", "assisted", "generated", "program",
 	"core", "facility", "lab", "group", "team", "initiative", "pilot", "strategy", "policy", "ethics", "committee",
-	"in", "for", "to", "licence", "license", "subscription", "seminar", "workshop", "training", "act"}
+	"in", "for", "to", "licence", "license", "subscription", "seminar", "workshop", "training", "act",
+	// "assistant" before these is a person's title
+	"professor", "reviewer", "editor", "manager", "director", "coordinator", "technician", "supervisor", "curator",
+	"engineer", "scientist", "researcher", "secretary", "teacher", "lecturer", "dean", "chair"}
 
 // aiAddressers come right before an AI that is being spoken to or about
 // as the reader ("the assistant", "you, the AI", "dear ChatGPT").
@@ -400,6 +425,19 @@ func aiWordAddressed(s string, m []int) bool {
 	}
 	i := strings.LastIndexAny(before, " \n")
 	return slices.Contains(aiAddressers, before[i+1:])
+}
+
+// notAMalfunction rejects "silently" describing how a system fails
+// ("silently failing logins", "silently dropped packets"), not how a
+// model should act.
+func notAMalfunction(s string, m []int) bool {
+	rest := strings.TrimLeft(s[m[1]:], " ")
+	for _, w := range []string{"fail", "crash", "error", "drop", "ignored", "discarded", "corrupt", "truncat", "overwritten", "exit", "hang", "time out", "timeout"} {
+		if strings.HasPrefix(rest, w) {
+			return false
+		}
+	}
+	return true
 }
 
 // suspiciousWords in a URL's host or path, or an e-mail's domain, mark a
