@@ -94,6 +94,11 @@ type Policy struct {
 	// ConfirmWrites makes every write ask the person first (MCP
 	// elicitation, or the tray when the client cannot ask).
 	ConfirmWrites bool
+	// AcceptedToolDefinitions are the tool definitions the admin accepts,
+	// "TOOL@SHA256" (ParseAcceptedTool): when the upstream changes a
+	// pinned tool's definition to one of these, the tool is not withheld
+	// and the pin moves to it for every account.
+	AcceptedToolDefinitions []string
 }
 
 // Default returns the policy that applies when no administrator has set
