@@ -55,6 +55,14 @@ const (
 	EventTokenSet     Event = "token.set"
 	EventTokenRemove  Event = "token.remove"
 	EventSetupWrite   Event = "setup.write"
+	// Tool definitions (package pin): one seen for the first time and
+	// pinned; one that differs from the approved one, withheld; a changed
+	// one accepted by the admin's policy or the person. Tool names it;
+	// Args holds the definitions' hashes and what changed
+	// (see gateway.PinArgs).
+	EventToolPinned   Event = "tool.pinned"
+	EventToolChanged  Event = "tool.changed"
+	EventToolAccepted Event = "tool.accepted"
 )
 
 // Known reports whether e is one of the events this version writes.
@@ -62,7 +70,8 @@ func (e Event) Known() bool {
 	switch e {
 	case EventSessionStart, EventToolsList, EventToolCall, EventToolDenied,
 		EventSessionEnd, EventKill, EventResume, EventPolicyChange,
-		EventRefused, EventTokenSet, EventTokenRemove, EventSetupWrite:
+		EventRefused, EventTokenSet, EventTokenRemove, EventSetupWrite,
+		EventToolPinned, EventToolChanged, EventToolAccepted:
 		return true
 	}
 	return false

@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -18,20 +19,40 @@ const maxWhat = 6
 // stable order: "description", "inputSchema.properties.note.description",
 // "annotations.destructiveHint"; at most maxWhat, then "…".
 func Changed(a, b json.RawMessage) []string {
-	va, erra := decode(a)
-	vb, errb := decode(b)
-	if erra != nil || errb != nil {
-		return []string{"the whole definition"}
+	diffs, more := leafDiffs(a, b)
+	out := make([]string, 0, len(diffs)+1)
+	for _, d := range diffs {
+		out = append(out, d.at)
 	}
-	var out []string
-	walkDiff(va, vb, "", &out)
-	if len(out) > maxWhat {
-		out = append(out[:maxWhat], "…")
+	if more {
+		out = append(out, "…")
 	}
 	return out
 }
 
-func walkDiff(a, b any, at string, out *[]string) {
+// leafDiff is one place where two definitions differ, with the value on
+// each side (nil where there is none).
+type leafDiff struct {
+	at            string
+	before, after any
+}
+
+// leafDiffs lists at most maxWhat places where a and b differ, and
+// whether there are more.
+func leafDiffs(a, b json.RawMessage) (out []leafDiff, more bool) {
+	va, erra := decode(a)
+	vb, errb := decode(b)
+	if erra != nil || errb != nil {
+		return []leafDiff{{at: "the whole definition"}}, false
+	}
+	walkDiff(va, vb, "", &out)
+	if len(out) > maxWhat {
+		return out[:maxWhat], true
+	}
+	return out, false
+}
+
+func walkDiff(a, b any, at string, out *[]leafDiff) {
 	if len(*out) > maxWhat {
 		return
 	}
@@ -54,15 +75,72 @@ func walkDiff(a, b any, at string, out *[]string) {
 		if at == "" {
 			at = "the whole definition"
 		}
-		*out = append(*out, at)
+		*out = append(*out, leafDiff{at: at, before: a, after: b})
 	}
 }
 
-func join(at, key string) string {
-	if at == "" {
-		return key
+// Args are the audit record's args for the event: the hashes, who
+// accepted, what changed and — while it all fits in limit bytes (an
+// audit record's args are capped) — the definitions themselves, or
+// else the changed values only.
+func (e Event) Args(limit int) json.RawMessage {
+	type def struct {
+		SHA256     string          `json:"sha256"`
+		Since      *time.Time      `json:"since,omitempty"`
+		By         string          `json:"by,omitempty"`
+		Definition json.RawMessage `json:"definition,omitempty"`
 	}
-	return at + "." + key
+	type value struct {
+		At     string `json:"at"`
+		Before any    `json:"before,omitempty"`
+		After  any    `json:"after,omitempty"`
+	}
+	type args struct {
+		Before  *def    `json:"before,omitempty"`
+		After   *def    `json:"after,omitempty"`
+		Changed []value `json:"changed,omitempty"`
+		More    bool    `json:"more_changes,omitempty"`
+		By      string  `json:"by,omitempty"`
+	}
+	side := func(d *Definition, full bool) *def {
+		if d == nil {
+			return nil
+		}
+		out := &def{SHA256: d.SHA256, By: d.By}
+		if !d.Since.IsZero() {
+			t := d.Since.UTC()
+			out.Since = &t
+		}
+		if full {
+			out.Definition = d.Definition
+		}
+		return out
+	}
+	var diffs []leafDiff
+	var more bool
+	if e.Before != nil && e.After != nil {
+		diffs, more = leafDiffs(e.Before.Definition, e.After.Definition)
+	}
+	try := func(full, values bool) []byte {
+		a := args{Before: side(e.Before, full), After: side(e.After, full), By: e.By, More: more}
+		for _, d := range diffs {
+			v := value{At: d.at}
+			if values {
+				v.Before, v.After = d.before, d.after
+			}
+			a.Changed = append(a.Changed, v)
+		}
+		b, _ := encode(a)
+		return b
+	}
+	b := try(true, true)
+	if len(b) > limit {
+		b = try(false, true)
+	}
+	if len(b) > limit {
+		b = try(false, false)
+	}
+	return b
 }
 
 // Pretty is a canonical definition indented for a person to read, with
@@ -197,4 +275,11 @@ func String(d []Line) string {
 		}
 	}
 	return b.String()
+}
+
+func join(at, key string) string {
+	if at == "" {
+		return key
+	}
+	return at + "." + key
 }
