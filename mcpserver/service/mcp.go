@@ -124,6 +124,8 @@ func (s *Service) startHost(ctx context.Context, c *caller, hr hostRequest) (*se
 		},
 		PID:      pid,
 		Launcher: audit.Client{Exe: exe, Signer: signer},
+		Pins:     s.pinsFor(hr.demo),
+		Owner:    c.owner,
 	})
 	return h, l, err
 }
