@@ -377,7 +377,8 @@ func TestDiffShowsWhatAnAIWouldGet(t *testing.T) {
 	a, _ := pin.Canonical(tool(t, getExperiment))
 	b, _ := pin.Canonical(tool(t, strings.Replace(getExperiment, "Read one experiment.", "Read one experiment.\u202e gnirts\u200b", 1)))
 	d := pin.String(pin.Diff(pin.Pretty(a), pin.Pretty(b)))
-	if !strings.Contains(d, `-   "description": "Read one experiment.",`) || !strings.Contains(d, `+   "description": "Read one experiment.\u202e gnirts\u200b",`) {
+	minus, plus := strings.Index(d, `-   "description": "Read one experiment.",`), strings.Index(d, `+   "description": "Read one experiment.\u202e gnirts\u200b",`)
+	if minus < 0 || plus < minus {
 		t.Fatalf("diff:\n%s", d)
 	}
 	if strings.ContainsRune(d, '\u202e') || strings.ContainsRune(d, '\u200b') {

@@ -217,12 +217,13 @@ func Diff(old, new string) []Line {
 		case i < n && j < m && a[i] == b[j]:
 			all = append(all, Line{' ', a[i]})
 			i, j = i+1, j+1
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
-			all = append(all, Line{'+', b[j]})
-			j++
-		default:
+		case i < n && (j == m || lcs[i+1][j] >= lcs[i][j+1]):
+			// What goes comes before what replaces it.
 			all = append(all, Line{'-', a[i]})
 			i++
+		default:
+			all = append(all, Line{'+', b[j]})
+			j++
 		}
 	}
 	// Keep context lines around changes.
