@@ -34,6 +34,11 @@ const (
 	// approvals electronic signatures (21 CFR 11.50, EU GMP Annex 11 §9).
 	KeyRequireReasonForChange = "RequireReasonForChange"
 	KeySignatureMeanings      = "SignatureMeanings"
+	// KeyAcceptedToolDefinitions lists tool definitions the admin accepts
+	// ("TOOL@SHA256", at least 12 hex digits of the definition's hash):
+	// a pinned tool whose definition changed to one of them is not
+	// withheld (package mcpserver/pin).
+	KeyAcceptedToolDefinitions = "AcceptedToolDefinitions"
 )
 
 // kind is the type of a policy key's value. Each kind has one canonical Go
@@ -139,6 +144,9 @@ var keyTable = [...]keyDef{
 	{name: KeySignatureMeanings, kind: kindStrings, check: checkSignatureMeanings,
 		set: func(p *Policy, v any) { p.SignatureMeanings = cloneList(v.([]string)) },
 		get: func(p Policy) any { return cloneList(p.SignatureMeanings) }},
+	{name: KeyAcceptedToolDefinitions, kind: kindStrings, check: checkAcceptedTools,
+		set: func(p *Policy, v any) { p.AcceptedToolDefinitions = cloneList(v.([]string)) },
+		get: func(p Policy) any { return nonNilList(p.AcceptedToolDefinitions) }},
 }
 
 // Keys returns every policy key name, in the order of design.md's table.
@@ -178,6 +186,42 @@ func checkInjectionAction(v any) string {
 	default:
 		return fmt.Sprintf("must be %q, %q or %q, got %q", InjectionFlag, InjectionRedact, InjectionBlock, s)
 	}
+}
+
+// MinToolHashDigits is the fewest hex digits of a definition's SHA-256
+// that an AcceptedToolDefinitions entry must give: 48 bits, as many as a
+// token's fingerprint, so an upstream cannot aim a second definition at
+// an admin's entry.
+const MinToolHashDigits = 12
+
+// ParseAcceptedTool splits an AcceptedToolDefinitions entry "TOOL@HEX"
+// into the tool's name and the lowercase start of its definition's
+// SHA-256 (MinToolHashDigits to 64 hex digits, as `scispot-mcp tools
+// --all` prints it).
+func ParseAcceptedTool(entry string) (name, hash string, err error) {
+	i := strings.LastIndexByte(entry, '@')
+	if i < 0 {
+		return "", "", fmt.Errorf("%q is not TOOL@SHA256 (such as \"get_experiment@3f9a0c1d2e4b\")", entry)
+	}
+	name, hash = entry[:i], strings.ToLower(entry[i+1:])
+	switch {
+	case name == "" || strings.ContainsAny(name, " \t\r\n@"):
+		return "", "", fmt.Errorf("%q does not start with a tool name", entry)
+	case len(hash) < MinToolHashDigits || len(hash) > 64:
+		return "", "", fmt.Errorf("%q must give %d to 64 hex digits of the definition's SHA-256 after the @", entry, MinToolHashDigits)
+	case strings.TrimFunc(hash, func(r rune) bool { return '0' <= r && r <= '9' || 'a' <= r && r <= 'f' }) != "":
+		return "", "", fmt.Errorf("%q has something other than hex digits after the @", entry)
+	}
+	return name, hash, nil
+}
+
+func checkAcceptedTools(v any) string {
+	for i, e := range v.([]string) {
+		if _, _, err := ParseAcceptedTool(e); err != nil {
+			return fmt.Sprintf("item %d: %v", i+1, err)
+		}
+	}
+	return ""
 }
 
 // checkUpstreamURL accepts an absolute https URL, or plain http to a

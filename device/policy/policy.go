@@ -101,6 +101,11 @@ type Policy struct {
 	// SignatureMeanings are the meanings an approver chooses from (21 CFR
 	// 11.50(a)(3)); MeaningAuthorises says which let the write through.
 	SignatureMeanings []string
+	// AcceptedToolDefinitions are the tool definitions the admin accepts,
+	// "TOOL@SHA256" (ParseAcceptedTool): when the upstream changes a
+	// pinned tool's definition to one of these, the tool is not withheld
+	// and the pin moves to it for every account.
+	AcceptedToolDefinitions []string
 }
 
 // DefaultSignatureMeanings are the meanings when the policy names none.

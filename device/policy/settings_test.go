@@ -31,7 +31,8 @@ const allKeysJSON = `{
   "InjectionAction": "block",
   "ConfirmWrites": false,
   "RequireReasonForChange": false,
-  "SignatureMeanings": ["Reviewed and approved", "Rejected", "Not applicable"]
+  "SignatureMeanings": ["Reviewed and approved", "Rejected", "Not applicable"],
+  "AcceptedToolDefinitions": ["get_experiment@3F9A0C1D2E4B", "list_labsheets@3f9a0c1d2e4b5a6978879605a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6e7f"]
 }`
 
 func TestParseJSONEveryKey(t *testing.T) {
@@ -59,6 +60,8 @@ func TestParseJSONEveryKey(t *testing.T) {
 		"ConfirmWrites":          false,
 		"RequireReasonForChange": false,
 		"SignatureMeanings":      []string{"Reviewed and approved", "Rejected", "Not applicable"},
+		"AcceptedToolDefinitions": []string{"get_experiment@3F9A0C1D2E4B",
+			"list_labsheets@3f9a0c1d2e4b5a6978879605a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6e7f"},
 	}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
@@ -88,6 +91,8 @@ func TestParseJSONEveryKey(t *testing.T) {
 		ConfirmWrites:          false,
 		RequireReasonForChange: false,
 		SignatureMeanings:      []string{"Reviewed and approved", "Rejected", "Not applicable"},
+		AcceptedToolDefinitions: []string{"get_experiment@3F9A0C1D2E4B",
+			"list_labsheets@3f9a0c1d2e4b5a6978879605a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6e7f"},
 	}
 	if diff := cmp.Diff(wantPolicy, got); diff != "" {
 		t.Errorf("Resolve (-want +got):\n%s", diff)
@@ -154,6 +159,10 @@ func TestParseJSONRejects(t *testing.T) {
 		{"bool as string", `{"Enabled": "true"}`, `policy key "Enabled" must be a boolean, got string`},
 		{"bool as number", `{"AllowDemo": 1}`, `policy key "AllowDemo" must be a boolean, got number`},
 		{"bool as null", `{"ConfirmWrites": null}`, `policy key "ConfirmWrites" must be a boolean, got null`},
+		{"accepted tool without hash", `{"AcceptedToolDefinitions": ["get_experiment"]}`, `policy key "AcceptedToolDefinitions" item 1: "get_experiment" is not TOOL@SHA256 (such as "get_experiment@3f9a0c1d2e4b")`},
+		{"accepted tool hash too short", `{"AcceptedToolDefinitions": ["get_experiment@3f9a0c"]}`, `policy key "AcceptedToolDefinitions" item 1: "get_experiment@3f9a0c" must give 12 to 64 hex digits of the definition's SHA-256 after the @`},
+		{"accepted tool hash not hex", `{"AcceptedToolDefinitions": ["a@3f9a0c1d2e4bzz"]}`, `policy key "AcceptedToolDefinitions" item 1: "a@3f9a0c1d2e4bzz" has something other than hex digits after the @`},
+		{"accepted tool without name", `{"AcceptedToolDefinitions": ["@3f9a0c1d2e4b"]}`, `policy key "AcceptedToolDefinitions" item 1: "@3f9a0c1d2e4b" does not start with a tool name`},
 		{"string as number", `{"ManagedBy": 5}`, `policy key "ManagedBy" must be a string, got number`},
 		{"string as list", `{"UpstreamURL": ["https://a/"]}`, `policy key "UpstreamURL" must be a string, got list`},
 		{"list as string", `{"AllowedTools": "list_labsheets"}`, `policy key "AllowedTools" must be a list of strings, got string`},
@@ -339,13 +348,14 @@ func TestFromValuesDoesNotAlias(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	keys := policy.Keys()
-	if len(keys) != 19 {
-		t.Errorf("Keys() has %d keys, want 19", len(keys))
+	if len(keys) != 20 {
+		t.Errorf("Keys() has %d keys, want 20", len(keys))
 	}
 	want := []string{"Enabled", "UpstreamURL", "UpstreamProxy", "AllowedTools", "DeniedTools", "AllowWriteTools",
 		"AllowedClients", "AuthorizedUsers", "RequireEnrollment", "ManagedBy", "AllowDemo",
 		"AllowLocalHTTP", "MaxCallsPerMinute", "MaxResultBytes", "MaxBytesPerHour",
-		"InjectionAction", "ConfirmWrites", "RequireReasonForChange", "SignatureMeanings"}
+		"InjectionAction", "ConfirmWrites", "RequireReasonForChange", "SignatureMeanings",
+		"AcceptedToolDefinitions"}
 	if diff := cmp.Diff(want, keys); diff != "" {
 		t.Errorf("Keys (-want +got):\n%s", diff)
 	}

@@ -58,6 +58,14 @@ const (
 	// EventSignature is an electronic signature on a write, written before
 	// the write reaches Scispot (signature.go).
 	EventSignature Event = "signature"
+	// Tool definitions (package pin): one seen for the first time and
+	// pinned; one that differs from the approved one, withheld; a changed
+	// one accepted by the admin's policy or the person. Tool names it;
+	// Args holds the definitions' hashes and what changed
+	// (see gateway.PinArgs).
+	EventToolPinned   Event = "tool.pinned"
+	EventToolChanged  Event = "tool.changed"
+	EventToolAccepted Event = "tool.accepted"
 )
 
 // Known reports whether e is one of the events this version writes.
@@ -66,7 +74,8 @@ func (e Event) Known() bool {
 	case EventSessionStart, EventToolsList, EventToolCall, EventToolDenied,
 		EventSessionEnd, EventKill, EventResume, EventPolicyChange,
 		EventRefused, EventTokenSet, EventTokenRemove, EventSetupWrite,
-		EventSignature:
+		EventSignature,
+		EventToolPinned, EventToolChanged, EventToolAccepted:
 		return true
 	}
 	return false

@@ -252,7 +252,7 @@ func (g *Gateway) visibilityLink(next CallHandler) CallHandler {
 		v := Visibility{Reason: "not published by the Scispot workspace", Rule: RuleToolHidden}
 		for _, t := range tools {
 			if t.tool.Name == c.Tool {
-				v = t.judge(c.Policy)
+				v = g.judge(ctx, t, c.Policy)
 				break
 			}
 		}

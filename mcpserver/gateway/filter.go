@@ -22,6 +22,10 @@ type Visibility struct {
 	// RuleToolHidden, or RuleToolPoisoned for a definition that carries
 	// text aimed at the model. Empty when Visible.
 	Rule string
+	// Sentence, when set, is the refusal a call of the hidden tool gets
+	// in place of the usual "not available" one: a tool withheld because
+	// its definition changed says what to do about that.
+	Sentence string
 	// Class is what the tool may do to the workspace, visible or not.
 	Class Class
 }
@@ -135,5 +139,8 @@ func hiddenSentence(name string, v Visibility) string {
 
 // hiddenRefusal refuses a call to a tool the verdict hides.
 func hiddenRefusal(name string, v Visibility) *Refusal {
+	if v.Sentence != "" {
+		return &Refusal{Rule: v.Rule, Sentence: v.Sentence}
+	}
 	return &Refusal{Rule: v.Rule, Sentence: hiddenSentence(name, v)}
 }

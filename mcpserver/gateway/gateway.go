@@ -28,6 +28,7 @@ import (
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/guard"
+	"github.com/scispot/mcp-desktop/mcpserver/pin"
 	"github.com/scispot/mcp-desktop/mcpserver/redact"
 )
 
@@ -51,6 +52,14 @@ const (
 	EventToolsList    = "tools.list"
 	EventToolCall     = "tool.call"
 	EventToolDenied   = "tool.denied"
+	// What the pins found (package pin): a definition pinned on first
+	// sight, one that differs from the approved one (withheld), a change
+	// the admin's policy accepted. Recorded without a session: the
+	// session host writes them into every trail of the upstream's
+	// sessions.
+	EventToolPinned   = pin.EventPinned
+	EventToolChanged  = pin.EventChanged
+	EventToolAccepted = pin.EventAccepted
 )
 
 // Outcomes of a call.
@@ -135,7 +144,12 @@ type Options struct {
 	// Approver asks the person to sign writes (approval.go); nil lets
 	// every allowed call through.
 	Approver Approver
-	Now      func() time.Time
+	// Pins, when set, compare the definition of every tool the policy
+	// allows with the one approved on this workstation (package pin): a
+	// changed definition is withheld until it is accepted. Nil pins
+	// nothing.
+	Pins *pin.View
+	Now  func() time.Time
 }
 
 // Gateway is one MCP server in front of one upstream.
@@ -170,6 +184,19 @@ type Gateway struct {
 	// listed is what each session saw at its last tools/list, so a
 	// list_changed that changes nothing for it is not sent.
 	listed map[*mcp.ServerSession]listing
+	// pinned is the pins' verdict on each allowed tool's definition as
+	// last listed; pinEvents what the pins found that is not recorded
+	// yet (recorded outside mu, by flushPins).
+	pinned    map[string]pinned
+	pinEvents []Event
+}
+
+// pinned is the pins' verdict on one published definition under one
+// list of accepted definitions.
+type pinned struct {
+	def      *mcp.Tool
+	accepted []string
+	verdict  pin.Verdict
 }
 
 // New builds a gateway. up may be nil only when initial.Refusal is set
@@ -221,9 +248,21 @@ func (g *Gateway) State() State {
 // follow the new rules.
 func (g *Gateway) SetState(s State) {
 	g.mu.Lock()
-	defer g.mu.Unlock()
 	g.state = s
 	g.syncLocked()
+	g.mu.Unlock()
+	g.flushPins(context.Background())
+}
+
+// Recheck judges the listed tools against the pins again (the person
+// accepted a changed definition): a tool whose verdict changed appears or
+// disappears, and clients are told their list changed.
+func (g *Gateway) Recheck(ctx context.Context) {
+	g.mu.Lock()
+	g.pinned = nil
+	g.syncLocked()
+	g.mu.Unlock()
+	g.flushPins(ctx)
 }
 
 // Stop ends access for good: in-flight calls return r's sentence and every
@@ -273,6 +312,9 @@ func (g *Gateway) Refresh(ctx context.Context) error {
 type ToolInfo struct {
 	Tool *mcp.Tool
 	Visibility
+	// SHA256 is the hash of the tool's canonical definition (pin.Hash),
+	// what the policy's AcceptedToolDefinitions names.
+	SHA256 string
 }
 
 // Tools lists every upstream tool with its verdict, for `scispot-mcp
@@ -285,11 +327,18 @@ func (g *Gateway) Tools(ctx context.Context) ([]ToolInfo, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := g.State().Policy
+	g.mu.Lock()
+	p := g.state.Policy
 	out := make([]ToolInfo, 0, len(tools))
 	for _, t := range tools {
-		out = append(out, ToolInfo{Tool: t.tool, Visibility: t.judge(p)})
+		ti := ToolInfo{Tool: t.tool, Visibility: g.judgeLocked(t, p)}
+		if c, err := pin.Canonical(t.tool); err == nil {
+			ti.SHA256 = pin.Hash(c)
+		}
+		out = append(out, ti)
 	}
+	g.mu.Unlock()
+	g.flushPins(ctx)
 	return out, nil
 }
 
@@ -300,9 +349,72 @@ type published struct {
 	defect defect
 }
 
-// judge is the verdict on a published tool.
+// judge is the policy's verdict on a published tool, before the pins.
 func (t published) judge(p policy.Policy) Visibility {
 	return verdict(p, t.tool.Name, t.tool, t.defect)
+}
+
+// judge is the whole verdict on a published tool: the policy's, then, for
+// a tool the policy allows, the pins' on its definition.
+func (g *Gateway) judge(ctx context.Context, t published, p policy.Policy) Visibility {
+	g.mu.Lock()
+	v := g.judgeLocked(t, p)
+	g.mu.Unlock()
+	g.flushPins(ctx)
+	return v
+}
+
+func (g *Gateway) judgeLocked(t published, p policy.Policy) Visibility {
+	v := t.judge(p)
+	if !v.Visible || g.opts.Pins == nil {
+		return v
+	}
+	name := t.tool.Name
+	pv, ok := g.pinned[name]
+	if !ok || pv.def != t.tool || !slices.Equal(pv.accepted, p.AcceptedToolDefinitions) {
+		pv = pinned{def: t.tool, accepted: slices.Clone(p.AcceptedToolDefinitions), verdict: g.opts.Pins.Check(t.tool, p.AcceptedToolDefinitions)}
+		if g.pinned == nil {
+			g.pinned = map[string]pinned{}
+		}
+		g.pinned[name] = pv
+		for _, e := range pv.verdict.Events {
+			g.pinEvents = append(g.pinEvents, pinEvent(e))
+		}
+	}
+	if pv.verdict.Approved {
+		return v
+	}
+	return Visibility{Reason: pv.verdict.Reason, Rule: pv.verdict.Rule, Sentence: pv.verdict.Sentence, Class: v.Class}
+}
+
+// pinEvent is the record of what the pins found.
+func pinEvent(e pin.Event) Event {
+	ev := Event{Kind: e.Kind, Tool: e.Tool, Outcome: OutcomeOK, Reason: e.Sentence, Args: e.Args(auditArgsLimit)}
+	if e.Kind == EventToolChanged {
+		ev.Outcome, ev.Rule = OutcomeDenied, pin.RuleChanged
+		if e.Before == nil {
+			ev.Rule = pin.RuleUnverified
+		}
+	}
+	return ev
+}
+
+// auditArgsLimit keeps a pin record's args under the audit trail's cap
+// (audit.MaxArgsBytes), which would otherwise cut them to a preview.
+const auditArgsLimit = 3800
+
+// flushPins records what the pins found since the last flush. It runs
+// outside mu: records are written to disk.
+func (g *Gateway) flushPins(ctx context.Context) {
+	g.mu.Lock()
+	events := g.pinEvents
+	g.pinEvents = nil
+	g.mu.Unlock()
+	for _, e := range events {
+		// A record that cannot be written withholds nothing more: the
+		// tool's fate is already decided, fail closed where it matters.
+		g.record(ctx, e)
+	}
 }
 
 // inspect finds what is wrong with a tool definition: anything that puts
@@ -355,6 +467,7 @@ func (g *Gateway) upstreamTools(ctx context.Context) ([]published, error) {
 	g.upTools, g.listErr = tools, nil
 	g.syncLocked()
 	g.mu.Unlock()
+	g.flushPins(ctx)
 	return tools, nil
 }
 
@@ -369,7 +482,7 @@ func (g *Gateway) syncLocked() {
 		want[StatusToolName] = registration{src: st, tool: st}
 	default:
 		for _, t := range g.upTools {
-			if v := t.judge(g.state.Policy); v.Visible {
+			if v := g.judgeLocked(t, g.state.Policy); v.Visible {
 				want[t.tool.Name] = registration{src: t.tool, tool: asListed(t.tool, v.Class)}
 			}
 		}

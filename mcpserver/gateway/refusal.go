@@ -4,6 +4,8 @@ import (
 	"strings"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+
+	"github.com/scispot/mcp-desktop/mcpserver/pin"
 )
 
 // StatusToolName is the one tool a refused session lists (rule 1 of
@@ -35,7 +37,13 @@ const (
 	// RuleToolPoisoned: the upstream's definition of the tool carries
 	// text aimed at the model (or a secret), so the tool is hidden.
 	RuleToolPoisoned = "tool-poisoned"
-	RuleUpstream     = "upstream"
+	// RuleToolChanged: the upstream changed the tool's definition since
+	// it was approved on this workstation, so it is withheld until the
+	// change is accepted (package pin); RuleToolUnverified: no approved
+	// definition is on record to compare with.
+	RuleToolChanged    = pin.RuleChanged
+	RuleToolUnverified = pin.RuleUnverified
+	RuleUpstream       = "upstream"
 	// RuleUpstreamDown is an outage rather than a refusal: Scispot did
 	// not answer, so access is not blocked, only unavailable for now.
 	RuleUpstreamDown = "upstream-unavailable"

@@ -189,6 +189,24 @@ func (c *Client) Tools(ctx context.Context, r ToolsRequest) ([]ToolInfo, error) 
 	return out, err
 }
 
+// ToolChanges lists the allowed tools whose definition changed since it
+// was approved on this workstation and that the calling account has not
+// accepted, with the old and the new definition. The service lists
+// Scispot first (with the keychain's item, sent only to the system
+// service) so that the list is current.
+func (c *Client) ToolChanges(ctx context.Context, r ToolsRequest) ([]ToolChange, error) {
+	var out []ToolChange
+	err := c.do(ctx, r.Token != "" || r.LocalSecret != "", http.MethodPost, "tools/changes", r, &out)
+	return out, err
+}
+
+// AcceptTool accepts a changed tool definition for the calling account.
+// The service checks the account password itself; it is sent only to the
+// system service.
+func (c *Client) AcceptTool(ctx context.Context, r AcceptToolRequest) error {
+	return c.do(ctx, r.Password != "", http.MethodPost, "tools/accept", r, nil)
+}
+
 // Record asks the service to audit an action taken in the person's
 // session.
 func (c *Client) Record(ctx context.Context, r RecordRequest) error {

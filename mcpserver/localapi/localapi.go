@@ -148,6 +148,11 @@ type Status struct {
 	ExecutablesSeen []string `json:"executables_seen"`
 	// Pending are the writes waiting for the person's approval.
 	Pending []Confirmation `json:"pending_confirmations"`
+	// ToolChanges are the allowed tools whose definition Scispot changed
+	// since it was approved on this workstation, withheld from this
+	// account's AI clients until the change is accepted (without the
+	// definitions themselves: ToolChanges has them).
+	ToolChanges []ToolChange `json:"tool_changes"`
 }
 
 // StatusRequest carries what the person's keychain holds, so status can
@@ -225,7 +230,61 @@ type ToolInfo struct {
 	Write       bool   `json:"write"`
 	Destructive bool   `json:"destructive"`
 	Class       string `json:"class"`
+	// SHA256 is the hash of the tool's definition as published now, which
+	// the policy's AcceptedToolDefinitions names ("TOOL@" and at least
+	// its first 12 digits).
+	SHA256 string `json:"sha256,omitempty"`
 }
+
+// ToolDefinition is one definition of a tool as the service recorded it.
+type ToolDefinition struct {
+	SHA256 string `json:"sha256"`
+	// Definition is the canonical JSON of what is pinned: name, title,
+	// description, annotations, input and output schema.
+	Definition json.RawMessage `json:"definition,omitempty"`
+	// Since is when it was approved (the old one) or first seen (the
+	// new one); By says how the old one was approved.
+	Since time.Time `json:"since"`
+	By    string    `json:"by,omitempty"`
+}
+
+// ToolChange is an allowed tool whose definition changed since it was
+// approved on this workstation: it is withheld from the account's AI
+// clients until the admin's policy or the person accepts the change.
+type ToolChange struct {
+	Tool string `json:"tool"`
+	// Rule is "tool-changed", or "tool-unverified" when no approved
+	// definition is on record to compare with (Old is then nil).
+	Rule string `json:"rule"`
+	// What names the changed places ("description",
+	// "inputSchema.properties.hrid.description").
+	What []string        `json:"what,omitempty"`
+	Old  *ToolDefinition `json:"old,omitempty"`
+	New  ToolDefinition  `json:"new"`
+	// PolicyEntry is what the admin's AcceptedToolDefinitions would list
+	// to accept it for every account.
+	PolicyEntry string `json:"policy_entry"`
+}
+
+// AcceptToolRequest accepts a changed tool definition for the calling
+// account. The service checks the account password itself.
+type AcceptToolRequest struct {
+	Demo bool   `json:"demo,omitempty"`
+	Tool string `json:"tool"`
+	// SHA256 is the definition the person reviewed: at least the first
+	// 12 hex digits of ToolChange.New.SHA256. If Scispot changed the tool
+	// again since, nothing is accepted.
+	SHA256   string `json:"sha256"`
+	Password string `json:"password,omitempty"`
+	// Source is "cli" or "tray", for the record.
+	Source string `json:"source,omitempty"`
+}
+
+// Rules of a refused AcceptToolRequest (besides the password's).
+const (
+	RuleNothingToAccept = "nothing-to-accept"
+	RuleChangedAgain    = "tool-changed-again"
+)
 
 // ToolsRequest asks for the tools a session would see.
 type ToolsRequest struct {
@@ -290,7 +349,8 @@ type Event struct {
 	// Kind is "record" (an audit record of this account was written),
 	// "confirm" (a write waits for approval), "confirm.done" (it was
 	// answered or timed out) or "status" (access changed: kill switch,
-	// policy, sessions).
+	// policy, sessions, a tool withheld because its definition changed
+	// or accepted again).
 	Kind    string        `json:"kind"`
 	Record  *audit.Record `json:"record,omitempty"`
 	Confirm *Confirmation `json:"confirm,omitempty"`

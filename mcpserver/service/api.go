@@ -42,6 +42,8 @@ func (s *Service) handler() http.Handler {
 		"POST " + p + "token/status":   s.handleTokenStatus,
 		"POST " + p + "token/removed":  s.handleTokenRemoved,
 		"POST " + p + "tools":          s.handleTools,
+		"POST " + p + "tools/changes":  s.handleToolChanges,
+		"POST " + p + "tools/accept":   s.handleAcceptTool,
 		"POST " + p + "record":         s.handleRecord,
 		"POST " + p + "audit/records":  s.handleRecords,
 		"POST " + p + "audit/verify":   s.handleVerify,
@@ -167,6 +169,7 @@ func (s *Service) status(ctx context.Context, c *caller, facts access.Facts) loc
 	st.Sessions = c.user.sessions()
 	st.ClientsSeen, st.ExecutablesSeen = seen(ctx, c.user.auditDir())
 	st.Pending = c.user.pendingConfirmations()
+	st.ToolChanges = s.toolChanges(c, facts, s.cfg.Mode == localapi.ModeUserDemo, false)
 	return st
 }
 
@@ -421,7 +424,7 @@ func (s *Service) handleTools(w http.ResponseWriter, r *http.Request, c *caller)
 	out := make([]localapi.ToolInfo, 0, len(infos))
 	for _, ti := range infos {
 		out = append(out, localapi.ToolInfo{Tool: ti.Tool, Visible: ti.Visible, Reason: ti.Reason, Rule: ti.Rule,
-			Write: ti.Class.Write, Destructive: ti.Class.Destructive, Class: ti.Class.Why})
+			Write: ti.Class.Write, Destructive: ti.Class.Destructive, Class: ti.Class.Why, SHA256: ti.SHA256})
 	}
 	writeJSON(w, out)
 }

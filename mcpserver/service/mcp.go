@@ -129,6 +129,8 @@ func (s *Service) startHost(ctx context.Context, c *caller, hr hostRequest) (*se
 		// tray, and the service checks the person's password.
 		Ask:      func(ctx context.Context, req confirm.Request) (confirm.Answer, error) { return s.ask(ctx, c.user, req) },
 		FullName: s.cfg.FullName,
+		Pins:     s.pinsFor(hr.demo),
+		Owner:    c.owner,
 	})
 	return h, l, err
 }

@@ -10,6 +10,7 @@
 //	                        └─ status, kill, resume, token, audit, events, confirm
 //	state: <StateDir>/users/<uid>/  control.json (kill switch), usage.json (budget), audit/
 //	       <StateDir>/keys/seal.key  (the service key that seals tokens)
+//	       <StateDir>/tool-pins.json (the approved definition of every allowed tool, package pin)
 //
 // Per account: one kill switch, one hourly budget and one rate limiter
 // across all of its sessions; its trail in a folder only the service can
@@ -37,6 +38,7 @@ import (
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/device/statedir"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
+	"github.com/scispot/mcp-desktop/mcpserver/pin"
 	"github.com/scispot/mcp-desktop/mcpserver/seal"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream"
 )
@@ -85,6 +87,10 @@ type Service struct {
 	cfg Config
 	key *seal.Key // nil in user-demo mode: nothing is sealed there
 	log *slog.Logger
+	// pins hold the approved tool definitions of Scispot, for every
+	// account (nil in user-demo mode); demoPins those of the demo
+	// workspace, in memory: they come with this release.
+	pins, demoPins *pin.Store
 
 	// ctx lives as long as Serve: what the service starts for an account
 	// (a trail follower) ends with it.
@@ -115,12 +121,15 @@ func New(cfg Config) (*Service, error) {
 		return nil, fmt.Errorf("preparing the service's state folder %s: %w", cfg.StateDir, err)
 	}
 	s := &Service{cfg: cfg, log: cfg.Logger, users: map[string]*user{}, ctx: context.Background()}
+	pinOpts := pin.Options{Now: cfg.Now, Logger: cfg.Logger, Changed: s.pinsChanged}
+	s.demoPins = pin.Memory(pinOpts)
 	if cfg.Mode == localapi.ModeSystem {
 		k, err := seal.LoadOrCreate(filepath.Join(cfg.StateDir, "keys", "seal.key"))
 		if err != nil {
 			return nil, err
 		}
 		s.key = k
+		s.pins = pin.Open(filepath.Join(cfg.StateDir, pin.FileName), pinOpts)
 	}
 	return s, nil
 }

@@ -33,6 +33,7 @@ import (
 	"github.com/scispot/mcp-desktop/mcpserver/control"
 	"github.com/scispot/mcp-desktop/mcpserver/demo"
 	"github.com/scispot/mcp-desktop/mcpserver/gateway"
+	"github.com/scispot/mcp-desktop/mcpserver/pin"
 	"github.com/scispot/mcp-desktop/mcpserver/redact"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream"
 )
@@ -78,6 +79,12 @@ type Config struct {
 	// FullName gives an OS account's printed name for its signatures;
 	// nil prints the account name.
 	FullName func(account string) (string, error)
+	// Pins, when set, hold the approved definition of every allowed tool
+	// of this upstream (package pin); Owner names the account whose
+	// acceptances count (the service's owner key, "uid:1000"). Nil
+	// pins nothing.
+	Pins  *pin.Store
+	Owner string
 }
 
 // End reasons written in session.end.
@@ -221,6 +228,10 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 	if h.up != nil {
 		up = h.up
 	}
+	var pins *pin.View
+	if cfg.Pins != nil {
+		pins = cfg.Pins.View(pin.Scope(cfg.Demo, facts.Policy.Policy.UpstreamURL), cfg.Owner)
+	}
 	h.gw = gateway.New(up, gateway.State{Policy: facts.Policy.Policy, Refusal: refusal}, &gateway.Options{
 		Name:     "scispot",
 		Version:  cfg.Version,
@@ -229,6 +240,7 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 		Guards:   cfg.Guards,
 		Secrets:  redact.New(h.secret...),
 		Approver: h.approver,
+		Pins:     pins,
 	})
 	return h, nil
 }
@@ -558,16 +570,55 @@ func (h *Host) recordAll(r audit.Record) {
 	}
 }
 
+func isPinEvent(kind string) bool {
+	switch kind {
+	case gateway.EventToolPinned, gateway.EventToolChanged, gateway.EventToolAccepted:
+		return true
+	}
+	return false
+}
+
+// recordPin writes what the pins found — which concerns every session of
+// this upstream, not the one whose request happened to list it — into
+// every open session's trail, or, with none open (`tools --all`), into a
+// trail of its own.
+func (h *Host) recordPin(ctx context.Context, r audit.Record) error {
+	h.mu.Lock()
+	conns := make([]*conn, 0, len(h.conns))
+	for _, c := range h.conns {
+		conns = append(conns, c)
+	}
+	h.mu.Unlock()
+	if len(conns) == 0 {
+		c, err := h.connFor(nil, nil)
+		if err != nil {
+			return err
+		}
+		conns = append(conns, c)
+	}
+	var errs []error
+	for _, c := range conns {
+		c.mu.Lock()
+		client := c.client
+		c.mu.Unlock()
+		r.Client = client
+		if err := h.ensureStarted(ctx, c, client); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		if _, err := c.w.Append(ctx, r); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
+}
+
 // recorder turns gateway events into audit records in the session's file.
 type recorder struct{ h *Host }
 
 var _ gateway.Recorder = recorder{}
 
 func (r recorder) Record(ctx context.Context, e gateway.Event) error {
-	c, err := r.h.connFor(e.Session, e.Client)
-	if err != nil {
-		return err
-	}
 	rec := audit.Record{
 		Event:       audit.Event(e.Kind),
 		Tool:        e.Tool,
@@ -583,6 +634,13 @@ func (r recorder) Record(ctx context.Context, e gateway.Event) error {
 	}
 	if e.Client != nil {
 		rec.Client = audit.Client{Name: e.Client.Name, Version: e.Client.Version}
+	}
+	if e.Session == nil && isPinEvent(e.Kind) {
+		return r.h.recordPin(ctx, rec)
+	}
+	c, err := r.h.connFor(e.Session, e.Client)
+	if err != nil {
+		return err
 	}
 	if err := r.h.ensureStarted(ctx, c, rec.Client); err != nil {
 		return err

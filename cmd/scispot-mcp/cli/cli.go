@@ -113,7 +113,7 @@ func commands() []command {
 	return []command{
 		{"demo", "demo [--window NAME]", "start the tray app on the built-in demo workspace", runDemo},
 		{"serve", "serve [--demo]", "run the MCP gateway on stdio (what AI client configs launch)", runServe},
-		{"tools", "tools [--demo] [--all]", "list the tools the gateway exposes now; --all adds hidden tools and why", runTools},
+		{"tools", "tools [--demo] [--all] | tools accept NAME", "list the tools the gateway exposes now; --all adds hidden tools and why; accept reviews a changed definition (asks for your account password)", runTools},
 		{"call", "call TOOL [JSON-ARGS] [--demo]", "make one call through the gateway (client name scispot-mcp-cli)", runCall},
 		{"setup", "setup CLIENT [--demo] [--remove] [--dry-run] [--migrate]", "write or remove this app's entry in an AI client's config", runSetup},
 		{"status", "status [--json]", "enrollment, policy, account, token, kill switch and live sessions", runStatus},

@@ -10,6 +10,7 @@ import (
 	"github.com/scispot/mcp-desktop/app/clients"
 	"github.com/scispot/mcp-desktop/mcpserver/gateway"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
+	"github.com/scispot/mcp-desktop/mcpserver/pin"
 )
 
 // statusReport is the `status --json` shape: the service's status (issue
@@ -185,6 +186,17 @@ func printStatus(env Env, r statusReport) {
 	}
 	if len(r.ExecutablesSeen) > 0 {
 		fmt.Fprintf(w, "    programs seen    %s\n", strings.Join(r.ExecutablesSeen, ", "))
+	}
+	for _, ch := range r.ToolChanges {
+		what := "definition changed"
+		if ch.Rule == pin.RuleUnverified {
+			what = "no approved definition on record"
+		}
+		if len(ch.What) > 0 {
+			what += " (" + strings.Join(ch.What, ", ") + ")"
+		}
+		fmt.Fprintf(w, "  %s tool withheld    %s: %s since %s; review it with `scispot-mcp tools accept %s`\n", mark(false),
+			pin.Printable(ch.Tool), pin.Printable(what), ch.New.Since.Local().Format("2006-01-02"), pin.Printable(ch.Tool))
 	}
 	for _, c := range r.Clients {
 		what := c.Client

@@ -15,15 +15,19 @@ import (
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/gateway"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
+	"github.com/scispot/mcp-desktop/mcpserver/pin"
 )
 
 func runTools(ctx context.Context, env Env, args []string) error {
-	fs := newFlags(env, "tools", "tools [--demo] [--all]")
+	fs := newFlags(env, "tools", "tools [--demo] [--all] | tools accept NAME [--demo]")
 	useDemo := fs.Bool("demo", false, "use the built-in demo workspace")
 	all := fs.Bool("all", false, "also list hidden tools and the policy rule that hides each")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
+	}
+	if len(pos) > 0 && pos[0] == "accept" && !*all {
+		return runToolsAccept(ctx, env, pos[1:], *useDemo)
 	}
 	if len(pos) > 0 {
 		return usagef("unexpected argument %q", pos[0])
@@ -54,14 +58,19 @@ func runTools(ctx context.Context, env Env, args []string) error {
 			return strings.Compare(a.Tool.Name, b.Tool.Name)
 		})
 		// CLASS says what the gateway counts the tool as (the write rules
-		// follow it), WHY why a hidden tool is hidden.
-		fmt.Fprintln(w, "TOOL\tSTATE\tCLASS\tWHY")
+		// follow it), WHY why a hidden tool is hidden; SHA256 names the
+		// definition, as the policy's AcceptedToolDefinitions does. What
+		// comes from Scispot is printed with hidden characters escaped.
+		fmt.Fprintln(w, "TOOL\tSTATE\tCLASS\tSHA256\tWHY")
 		for _, ti := range infos {
 			state := "listed"
-			if !ti.Visible {
+			switch {
+			case ti.Rule == gateway.RuleToolChanged || ti.Rule == gateway.RuleToolUnverified:
+				state = "withheld"
+			case !ti.Visible:
 				state = "hidden"
 			}
-			fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", oneLine(ti.Tool.Name), state, ti.Class, ti.Reason)
+			fmt.Fprintf(w, "%s\t%s\t%s\t%s\t%s\n", pin.Printable(oneLine(ti.Tool.Name)), state, ti.Class, orDash(pin.Short(ti.SHA256)), pin.Printable(ti.Reason))
 		}
 		return nil
 	}
