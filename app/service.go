@@ -194,13 +194,16 @@ func (r *reconnecting) AcceptTool(ctx context.Context, q localapi.AcceptToolRequ
 	return call0(r, ctx, func(s Service) error { return s.AcceptTool(ctx, q) })
 }
 
-// ToolChangeKeys names each change waiting ("TOOL@SHA256" of the new
-// definition), sorted: two lists with the same keys wait for the same
-// reviews.
+// ToolChangeKey names a change waiting: the tool and the hash of its new
+// definition.
+func ToolChangeKey(c localapi.ToolChange) string { return c.Tool + "@" + c.New.SHA256 }
+
+// ToolChangeKeys are the changes' keys, sorted: two lists with the same
+// keys wait for the same reviews.
 func ToolChangeKeys(changes []localapi.ToolChange) []string {
 	keys := make([]string, 0, len(changes))
 	for _, c := range changes {
-		keys = append(keys, c.Tool+"@"+c.New.SHA256)
+		keys = append(keys, ToolChangeKey(c))
 	}
 	slices.Sort(keys)
 	return keys
