@@ -68,15 +68,15 @@ type View struct {
 	spawn, do func(func())
 	closed    bool
 
-	intro, summary, policy, problem, done *widget.Label
-	tools                                 *widget.Select
-	diff                                  *widget.TextGrid
-	entry                                 *widget.Entry
-	pwItem                                *widget.FormItem
-	pwForm                                *widget.Form
-	accept, reload                        *widget.Button
-	progress                              *widget.ProgressBarInfinite
-	review, content                       fyne.CanvasObject
+	intro, about, summary, policy, pwNote, problem, done *widget.Label
+	tools                                                *widget.Select
+	diff                                                 *widget.TextGrid
+	entry                                                *widget.Entry
+	// pw is the password's note and entry: hidden where none is asked.
+	pw              fyne.CanvasObject
+	accept, reload  *widget.Button
+	progress        *widget.ProgressBarInfinite
+	review, content fyne.CanvasObject
 	// byShown maps the names the tool list shows to the tools' names.
 	byShown map[string]string
 }
@@ -89,8 +89,12 @@ func NewView(m *Model, w fyne.Window) *View {
 		l.Wrapping = fyne.TextWrapWord
 		return l
 	}
-	v.intro, v.summary, v.policy, v.problem, v.done = label(), label(), label(), label(), label()
+	v.intro, v.about, v.summary, v.policy, v.pwNote, v.problem, v.done = label(), label(), label(), label(), label(), label(), label()
 	v.intro.SetText("Loading…")
+	v.about.SetText("When Scispot changes the definition of a tool your lab allowed — its description, its inputs, what it says it does — " +
+		"the Scispot MCP service withholds the tool from your AI clients until the change is reviewed: here, with " +
+		"`scispot-mcp tools accept TOOL`, or by your Scispot admin in the policy. A notification tells you when one waits.")
+	v.about.Hide()
 	v.problem.Importance = widget.DangerImportance
 	v.problem.Hide()
 	v.done.Importance = widget.SuccessImportance
@@ -106,16 +110,18 @@ func NewView(m *Model, w fyne.Window) *View {
 	v.progress = widget.NewProgressBarInfinite()
 	v.progress.Stop()
 	v.progress.Hide()
-	v.pwItem = widget.NewFormItem("Password", v.entry)
-	v.pwForm = widget.NewForm(v.pwItem)
+	v.pw = container.NewVBox(v.pwNote, widget.NewForm(widget.NewFormItem("Password", v.entry)))
 	v.review = container.NewBorder(
 		container.NewVBox(widget.NewForm(widget.NewFormItem("Tool", v.tools)), v.summary),
-		container.NewVBox(v.policy, v.pwForm, container.NewHBox(layout.NewSpacer(), v.reload, v.accept)),
+		container.NewVBox(v.policy, v.pw),
 		nil, nil,
 		container.NewScroll(v.diff))
 	v.review.Hide()
+	v.accept.Hide()
 	v.content = container.NewPadded(container.NewBorder(
-		container.NewVBox(v.intro, v.done, v.problem, v.progress), nil, nil, nil, v.review))
+		container.NewVBox(v.intro, v.about, v.done, v.problem, v.progress),
+		container.NewHBox(layout.NewSpacer(), v.reload, v.accept),
+		nil, nil, v.review))
 	m.OnChange(func(s State) { v.do(func() { v.render(s) }) })
 	return v
 }
@@ -135,6 +141,8 @@ func (v *View) render(s State) {
 	if v.closed {
 		return
 	}
+	// Parts show and hide: lay the window out again.
+	defer v.content.Refresh()
 	if s.Busy {
 		v.progress.Show()
 		v.progress.Start()
@@ -156,9 +164,13 @@ func (v *View) render(s State) {
 	ch, ok := s.Current()
 	if !ok {
 		v.intro.SetText("No tool definition is waiting for your review: every tool your AI clients may use is defined as it was approved on this workstation.")
+		v.about.Show()
 		v.review.Hide()
+		v.accept.Hide()
 		return
 	}
+	v.about.Hide()
+	v.accept.Show()
 	if len(s.Changes) == 1 {
 		v.intro.SetText("Scispot changed the definition of a tool your AI clients may use. Read what changed (\"- \" lines go, \"+ \" lines come) before you accept it.")
 	} else {
@@ -181,11 +193,10 @@ func (v *View) render(s State) {
 		if s.Account != "" {
 			who = "the account " + s.Account
 		}
-		v.pwItem.HintText = "The password of " + who + ": the Scispot MCP service checks it itself."
-		v.pwForm.Refresh()
-		v.pwForm.Show()
+		v.pwNote.SetText("Accepting takes the password of " + who + "; the Scispot MCP service checks it itself (a program running as you cannot accept for you).")
+		v.pw.Show()
 	} else {
-		v.pwForm.Hide()
+		v.pw.Hide()
 	}
 	v.review.Show()
 }
