@@ -79,7 +79,7 @@ type Tray struct {
 	status  Status
 	req     localapi.StatusRequest // the keychain's item, re-read when the token changes
 	limiter Limiter
-	// notified are the tool changes waiting (app.ToolChangeKeys) that a
+	// notified are the tool changes waiting (app.ToolChangeKey) that a
 	// notification told about.
 	notified map[string]bool
 	live     app.LiveSessions
