@@ -35,6 +35,7 @@ const (
 	WindowSetup       = instance.WindowSetup
 	WindowToken       = instance.WindowToken
 	WindowDiagnostics = instance.WindowDiagnostics
+	WindowToolChanges = instance.WindowToolChanges
 )
 
 // TrayClient is how the tray names itself to the service and in the audit

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"errors"
+	"slices"
 	"sync"
 	"time"
 
@@ -34,6 +35,11 @@ type Service interface {
 	TokenStatus(ctx context.Context, stored string) (localapi.TokenInfo, error)
 	TokenRemoved(ctx context.Context, stored string) error
 	Record(ctx context.Context, r localapi.RecordRequest) error
+	// ToolChanges lists the tool definitions Scispot changed that wait
+	// for this account, old and new; AcceptTool accepts one for this
+	// account with the account password (the service checks it).
+	ToolChanges(ctx context.Context, r localapi.ToolsRequest) ([]localapi.ToolChange, error)
+	AcceptTool(ctx context.Context, r localapi.AcceptToolRequest) error
 }
 
 var _ Service = (*localapi.Client)(nil)
@@ -178,6 +184,29 @@ func (r *reconnecting) TokenRemoved(ctx context.Context, stored string) error {
 
 func (r *reconnecting) Record(ctx context.Context, q localapi.RecordRequest) error {
 	return call0(r, ctx, func(s Service) error { return s.Record(ctx, q) })
+}
+
+func (r *reconnecting) ToolChanges(ctx context.Context, q localapi.ToolsRequest) ([]localapi.ToolChange, error) {
+	return call(r, ctx, func(s Service) ([]localapi.ToolChange, error) { return s.ToolChanges(ctx, q) })
+}
+
+func (r *reconnecting) AcceptTool(ctx context.Context, q localapi.AcceptToolRequest) error {
+	return call0(r, ctx, func(s Service) error { return s.AcceptTool(ctx, q) })
+}
+
+// ToolChangeKey names a change waiting: the tool and the hash of its new
+// definition.
+func ToolChangeKey(c localapi.ToolChange) string { return c.Tool + "@" + c.New.SHA256 }
+
+// ToolChangeKeys are the changes' keys, sorted: two lists with the same
+// keys wait for the same reviews.
+func ToolChangeKeys(changes []localapi.ToolChange) []string {
+	keys := make([]string, 0, len(changes))
+	for _, c := range changes {
+		keys = append(keys, ToolChangeKey(c))
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // KeychainItem is what the keychain holds for the service (the sealed

@@ -194,11 +194,13 @@ const (
 	WindowSetup       = "setup"
 	WindowToken       = "token"
 	WindowDiagnostics = "diagnostics"
+	// WindowToolChanges reviews tool definitions Scispot changed.
+	WindowToolChanges = "tool-changes"
 )
 
 // Windows lists the window names in menu order.
 func Windows() []string {
-	return []string{WindowActivity, WindowSetup, WindowToken, WindowDiagnostics}
+	return []string{WindowActivity, WindowSetup, WindowToken, WindowDiagnostics, WindowToolChanges}
 }
 
 // Forward asks the running instance to show window ("" for the default).

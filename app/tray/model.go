@@ -78,6 +78,15 @@ func (s Status) Refusal() string {
 // Sessions is the number of live AI sessions.
 func (s Status) Sessions() int { return len(s.Service.Sessions) }
 
+// ToolChanges is the number of tool definitions Scispot changed that wait
+// for the person's review (their tools are withheld meanwhile).
+func (s Status) ToolChanges() int {
+	if s.Unavailable != "" {
+		return 0
+	}
+	return len(s.Service.ToolChanges)
+}
+
 // Killed reports whether the person's kill switch is on.
 func (s Status) Killed() bool { return s.Unavailable == "" && s.Service.Killed }
 
@@ -163,6 +172,7 @@ const (
 	ItemConnect     = "connect"
 	ItemToken       = "token"
 	ItemDiagnostics = "diagnostics"
+	ItemToolChanges = "tool-changes"
 	ItemKill        = "kill"
 	ItemResume      = "resume"
 	ItemServerStart = "server-start"
@@ -186,8 +196,12 @@ func (s Status) Menu() []Item {
 	for _, h := range s.Header() {
 		items = append(items, Item{ID: ItemHeader, Label: h, Disabled: true})
 	}
+	items = append(items, Item{ID: ItemSeparator})
+	if n := s.ToolChanges(); n > 0 {
+		// First of the windows: a tool the person relies on is withheld.
+		items = append(items, Item{ID: ItemToolChanges, Label: fmt.Sprintf("Review tool changes (%d)…", n)})
+	}
 	items = append(items,
-		Item{ID: ItemSeparator},
 		Item{ID: ItemActivity, Label: "Activity…"},
 		Item{ID: ItemConnect, Label: "Connect AI clients…"},
 	)

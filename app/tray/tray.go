@@ -65,6 +65,9 @@ type Config struct {
 	// Spawn runs the resume window's blocking calls off the UI goroutine
 	// (go f() when nil; tests run them in place).
 	Spawn func(func())
+	// Notifier shows the notifications (AppNotifier{Deps.App} when nil:
+	// no clicks).
+	Notifier Notifier
 }
 
 // Tray keeps the status current and renders it as the tray icon and menu.
@@ -76,8 +79,11 @@ type Tray struct {
 	status  Status
 	req     localapi.StatusRequest // the keychain's item, re-read when the token changes
 	limiter Limiter
-	live    app.LiveSessions
-	activeT *time.Timer // fires once, ActiveFor after the last call
+	// notified are the tool changes waiting (app.ToolChangeKey) that a
+	// notification told about.
+	notified map[string]bool
+	live     app.LiveSessions
+	activeT  *time.Timer // fires once, ActiveFor after the last call
 	// rendered is what the system tray shows.
 	rendered struct {
 		icon  Icon
@@ -102,6 +108,9 @@ func New(cfg Config) *Tray {
 	}
 	if cfg.Spawn == nil {
 		cfg.Spawn = func(f func()) { go f() }
+	}
+	if cfg.Notifier == nil {
+		cfg.Notifier = AppNotifier{App: cfg.Deps.App}
 	}
 	t := &Tray{cfg: cfg, svc: cfg.Deps.Service, ctx: context.Background()}
 	t.status.Demo = cfg.Deps.Demo
@@ -194,11 +203,48 @@ func (t *Tray) fetch(ctx context.Context) {
 	if old.Unavailable == "" && PolicyKilled(old.Service, st) {
 		t.notify(PolicyKillNote())
 	}
+	t.noteToolChanges(st.ToolChanges)
 	t.live.Set(st.Sessions)
 	st.Sessions = t.live.List()
 	t.mu.Lock()
 	t.status.Service, t.status.Unavailable = st, ""
 	t.mu.Unlock()
+}
+
+// noteToolChanges notifies once per changed definition waiting for the
+// person's review; changes that came together share one notification.
+func (t *Tray) noteToolChanges(changes []localapi.ToolChange) {
+	t.mu.Lock()
+	if t.notified == nil {
+		t.notified = map[string]bool{}
+	}
+	waiting := map[string]bool{}
+	var fresh []localapi.ToolChange
+	for _, c := range changes {
+		k := app.ToolChangeKey(c)
+		waiting[k] = true
+		if !t.notified[k] {
+			fresh = append(fresh, c)
+		}
+	}
+	// A definition no longer waiting that comes back later is a change
+	// to tell about again.
+	for k := range t.notified {
+		if !waiting[k] {
+			delete(t.notified, k)
+		}
+	}
+	// Unsent (rate-limited) changes are told about at the next status.
+	send := len(fresh) > 0 && t.limiter.Allow(NotifyToolChanged, t.cfg.Now())
+	if send {
+		for _, c := range fresh {
+			t.notified[app.ToolChangeKey(c)] = true
+		}
+	}
+	t.mu.Unlock()
+	if send {
+		t.send(ToolChangeNote(fresh))
+	}
 }
 
 func (t *Tray) setUnavailable(err error) {
@@ -262,8 +308,17 @@ func (t *Tray) notify(n Note) {
 	ok := t.limiter.Allow(n.Kind, t.cfg.Now())
 	t.mu.Unlock()
 	if ok {
-		t.cfg.Deps.App.SendNotification(fyne.NewNotification(n.Title, n.Body))
+		t.send(n)
 	}
+}
+
+// send shows n; a click opens its window.
+func (t *Tray) send(n Note) {
+	var click func()
+	if n.Open != "" {
+		click = func() { t.cfg.Open(n.Open) }
+	}
+	t.cfg.Notifier.Notify(n.Title, n.Body, click)
 }
 
 // render shows the status in the system tray if it changed, on the UI
@@ -351,6 +406,8 @@ func (t *Tray) action(id string) func() {
 		return open(app.WindowToken)
 	case ItemDiagnostics:
 		return open(app.WindowDiagnostics)
+	case ItemToolChanges:
+		return open(app.WindowToolChanges)
 	case ItemKill:
 		return func() {
 			t.background("stopping AI access", func(ctx context.Context) error {

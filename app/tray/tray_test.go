@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/scispot/mcp-desktop/app"
 	"github.com/scispot/mcp-desktop/app/tray"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
@@ -135,8 +136,20 @@ func TestMenu(t *testing.T) {
 				[]string{"—", "Activity…", "Connect AI clients…", "Diagnostics…", "—"}, []string{"Stop all AI access"}, tail),
 		},
 		{
-			name:     "service not running",
-			st:       tray.Status{Unavailable: "The Scispot MCP service is not running.", LocalServer: &no, Service: serviceStatus(nil)},
+			name: "tool changes waiting",
+			st: tray.Status{Service: serviceStatus(func(s *localapi.Status) {
+				s.ToolChanges = make([]localapi.ToolChange, 2)
+			})},
+			wantIcon: tray.IconReady,
+			want: join([]string{"AI access allowed", "Managed device ✓", "API token ✓", "0 live sessions", "Policy: /etc/scispot-mcp/policy.json"},
+				[]string{"—", "Review tool changes (2)…"}, windows[1:], []string{"Stop all AI access"}, tail),
+		},
+		{
+			// The last status is stale: nothing to review until it answers.
+			name: "service not running",
+			st: tray.Status{Unavailable: "The Scispot MCP service is not running.", LocalServer: &no, Service: serviceStatus(func(s *localapi.Status) {
+				s.ToolChanges = make([]localapi.ToolChange, 1)
+			})},
 			wantIcon: tray.IconBlocked,
 			want: join([]string{"AI access stopped", "Scispot MCP service not running"},
 				windows, []string{"Stop all AI access (disabled)"}, tail),
@@ -211,6 +224,28 @@ func TestRecordNote(t *testing.T) {
 				t.Errorf("RecordNote = %+v, %v; want kind %q", n, ok, tt.want)
 			}
 		})
+	}
+}
+
+func TestToolChangeNote(t *testing.T) {
+	tests := []struct {
+		tools       []string
+		title, body string
+	}{
+		{[]string{"get_experiment"}, "Scispot changed a tool",
+			"Scispot changed the definition of get_experiment; it is withheld until you review it (Review tool changes… in the tray menu)."},
+		{[]string{"get_experiment", "list_\u202eslebal"}, "Scispot changed tools",
+			"Scispot changed the definitions of get_experiment, list_\\u202eslebal; they are withheld until you review them (Review tool changes… in the tray menu)."},
+	}
+	for _, tt := range tests {
+		var changes []localapi.ToolChange
+		for _, name := range tt.tools {
+			changes = append(changes, localapi.ToolChange{Tool: name})
+		}
+		n := tray.ToolChangeNote(changes)
+		if n.Kind != tray.NotifyToolChanged || n.Open != app.WindowToolChanges || n.Title != tt.title || n.Body != tt.body {
+			t.Errorf("ToolChangeNote(%q) = %+v", tt.tools, n)
+		}
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"github.com/scispot/mcp-desktop/app/diagnostics"
 	"github.com/scispot/mcp-desktop/app/instance"
 	"github.com/scispot/mcp-desktop/app/token"
+	"github.com/scispot/mcp-desktop/app/toolchanges"
 	"github.com/scispot/mcp-desktop/app/tray"
 	"github.com/scispot/mcp-desktop/cmd/scispot-mcp/cli"
 )
@@ -93,12 +94,20 @@ func runTray(ctx context.Context, env cli.Env, req cli.TrayRequest) error {
 		noHost, systemTray = !shown, shown
 	}
 	quit := guardedQuit(a, env)
+	// Notifications whose click opens their window, where the desktop
+	// reports clicks (Linux); otherwise the toolkit's.
+	notifier, err := tray.NewDesktopNotifier(ctx, os.Getenv, tray.DesktopNotifierOptions{
+		AppName: "Scispot MCP", DesktopEntry: cli.AppID, Do: fyne.Do, Fallback: tray.AppNotifier{App: a}, Logger: env.Logger})
+	if err != nil {
+		env.Logger.Debug("notifications cannot open windows on this desktop", "err", err)
+	}
 	tr := tray.New(tray.Config{
 		Deps:        d,
 		Open:        open,
 		SystemTray:  systemTray,
 		Quit:        quit,
 		LocalServer: &localServer{serve: host.ServeHTTP, d: d},
+		Notifier:    notifier,
 	})
 
 	tr.Init(ctx)
@@ -174,6 +183,7 @@ func trayWindows(d *app.Deps, act *activity.Activity) map[string]func() {
 		app.WindowSetup:       func() { connect.Open(d) },
 		app.WindowToken:       func() { token.Open(d) },
 		app.WindowDiagnostics: func() { diagnostics.Open(d) },
+		app.WindowToolChanges: func() { toolchanges.Open(d) },
 	}
 }
 

@@ -49,6 +49,7 @@ func TestTrayHandOff(t *testing.T) {
 		{alone, []string{"--window=nope"}, 2, `unknown window "nope"`},
 		{alone, []string{"demo", "extra"}, 2, `unexpected argument "extra"`},
 		{alone, []string{"demo"}, 1, "the tray app is missing"},
+		{alone, []string{"--window", "tool-changes"}, 1, "the tray app is missing"},
 		{alone, nil, 1, "reinstall Scispot MCP"},
 		// The tray binary answers every command too.
 		{trayBinary(), []string{"version"}, 0, ""},

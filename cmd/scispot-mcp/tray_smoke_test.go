@@ -309,6 +309,7 @@ func TestTraySmoke(t *testing.T) {
 		{instance.WindowSetup, "Connect AI clients to Scispot"},
 		{instance.WindowToken, "Scispot API token"},
 		{instance.WindowDiagnostics, "Scispot MCP diagnostics"},
+		{instance.WindowToolChanges, "Review tool changes"},
 	} {
 		cmd := w.command(binary, "demo", "--window", win.name)
 		cmd.Env = env
