@@ -31,7 +31,12 @@ const allKeysJSON = `{
   "InjectionAction": "block",
   "ConfirmWrites": false,
   "RequireReasonForChange": false,
-  "SignatureMeanings": ["Reviewed and approved", "Rejected", "Not applicable"]
+  "SignatureMeanings": ["Reviewed and approved", "Rejected", "Not applicable"],
+  "AuditOTLPEndpoint": "https://collector.lab.example:4318",
+  "AuditOTLPHeaders": ["Authorization: Splunk 1234"],
+  "AuditSyslog": "tls://syslog.lab.example:6514",
+  "AuditCAFile": "/etc/ssl/lab-ca.pem",
+  "AuditMaxUndeliveredHours": 72
 }`
 
 func TestParseJSONEveryKey(t *testing.T) {
@@ -40,25 +45,30 @@ func TestParseJSONEveryKey(t *testing.T) {
 		t.Fatalf("ParseJSON: %v", err)
 	}
 	want := policy.Settings{
-		"Enabled":                false,
-		"UpstreamURL":            "https://mcp.example.org/lab/",
-		"UpstreamProxy":          "http://proxy.example.org:3128",
-		"AllowedTools":           []string{"list_labsheets", "get_labsheet_row"},
-		"DeniedTools":            []string{"get_image_thumbnail"},
-		"AllowWriteTools":        true,
-		"AllowedClients":         []string{"claude-ai", "cursor-vscode"},
-		"AuthorizedUsers":        []string{"alice", "bob"},
-		"RequireEnrollment":      false,
-		"ManagedBy":              "Ansible",
-		"AllowDemo":              false,
-		"AllowLocalHTTP":         true,
-		"MaxCallsPerMinute":      int64(10),
-		"MaxResultBytes":         int64(1024),
-		"MaxBytesPerHour":        int64(0),
-		"InjectionAction":        "block",
-		"ConfirmWrites":          false,
-		"RequireReasonForChange": false,
-		"SignatureMeanings":      []string{"Reviewed and approved", "Rejected", "Not applicable"},
+		"Enabled":                  false,
+		"UpstreamURL":              "https://mcp.example.org/lab/",
+		"UpstreamProxy":            "http://proxy.example.org:3128",
+		"AllowedTools":             []string{"list_labsheets", "get_labsheet_row"},
+		"DeniedTools":              []string{"get_image_thumbnail"},
+		"AllowWriteTools":          true,
+		"AllowedClients":           []string{"claude-ai", "cursor-vscode"},
+		"AuthorizedUsers":          []string{"alice", "bob"},
+		"RequireEnrollment":        false,
+		"ManagedBy":                "Ansible",
+		"AllowDemo":                false,
+		"AllowLocalHTTP":           true,
+		"MaxCallsPerMinute":        int64(10),
+		"MaxResultBytes":           int64(1024),
+		"MaxBytesPerHour":          int64(0),
+		"InjectionAction":          "block",
+		"ConfirmWrites":            false,
+		"RequireReasonForChange":   false,
+		"SignatureMeanings":        []string{"Reviewed and approved", "Rejected", "Not applicable"},
+		"AuditOTLPEndpoint":        "https://collector.lab.example:4318",
+		"AuditOTLPHeaders":         []string{"Authorization: Splunk 1234"},
+		"AuditSyslog":              "tls://syslog.lab.example:6514",
+		"AuditCAFile":              "/etc/ssl/lab-ca.pem",
+		"AuditMaxUndeliveredHours": int64(72),
 	}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
@@ -69,25 +79,30 @@ func TestParseJSONEveryKey(t *testing.T) {
 
 	got := policy.Resolve(s)
 	wantPolicy := policy.Policy{
-		Enabled:                false,
-		UpstreamURL:            "https://mcp.example.org/lab/",
-		UpstreamProxy:          "http://proxy.example.org:3128",
-		AllowedTools:           []string{"list_labsheets", "get_labsheet_row"},
-		DeniedTools:            []string{"get_image_thumbnail"},
-		AllowWriteTools:        true,
-		AllowedClients:         []string{"claude-ai", "cursor-vscode"},
-		AuthorizedUsers:        []string{"alice", "bob"},
-		RequireEnrollment:      false,
-		ManagedBy:              "Ansible",
-		AllowDemo:              false,
-		AllowLocalHTTP:         true,
-		MaxCallsPerMinute:      10,
-		MaxResultBytes:         1024,
-		MaxBytesPerHour:        0,
-		InjectionAction:        policy.InjectionBlock,
-		ConfirmWrites:          false,
-		RequireReasonForChange: false,
-		SignatureMeanings:      []string{"Reviewed and approved", "Rejected", "Not applicable"},
+		Enabled:                  false,
+		UpstreamURL:              "https://mcp.example.org/lab/",
+		UpstreamProxy:            "http://proxy.example.org:3128",
+		AllowedTools:             []string{"list_labsheets", "get_labsheet_row"},
+		DeniedTools:              []string{"get_image_thumbnail"},
+		AllowWriteTools:          true,
+		AllowedClients:           []string{"claude-ai", "cursor-vscode"},
+		AuthorizedUsers:          []string{"alice", "bob"},
+		RequireEnrollment:        false,
+		ManagedBy:                "Ansible",
+		AllowDemo:                false,
+		AllowLocalHTTP:           true,
+		MaxCallsPerMinute:        10,
+		MaxResultBytes:           1024,
+		MaxBytesPerHour:          0,
+		InjectionAction:          policy.InjectionBlock,
+		ConfirmWrites:            false,
+		RequireReasonForChange:   false,
+		SignatureMeanings:        []string{"Reviewed and approved", "Rejected", "Not applicable"},
+		AuditOTLPEndpoint:        "https://collector.lab.example:4318",
+		AuditOTLPHeaders:         []string{"Authorization: Splunk 1234"},
+		AuditSyslog:              "tls://syslog.lab.example:6514",
+		AuditCAFile:              "/etc/ssl/lab-ca.pem",
+		AuditMaxUndeliveredHours: 72,
 	}
 	if diff := cmp.Diff(wantPolicy, got); diff != "" {
 		t.Errorf("Resolve (-want +got):\n%s", diff)
@@ -339,13 +354,14 @@ func TestFromValuesDoesNotAlias(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	keys := policy.Keys()
-	if len(keys) != 19 {
-		t.Errorf("Keys() has %d keys, want 19", len(keys))
+	if len(keys) != 24 {
+		t.Errorf("Keys() has %d keys, want 24", len(keys))
 	}
 	want := []string{"Enabled", "UpstreamURL", "UpstreamProxy", "AllowedTools", "DeniedTools", "AllowWriteTools",
 		"AllowedClients", "AuthorizedUsers", "RequireEnrollment", "ManagedBy", "AllowDemo",
 		"AllowLocalHTTP", "MaxCallsPerMinute", "MaxResultBytes", "MaxBytesPerHour",
-		"InjectionAction", "ConfirmWrites", "RequireReasonForChange", "SignatureMeanings"}
+		"InjectionAction", "ConfirmWrites", "RequireReasonForChange", "SignatureMeanings",
+		"AuditOTLPEndpoint", "AuditOTLPHeaders", "AuditSyslog", "AuditCAFile", "AuditMaxUndeliveredHours"}
 	if diff := cmp.Diff(want, keys); diff != "" {
 		t.Errorf("Keys (-want +got):\n%s", diff)
 	}
