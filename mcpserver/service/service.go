@@ -10,6 +10,7 @@
 //	                        └─ status, kill, resume, token, audit, events, confirm
 //	state: <StateDir>/users/<uid>/  control.json (kill switch), usage.json (budget), audit/
 //	       <StateDir>/keys/seal.key  (the service key that seals tokens)
+//	       <StateDir>/forward/<destination>/<trail>.cursor  (what each audit destination has)
 //
 // Per account: one kill switch, one hourly budget and one rate limiter
 // across all of its sessions; its trail in a folder only the service can
@@ -36,6 +37,7 @@ import (
 	"github.com/scispot/mcp-desktop/device/peercred"
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/device/statedir"
+	"github.com/scispot/mcp-desktop/mcpserver/forward"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/seal"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream"
@@ -90,6 +92,10 @@ type Service struct {
 	// (a trail follower) ends with it.
 	ctx context.Context
 
+	// fwd delivers every account's trail to the policy's audit
+	// destinations; nil in user-demo mode.
+	fwd *forward.Forwarder
+
 	mu    sync.Mutex
 	users map[string]*user // by owner key (uid:N or sid:S)
 }
@@ -121,6 +127,13 @@ func New(cfg Config) (*Service, error) {
 			return nil, err
 		}
 		s.key = k
+		host, _ := os.Hostname()
+		s.fwd = forward.New(forward.Config{
+			StateDir: cfg.StateDir,
+			Resource: forward.Resource{Device: cfg.DeviceID, HostName: host, Version: cfg.Version},
+			Logger:   cfg.Logger,
+			Now:      cfg.Now,
+		})
 	}
 	return s, nil
 }
@@ -157,6 +170,12 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 			return context.WithValue(ctx, callerKey{}, callerResult{cred: cred, err: err})
 		},
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	if s.fwd != nil {
+		// Before the first session: AuditMaxUndeliveredHours needs the
+		// destinations' cursors.
+		s.fwd.Apply(forward.TargetsFrom(policy.Load(ctx, s.cfg.Policy...).Policy))
+		go s.fwd.Run(ctx)
 	}
 	go s.followPolicy(ctx)
 	served := make(chan error, 1)

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/scispot/mcp-desktop/app/clients"
 	"github.com/scispot/mcp-desktop/mcpserver/gateway"
@@ -185,6 +186,9 @@ func printStatus(env Env, r statusReport) {
 	}
 	if len(r.ExecutablesSeen) > 0 {
 		fmt.Fprintf(w, "    programs seen    %s\n", strings.Join(r.ExecutablesSeen, ", "))
+	}
+	for _, d := range r.AuditDestinations {
+		fmt.Fprintf(w, "  %s audit → %-6s  %s: %s\n", mark(d.Connected && d.LastError == ""), d.Kind, d.Endpoint, d.Describe(time.Now()))
 	}
 	for _, c := range r.Clients {
 		what := c.Client
