@@ -45,6 +45,8 @@ func TestBenchTable(t *testing.T) {
 		{"feed", benchFeedLatency},
 		{"injection", benchInjection},
 		{"tray", benchTrayIdle},
+		{"delivery", benchDeliveryLag},
+		{"catchup", benchCatchUp},
 	} {
 		if len(only) == 0 || slices.Contains(only, m.name) {
 			rows = append(rows, m.fn(t, bin)...)

@@ -177,6 +177,11 @@ func (f *Forwarder) Run(ctx context.Context) error {
 		f.mu.Unlock()
 	}()
 
+	// Watch from users/ down even before the first account appears (the
+	// service creates the folder too; 0700 like the rest of its state).
+	if err := os.MkdirAll(filepath.Join(f.cfg.StateDir, "users"), 0o700); err != nil {
+		f.log.Warn("preparing the folder of the trails", "err", err)
+	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
 		f.log.Warn("audit forwarding will look for new records only every rescan", "err", err)
@@ -289,6 +294,9 @@ type destination interface {
 	// acknowledgement: syslog batches wait, and go again if the
 	// connection is found broken in the meantime.
 	ConfirmAfter() time.Duration
+	// Lanes is how many batches (of different trails) may be in flight at
+	// once.
+	Lanes() int
 	// Healthy reports whether what was sent can still be trusted.
 	Healthy() error
 	Close() error
@@ -331,6 +339,7 @@ func (b *brokenDest) Kind() string                { return b.kind }
 func (b *brokenDest) Endpoint() string            { return b.endpoint }
 func (b *brokenDest) ID() string                  { return destID(b.kind, b.endpoint) }
 func (b *brokenDest) ConfirmAfter() time.Duration { return 0 }
+func (b *brokenDest) Lanes() int                  { return 1 }
 func (b *brokenDest) Healthy() error              { return b.err }
 func (b *brokenDest) Close() error                { return nil }
 func (b *brokenDest) Send(context.Context, []Item) (int64, error) {

@@ -35,6 +35,7 @@ func (d *fakeDest) Endpoint() string            { return "fake://" }
 func (d *fakeDest) ID() string                  { return "fake" }
 func (d *fakeDest) ConfirmAfter() time.Duration { return 0 }
 func (d *fakeDest) Healthy() error              { return nil }
+func (d *fakeDest) Lanes() int                  { return 2 }
 func (d *fakeDest) Close() error                { return nil }
 func (d *fakeDest) Send(_ context.Context, items []Item) (int64, error) {
 	d.mu.Lock()

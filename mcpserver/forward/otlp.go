@@ -63,7 +63,7 @@ func newOTLP(t Targets, res Resource) (*otlpDest, error) {
 				TLSClientConfig:       tlsConf,
 				TLSHandshakeTimeout:   10 * time.Second,
 				ResponseHeaderTimeout: 30 * time.Second,
-				MaxIdleConns:          2,
+				MaxIdleConns:          4,
 				IdleConnTimeout:       90 * time.Second,
 				ForceAttemptHTTP2:     true,
 			},
@@ -118,6 +118,10 @@ func (d *otlpDest) Endpoint() string            { return d.endpoint }
 func (d *otlpDest) ID() string                  { return destID("otlp", d.endpoint) }
 func (d *otlpDest) ConfirmAfter() time.Duration { return 0 }
 func (d *otlpDest) Healthy() error              { return nil }
+
+// Lanes: collectors handle requests in parallel, and a fleet's catch-up
+// after an outage is bound by the round trip, not by this side.
+func (d *otlpDest) Lanes() int { return 2 }
 func (d *otlpDest) Close() error {
 	d.client.CloseIdleConnections()
 	return nil

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"log/slog"
@@ -160,8 +161,11 @@ func (r *runner) round(ctx context.Context) (more bool, err error) {
 	sent := maps.Clone(r.sent)
 	r.mu.Unlock()
 
-	var items []Item
-	var bytes int64
+	// Trails with something to send are dealt out to the destination's
+	// lanes, which send at once: a trail is in one lane per round and
+	// rounds follow each other, so each trail stays in order.
+	lanes := make([]lane, max(r.dest.Lanes(), 1))
+	next := 0
 	for _, tf := range trails {
 		c := sent[tf.ID]
 		if c.Offset > tf.Size {
@@ -170,6 +174,7 @@ func (r *runner) round(ctx context.Context) (more bool, err error) {
 			// harmless; the lab's verification shows the cut).
 			r.log.Warn("a trail is shorter than what was delivered; sending it again from the start", "trail", tf.ID)
 			c = Cursor{Trail: tf.ID}
+			sent[tf.ID] = c
 			r.mu.Lock()
 			r.sent[tf.ID] = c
 			r.mu.Unlock()
@@ -177,46 +182,96 @@ func (r *runner) round(ctx context.Context) (more bool, err error) {
 		if c.Offset >= tf.Size {
 			continue
 		}
-		if len(items) >= maxBatchRecords || bytes >= maxBatchBytes {
+		l := -1
+		for range lanes {
+			if !lanes[next].full() {
+				l = next
+			}
+			next = (next + 1) % len(lanes)
+			if l >= 0 {
+				break
+			}
+		}
+		if l < 0 {
+			more = true
 			break
 		}
-		before := len(items)
-		items, err = readItems(tf, c.Offset, maxBatchRecords-len(items), maxBatchBytes-bytes, items)
+		ln := &lanes[l]
+		before := len(ln.items)
+		ln.items, err = readItems(tf, c.Offset, maxBatchRecords-len(ln.items), maxBatchBytes-ln.bytes, ln.items)
 		if err != nil {
 			r.log.Warn("reading a trail", "trail", tf.ID, "err", err)
 			continue
 		}
-		for _, it := range items[before:] {
-			bytes += int64(len(it.Line)) + 1
+		for _, it := range ln.items[before:] {
+			ln.bytes += int64(len(it.Line)) + 1
 		}
 	}
-	// A full batch means there may be more at once; a torn last line
-	// alone waits for the next wake-up.
-	more = len(items) >= maxBatchRecords || bytes >= maxBatchBytes
-	if len(items) == 0 {
-		return false, nil
+	var wg sync.WaitGroup
+	for i := range lanes {
+		ln := &lanes[i]
+		// A full lane means there may be more at once; a torn last line
+		// alone waits for the next wake-up.
+		more = more || ln.full()
+		if len(ln.items) == 0 {
+			continue
+		}
+		for _, it := range ln.items {
+			if it.Line != nil {
+				ln.records = append(ln.records, it)
+			}
+		}
+		if len(ln.records) == 0 {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ln.rejected, ln.err = r.dest.Send(ctx, ln.records)
+		}()
 	}
-	records := items[:0:0]
-	for _, it := range items {
-		if it.Line != nil {
-			records = append(records, it)
+	wg.Wait()
+	var firstErr error
+	for i := range lanes {
+		ln := &lanes[i]
+		if ln.err != nil {
+			firstErr = cmp.Or(firstErr, ln.err)
+			continue
+		}
+		if len(ln.items) > 0 {
+			r.commit(ln, sent)
 		}
 	}
-	var rejected int64
-	if len(records) > 0 {
-		rejected, err = r.dest.Send(ctx, records)
-		if err != nil {
-			r.failed(err)
-			return false, err
-		}
+	if firstErr != nil {
+		r.failed(firstErr)
+		return false, firstErr
 	}
-	// Advance the cursors of every trail in the batch to its last line.
+	return more, nil
+}
+
+// lane is one batch of a round.
+type lane struct {
+	items    []Item // lines read, blank ones included (they move cursors)
+	records  []Item // what is sent
+	bytes    int64
+	rejected int64
+	err      error
+}
+
+func (l *lane) full() bool { return len(l.items) >= maxBatchRecords || l.bytes >= maxBatchBytes }
+
+// commit advances the cursor of every trail in a delivered lane to its
+// last line; for destinations without acknowledgements it waits in
+// pending for ConfirmAfter.
+func (r *runner) commit(ln *lane, sent map[string]Cursor) {
 	last := map[string]Cursor{}
-	for _, it := range items {
-		c := Cursor{Trail: it.Trail, Offset: it.end, Seq: sent[it.Trail].Seq, Hash: sent[it.Trail].Hash}
-		if prev, ok := last[it.Trail]; ok {
-			c.Seq, c.Hash = prev.Seq, prev.Hash
+	for _, it := range ln.items {
+		c, ok := last[it.Trail]
+		if !ok {
+			c = sent[it.Trail]
+			c.Trail = it.Trail
 		}
+		c.Offset = it.end
 		if it.Line != nil && !it.Bad {
 			c.Seq, c.Hash = it.Fields.Seq, it.Fields.Hash
 		}
@@ -233,13 +288,13 @@ func (r *runner) round(ctx context.Context) (more bool, err error) {
 	}
 	r.st.Connected = true
 	r.st.LastDelivery = now
-	r.st.Delivered += int64(len(records))
-	r.st.Rejected += rejected
+	r.st.Delivered += int64(len(ln.records))
+	r.st.Rejected += ln.rejected
 	r.st.LastError, r.st.LastErrorTime = "", time.Time{}
 	if r.dest.ConfirmAfter() > 0 {
 		r.pending = append(r.pending, pendingBatch{at: now, cursors: cs})
 		r.mu.Unlock()
-		return more, nil
+		return
 	}
 	for _, c := range cs {
 		r.confirmed[c.Trail] = c
@@ -250,7 +305,6 @@ func (r *runner) round(ctx context.Context) (more bool, err error) {
 		// go again after a restart.
 		r.log.Warn("saving delivery cursors", "err", err)
 	}
-	return more, nil
 }
 
 // confirm moves pending batches older than ConfirmAfter to confirmed, if

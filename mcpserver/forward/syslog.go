@@ -68,6 +68,9 @@ func (d *syslogDest) Endpoint() string            { return d.endpoint }
 func (d *syslogDest) ID() string                  { return destID("syslog", d.endpoint) }
 func (d *syslogDest) ConfirmAfter() time.Duration { return 2 * time.Second }
 
+// Lanes: one connection, one stream.
+func (d *syslogDest) Lanes() int { return 1 }
+
 func (d *syslogDest) Close() error {
 	d.mu.Lock()
 	defer d.mu.Unlock()

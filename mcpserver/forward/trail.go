@@ -151,7 +151,7 @@ func readItems(tf trailFile, offset int64, max int, maxBytes int64, out []Item) 
 // readLine reads from f up to and including the next newline, or to EOF.
 func readLine(f *os.File) ([]byte, error) {
 	var out []byte
-	buf := make([]byte, 64<<10)
+	buf := make([]byte, 4<<10)
 	for {
 		n, err := f.Read(buf)
 		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
