@@ -49,6 +49,7 @@ func TestBenchTable(t *testing.T) {
 		{"tray", benchTrayIdle},
 		{"delivery", benchDeliveryLag},
 		{"catchup", benchCatchUp},
+		{"fleet", benchFleet},
 	} {
 		if len(only) == 0 || slices.Contains(only, m.name) {
 			rows = append(rows, m.fn(t, bin)...)

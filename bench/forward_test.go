@@ -242,3 +242,51 @@ func benchCatchUp(t *testing.T, _ string) []row {
 	rate := float64(trails*perTrail) / elapsed.Seconds()
 	return []row{{"catch-up after a 10-minute outage (200,000 records, 20 sessions busy)", "> 20,000 records/s", fmt.Sprintf("%.0f records/s", rate)}}
 }
+
+// benchFleet sends a simulated fleet through one collector on this
+// machine: 500 workstations (each its own state folder, device and
+// forwarder) with 2,000 records each, waiting when the collector comes up.
+// `audit fleet-verify` over the result is measured by its own row.
+func benchFleet(t *testing.T, _ string) []row {
+	const devices, perDevice, together = 500, 2000, 50
+	tmp := t.TempDir()
+	col := forwardtest.StartCollector(t, tmp)
+	base := time.Now().Add(-time.Hour).UTC()
+	states := make([]string, devices)
+	for d := range devices {
+		states[d] = filepath.Join(tmp, fmt.Sprintf("ws%03d", d))
+		writeBacklog(t, filepath.Join(states[d], "users", "uid-1000", "audit"), fmt.Sprintf("device-%03d", d), 1, perDevice, base)
+	}
+	start := time.Now()
+	// Workstations come back in waves of 50, as a lab's do after a
+	// collector outage.
+	for wave := 0; wave < devices; wave += together {
+		var wg sync.WaitGroup
+		for d := wave; d < min(wave+together, devices); d++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f := forward.New(forward.Config{StateDir: states[d], NoWatch: true,
+					Resource: forward.Resource{Device: fmt.Sprintf("device-%03d", d), HostName: fmt.Sprintf("ws%03d", d), Version: "bench"}})
+				f.Apply(forward.Targets{OTLPEndpoint: col.Endpoint})
+				ctx, cancel := context.WithCancel(context.Background())
+				done := make(chan struct{})
+				go func() { defer close(done); f.Run(ctx) }()
+				for {
+					if _, waiting := f.OldestUndelivered(); !waiting {
+						break
+					}
+					time.Sleep(50 * time.Millisecond)
+				}
+				cancel()
+				<-done
+			}()
+		}
+		wg.Wait()
+	}
+	elapsed := time.Since(start)
+	fi, _ := os.Stat(col.File)
+	rate := float64(devices*perDevice) / elapsed.Seconds()
+	return []row{{"fleet: 500 workstations × 2,000 records into one collector", "(delivery part)",
+		fmt.Sprintf("%.0f records/s (%.0f s, %d MB stored)", rate, elapsed.Seconds(), fi.Size()>>20)}}
+}

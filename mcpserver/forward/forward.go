@@ -55,6 +55,10 @@ type Config struct {
 	// Rescan is how often the trails are looked at without a wake-up, in
 	// case a file event was missed; 0 means 30 s.
 	Rescan time.Duration
+	// NoWatch leaves out the file watch (Rescan alone finds new records):
+	// for many simulated workstations in one process, which would run out
+	// of inotify instances.
+	NoWatch bool
 }
 
 // Targets are the destinations the policy names.
@@ -182,16 +186,27 @@ func (f *Forwarder) Run(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Join(f.cfg.StateDir, "users"), 0o700); err != nil {
 		f.log.Warn("preparing the folder of the trails", "err", err)
 	}
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		f.log.Warn("audit forwarding will look for new records only every rescan", "err", err)
-		<-ctx.Done()
-		return nil
+	tick := time.NewTicker(f.cfg.Rescan)
+	defer tick.Stop()
+	var w *fsnotify.Watcher
+	if !f.cfg.NoWatch {
+		var err error
+		if w, err = fsnotify.NewWatcher(); err != nil {
+			f.log.Warn("audit forwarding finds new records only every rescan", "every", f.cfg.Rescan, "err", err)
+		}
+	}
+	if w == nil {
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case <-tick.C:
+				f.Wake()
+			}
+		}
 	}
 	defer w.Close()
 	f.watchFolders(w)
-	tick := time.NewTicker(f.cfg.Rescan)
-	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
