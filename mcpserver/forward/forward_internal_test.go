@@ -127,11 +127,16 @@ func TestFailureKeepsBacklog(t *testing.T) {
 	if oldest, ok := r.oldest(mustList(t, state)); !ok || !oldest.Equal(st.Oldest) {
 		t.Errorf("oldest = %v %v, want %v", oldest, ok, st.Oldest)
 	}
+	// Status counts again only what was appended since.
+	writeTrail(t, state, 2)
+	if st2 := r.status(mustList(t, state)); st2.Backlog != 7 || !st2.Oldest.Equal(st.Oldest) {
+		t.Errorf("after two more records status = %+v", st2)
+	}
 	d.fail = nil
 	if _, err := r.round(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if st := r.status(mustList(t, state)); !st.Connected || st.Backlog != 0 || st.LastError != "" || st.Delivered != 5 {
+	if st := r.status(mustList(t, state)); !st.Connected || st.Backlog != 0 || st.LastError != "" || st.Delivered != 7 {
 		t.Errorf("after recovery status = %+v", st)
 	}
 }

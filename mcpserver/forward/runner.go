@@ -32,6 +32,8 @@ type runner struct {
 	sent    map[string]Cursor
 	pending []pendingBatch
 	st      Status
+	// counts caches backlog counts by trail for status.
+	counts map[string]backlogCount
 }
 
 type pendingBatch struct {
@@ -394,20 +396,28 @@ func (r *runner) status(trails []trailFile) Status {
 	st := r.st
 	confirmed := maps.Clone(r.confirmed)
 	r.mu.Unlock()
+	counts := map[string]backlogCount{}
 	for _, tf := range trails {
 		off := confirmed[tf.ID].Offset
 		if off >= tf.Size {
 			continue
 		}
-		n, oldest, err := backlog(tf.Path, off)
+		r.mu.Lock()
+		prev := r.counts[tf.ID]
+		r.mu.Unlock()
+		c, err := backlog(tf.Path, off, tf.Size, prev)
 		if err != nil {
 			continue
 		}
-		st.Backlog += n
-		if n > 0 && !oldest.IsZero() && (st.Oldest.IsZero() || oldest.Before(st.Oldest)) {
-			st.Oldest = oldest
+		counts[tf.ID] = c
+		st.Backlog += c.records
+		if c.records > 0 && !c.oldest.IsZero() && (st.Oldest.IsZero() || c.oldest.Before(st.Oldest)) {
+			st.Oldest = c.oldest
 		}
 	}
+	r.mu.Lock()
+	r.counts = counts
+	r.mu.Unlock()
 	return st
 }
 

@@ -1,6 +1,7 @@
 package forward
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -167,46 +168,64 @@ func readLine(f *os.File) ([]byte, error) {
 	}
 }
 
-// backlog counts the complete records of a trail from offset and the time
-// of the first of them.
-func backlog(path string, offset int64) (records int64, oldest time.Time, err error) {
+// backlogCount is how many complete records a trail holds between an
+// offset and a size, and the time of the first: counted once and then
+// only for what was appended, so that status stays cheap while a large
+// backlog waits.
+type backlogCount struct {
+	offset, size int64
+	records      int64
+	oldest       time.Time
+}
+
+// backlog counts the complete records of a trail from offset to its size,
+// continuing from prev when prev counted from the same offset.
+func backlog(path string, offset, size int64, prev backlogCount) (backlogCount, error) {
+	c := backlogCount{offset: offset, size: offset}
+	if prev.offset == offset && prev.size <= size && prev.size >= offset {
+		c = prev
+	}
+	if c.size >= size {
+		return c, nil
+	}
 	f, err := os.Open(path)
 	if err != nil {
-		return 0, time.Time{}, err
+		return prev, err
 	}
 	defer f.Close()
-	if _, err := f.Seek(offset, io.SeekStart); err != nil {
-		return 0, time.Time{}, err
+	if _, err := f.Seek(c.size, io.SeekStart); err != nil {
+		return prev, err
 	}
-	buf := make([]byte, 256<<10)
-	var first []byte
-	firstDone := false
+	rd := bufio.NewReaderSize(io.LimitReader(f, size-c.size), 256<<10)
 	for {
-		n, rerr := f.Read(buf)
-		chunk := buf[:n]
-		if !firstDone {
-			if i := bytes.IndexByte(chunk, '\n'); i >= 0 {
-				first = append(first, chunk[:i]...)
-				firstDone = true
-			} else {
-				first = append(first, chunk...)
+		line, err := rd.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			// A very long line: skip to its end.
+			n := int64(len(line))
+			for errors.Is(err, bufio.ErrBufferFull) {
+				line, err = rd.ReadSlice('\n')
+				n += int64(len(line))
+			}
+			if err != nil {
+				break // torn: counted when complete
+			}
+			c.size += n
+			c.records++
+			continue
+		}
+		if err != nil {
+			break // EOF, or a torn last line counted when complete
+		}
+		if c.records == 0 {
+			var fl Fields
+			if json.Unmarshal(line, &fl) == nil {
+				c.oldest = fl.Time
 			}
 		}
-		records += int64(bytes.Count(chunk, []byte{'\n'}))
-		if rerr == io.EOF || n == 0 {
-			break
-		}
-		if rerr != nil {
-			return 0, time.Time{}, rerr
-		}
+		c.size += int64(len(line))
+		c.records++
 	}
-	if records > 0 {
-		var fl Fields
-		if json.Unmarshal(first, &fl) == nil {
-			oldest = fl.Time
-		}
-	}
-	return records, oldest, nil
+	return c, nil
 }
 
 // firstUndelivered returns the time of the first complete record at
