@@ -64,7 +64,9 @@ func serviceState(w *world) string { return filepath.Join(w.svcDir, "var") }
 func TestForwardToCollector(t *testing.T) {
 	requireRoot(t)
 	col := forwardtest.StartCollector(t, t.TempDir())
-	forwardPolicy(t, fmt.Sprintf(`"AuditOTLPEndpoint": %q`, col.Endpoint))
+	// An ingest key goes to the collector and nowhere else.
+	const ingestKey = "ingest-0f7c-4b1e-secret"
+	forwardPolicy(t, fmt.Sprintf(`"AuditOTLPEndpoint": %q, "AuditOTLPHeaders": ["X-Scope-OrgID: %s"]`, col.Endpoint, ingestKey))
 	w := newWorld(t)
 	read := func() ([]forwardtest.Arrival, error) { return forwardtest.ReadCollectorFile(col.File) }
 
@@ -94,6 +96,20 @@ func TestForwardToCollector(t *testing.T) {
 	st := destinationStatus(t, w)
 	if len(st) != 1 || st[0].Kind != "otlp" || st[0].Endpoint != col.Endpoint || !st[0].Connected || st[0].Backlog != 0 || st[0].LastDelivery.IsZero() {
 		t.Errorf("status audit_destinations = %+v, want the collector connected with no backlog", st)
+	}
+	statusOut, _, _ := w.run("", "status", "--json")
+	if !strings.Contains(statusOut, "X-Scope-OrgID: (hidden)") {
+		t.Errorf("status --json does not show the header by name:\n%s", statusOut)
+	}
+	plain, _, _ := w.run("", "status")
+	w.assertNoSecret(ingestKey, statusOut, plain)
+	trails, _ := forwardtest.TrailLines(serviceState(w))
+	for id, lines := range trails {
+		for _, l := range lines {
+			if strings.Contains(l, ingestKey) {
+				t.Fatalf("trail %s holds the ingest key: %s", id, l)
+			}
+		}
 	}
 }
 
