@@ -66,7 +66,11 @@ func startForwarder(t *testing.T, state string, targets forward.Targets) (*forwa
 
 // TestCollectorOutage: 20 sessions × 200 records reach the real
 // OpenTelemetry Collector complete and in order per trail although the
-// collector stops mid-stream and comes back 10 s later.
+// collector stops mid-stream and comes back 10 s later. It stops with
+// SIGTERM: a collector killed outright can lose what it acknowledged but
+// its file exporter had not flushed (up to flush_interval), which only a
+// persistent queue on the collector prevents; nothing the workstation
+// could resend.
 func TestCollectorOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the OpenTelemetry Collector")
@@ -94,7 +98,9 @@ func TestCollectorOutage(t *testing.T) {
 }
 
 // TestRsyslogOutage is the same over syslog with TLS to Debian's rsyslog,
-// which is stopped mid-stream and started again 10 s later.
+// which is killed (SIGKILL) mid-stream and started again 10 s later: what
+// it had read but not written, and what sat unread in its socket, is sent
+// again because the connection broke before the batch was confirmed.
 func TestRsyslogOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts rsyslogd")
@@ -105,7 +111,7 @@ func TestRsyslogOutage(t *testing.T) {
 	f, _ := startForwarder(t, state, forward.Targets{Syslog: rs.URL, CAFile: rs.CAFile})
 	restarted := make(chan struct{})
 	writeSessions(t, state, 20, 200, func() {
-		rs.Stop(syscall.SIGTERM)
+		rs.Stop(syscall.SIGKILL)
 		go func() {
 			time.Sleep(10 * time.Second)
 			rs.Start()

@@ -7,6 +7,7 @@ package forwardtest
 
 import (
 	"bufio"
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -199,9 +200,15 @@ func ReadCollectorFile(path string) ([]Arrival, error) {
 				} `json:"scopeLogs"`
 			} `json:"resourceLogs"`
 		}
-		if err := json.Unmarshal(sc.Bytes(), &req); err != nil {
-			// The collector may be writing this line now.
-			continue
+		line := sc.Bytes()
+		if err := json.Unmarshal(line, &req); err != nil {
+			// A collector killed mid-write leaves a torn line, and the one
+			// it writes after its restart is glued to it: read from the
+			// last object start. (Or the collector is writing it now.)
+			i := bytes.LastIndex(line, []byte(`{"resourceLogs"`))
+			if i <= 0 || json.Unmarshal(line[i:], &req) != nil {
+				continue
+			}
 		}
 		for _, rl := range req.ResourceLogs {
 			for _, sl := range rl.ScopeLogs {
