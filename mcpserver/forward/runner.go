@@ -292,6 +292,11 @@ func (r *runner) commit(ln *lane, sent map[string]Cursor) {
 	r.st.LastDelivery = now
 	r.st.Delivered += int64(len(ln.records))
 	r.st.Rejected += ln.rejected
+	if ln.rejected > 0 {
+		// Acknowledged, so not sent again: the receiver's own logs say
+		// why (its partial-success message is in them too).
+		r.log.Warn("the receiver acknowledged records but rejected some", "rejected", ln.rejected)
+	}
 	r.st.LastError, r.st.LastErrorTime = "", time.Time{}
 	if r.dest.ConfirmAfter() > 0 {
 		r.pending = append(r.pending, pendingBatch{at: now, cursors: cs})
