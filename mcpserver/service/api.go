@@ -568,7 +568,10 @@ func (s *Service) followPolicy(ctx context.Context) {
 		Current: policy.Load(ctx, s.cfg.Policy...),
 		Logger:  s.log,
 		OnChange: func(snap policy.Snapshot) {
-			if s.fwd != nil {
+			if s.fwd != nil && snap.Err == nil {
+				// An invalid policy blocks AI access but does not stop the
+				// records already written from reaching the lab: the last
+				// valid destinations keep them going.
 				s.fwd.Apply(forward.TargetsFrom(snap.Policy))
 			}
 			s.mu.Lock()

@@ -174,7 +174,9 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 	if s.fwd != nil {
 		// Before the first session: AuditMaxUndeliveredHours needs the
 		// destinations' cursors.
-		s.fwd.Apply(forward.TargetsFrom(policy.Load(ctx, s.cfg.Policy...).Policy))
+		if snap := policy.Load(ctx, s.cfg.Policy...); snap.Err == nil {
+			s.fwd.Apply(forward.TargetsFrom(snap.Policy))
+		}
 		go s.fwd.Run(ctx)
 	}
 	go s.followPolicy(ctx)
