@@ -218,6 +218,26 @@ func TestForwardUndeliveredRefuses(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 
+	// Back on the lab network (here: the policy now names a collector that
+	// is up): the backlog goes out and sessions are allowed again, without
+	// restarting anything.
+	col := forwardtest.StartCollector(t, t.TempDir())
+	writePolicy(t, fmt.Sprintf(`{"RequireEnrollment": false, "AuditOTLPEndpoint": %q, "AuditMaxUndeliveredHours": 1}`, col.Endpoint))
+	deadline = time.Now().Add(30 * time.Second)
+	for {
+		out, _, _ := w.run("", "status", "--json")
+		st.AuditDestinations = nil
+		json.Unmarshal([]byte(out), &st)
+		if st.Access.Rule != "audit-undelivered" && len(st.AuditDestinations) == 1 && st.AuditDestinations[0].Endpoint == col.Endpoint && st.AuditDestinations[0].Backlog == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("after the collector came: access %+v, destinations %+v", st.Access, st.AuditDestinations)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	forwardtest.WaitComplete(t, serviceState(w), func() ([]forwardtest.Arrival, error) { return forwardtest.ReadCollectorFile(col.File) }, 30*time.Second)
+
 	// The account cannot reach the backlog or the cursors.
 	for _, p := range []string{dir, filepath.Join(serviceState(w), "forward")} {
 		if out, err := w.command("touch", filepath.Join(p, "x")).CombinedOutput(); err == nil {
