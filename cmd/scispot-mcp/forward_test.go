@@ -57,8 +57,10 @@ func serviceState(w *world) string { return filepath.Join(w.svcDir, "var") }
 
 // TestForwardToCollector: the real scispot-mcpd (root) forwards the trails
 // of 20 busy sessions × 200 calls of an unprivileged account to the real
-// OpenTelemetry Collector; the collector stops mid-stream and comes back
-// 10 s later, then the service is killed mid-stream and started again:
+// OpenTelemetry Collector; the collector stops (SIGTERM: killed outright it
+// can lose what it acknowledged but had not flushed, see
+// mcpserver/forward's TestCollectorOutage) mid-stream and comes back 10 s
+// later, then the service is killed mid-stream and started again:
 // every record (trail, seq) arrives with its exact line, in order per
 // trail.
 func TestForwardToCollector(t *testing.T) {
@@ -115,7 +117,7 @@ func TestForwardToCollector(t *testing.T) {
 
 // TestForwardToRsyslog is the same delivery and outage over AuditSyslog:
 // RFC 5424 with octet counting over TLS to Debian's rsyslog, whose CA the
-// policy's AuditCAFile names.
+// policy's AuditCAFile names; rsyslog is killed outright mid-stream.
 func TestForwardToRsyslog(t *testing.T) {
 	requireRoot(t)
 	rs := forwardtest.StartRsyslog(t, t.TempDir())
@@ -125,7 +127,7 @@ func TestForwardToRsyslog(t *testing.T) {
 
 	restarted := make(chan struct{})
 	busySessions(t, w, 20, 200, func() {
-		rs.Stop(syscall.SIGTERM)
+		rs.Stop(syscall.SIGKILL) // a crash: what it had not written goes again
 		go func() {
 			time.Sleep(10 * time.Second)
 			rs.Start()
