@@ -15,6 +15,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/scispot/mcp-desktop/mcpserver/forward/forwardtest"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream/upstreamtest"
 )
@@ -38,6 +39,7 @@ func TestBenchTable(t *testing.T) {
 		fn   func(*testing.T, string) []row
 	}{
 		{"gateway", benchGatewayOverhead},
+		{"gateway-fwd", benchGatewayForwarding},
 		{"serve", benchServeStart},
 		{"append", benchAuditAppend},
 		{"verify", benchAuditVerify},
@@ -45,6 +47,9 @@ func TestBenchTable(t *testing.T) {
 		{"feed", benchFeedLatency},
 		{"injection", benchInjection},
 		{"tray", benchTrayIdle},
+		{"delivery", benchDeliveryLag},
+		{"catchup", benchCatchUp},
+		{"fleet", benchFleet},
 	} {
 		if len(only) == 0 || slices.Contains(only, m.name) {
 			rows = append(rows, m.fn(t, bin)...)
@@ -97,14 +102,25 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.3f ms", float64(d.Micros
 // stdio: the relay, the hop to scispot-mcpd, and there the policy, the
 // sealed token, the guards and the audit append.
 func benchGatewayOverhead(t *testing.T, bin string) []row {
+	return gatewayOverhead(t, bin, "gateway overhead per tools/call (1000 calls, loopback)", "")
+}
+
+// benchGatewayForwarding is the same with every record forwarded to the
+// real OpenTelemetry Collector: forwarding runs after the record is
+// fsync'd, off the call path, so the figure should not move.
+func benchGatewayForwarding(t *testing.T, bin string) []row {
+	col := forwardtest.StartCollector(t, t.TempDir())
+	return gatewayOverhead(t, bin, "gateway overhead, records forwarded to a collector", fmt.Sprintf(`, "AuditOTLPEndpoint": %q`, col.Endpoint))
+}
+
+func gatewayOverhead(t *testing.T, bin, figure, extraPolicy string) []row {
 	const n = 1000
-	figure := "gateway overhead per tools/call (1000 calls, loopback)"
 	if os.Geteuid() != 0 || os.Getenv("DBUS_SESSION_BUS_ADDRESS") == "" {
 		return []row{{figure, "p50 < 1 ms, p99 < 3 ms", "skipped: needs root and a keyring session"}}
 	}
 	token := randomToken()
 	up := upstreamtest.New(t, token)
-	restore := installPolicy(t, fmt.Sprintf(`{"UpstreamURL": %q, "ManagedBy": "bench", "MaxCallsPerMinute": 1000000, "MaxBytesPerHour": 10000000000}`, up.URL))
+	restore := installPolicy(t, fmt.Sprintf(`{"UpstreamURL": %q, "ManagedBy": "bench", "MaxCallsPerMinute": 1000000, "MaxBytesPerHour": 10000000000%s}`, up.URL, extraPolicy))
 	defer restore()
 	ws := newWorkstation(t, bin)
 	set := ws.command("token", "set", "--no-verify")

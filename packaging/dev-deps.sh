@@ -14,6 +14,7 @@ packages=(
   dbus-x11         # dbus-run-session: a private session bus for tests
   libsecret-tools  # secret-tool, to inspect the keychain by hand
   git make ca-certificates
+  rsyslog rsyslog-gnutls  # a real syslog server (TLS listener) for the audit forwarding tests
 )
 # make package: the Windows cross-compiler, the MSI and .deb tools and
 # their linters. Only asked for with --package: they are large.

@@ -116,6 +116,16 @@ func TestChecks(t *testing.T) {
 			"API token in the keychain": {Info, "demo"},
 			"Device enrollment (MDM)":   {Info, "demo"},
 		}},
+		{"audit destinations", func(in *Input) {
+			st(in).AuditDestinations = []localapi.AuditDestination{
+				{Kind: "otlp", Endpoint: "https://otel.lab.example:4318", Connected: true, LastDelivery: when.Add(-3 * time.Second), Delivered: 40},
+				{Kind: "syslog", Endpoint: "tls://syslog.lab.example:6514", LastDelivery: when.Add(-5 * time.Hour), Backlog: 12,
+					OldestUndelivered: when.Add(-5 * time.Hour), LastError: "connecting to the syslog server: connection refused"},
+			}
+		}, map[string]want{
+			"Audit delivery (otlp https://otel.lab.example:4318)":   {OK, "connected, last delivery 3s ago, nothing waiting."},
+			"Audit delivery (syslog tls://syslog.lab.example:6514)": {Fail, "not connected, last delivery 5h ago, 12 records waiting (oldest 5h old); last error: connecting to the syslog server: connection refused."},
+		}},
 		{"policy invalid", func(in *Input) {
 			st(in).Policy.Valid, st(in).Policy.Error = false, `managed policy /etc/x: unknown key "Foo"`
 			st(in).Access.Allowed, st(in).Access.Reason = false, "The admin policy for Scispot MCP is invalid."

@@ -101,6 +101,11 @@ func Checks(in Input) []Check {
 		out = append(out, c)
 	}
 	out = append(out, auditCheck(in))
+	if in.answered() {
+		for _, d := range in.Service.Status.AuditDestinations {
+			out = append(out, destinationCheck(d, in.Time))
+		}
+	}
 	for _, c := range in.Clients {
 		out = append(out, clientCheck(c))
 	}
@@ -381,6 +386,22 @@ func auditCheck(in Input) Check {
 			c.Detail += ", kept by the service in " + a.Result.Dir
 		}
 		c.Detail += "."
+	}
+	return c
+}
+
+// destinationCheck is one of the policy's audit destinations: connected
+// or not, last delivery, backlog and its age, last error.
+func destinationCheck(d localapi.AuditDestination, now time.Time) Check {
+	c := Check{Name: "Audit delivery (" + d.Kind + " " + d.Endpoint + ")", Detail: d.Describe(now) + "."}
+	switch {
+	case d.Connected && d.LastError == "":
+		c.Status = OK
+	case d.LastDelivery.IsZero() && d.LastError == "":
+		c.Status = Pending
+	default:
+		c.Status = Fail
+		c.Remedy = "Records wait on this workstation and go out when the lab's log server can be reached: connect to the lab network (or its VPN); if that does not help, tell your IT admin."
 	}
 	return c
 }

@@ -5,6 +5,7 @@ import (
 	"math"
 	"net/netip"
 	"net/url"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -39,6 +40,13 @@ const (
 	// a pinned tool whose definition changed to one of them is not
 	// withheld (package mcpserver/pin).
 	KeyAcceptedToolDefinitions = "AcceptedToolDefinitions"
+	// The audit destinations: every record is forwarded to the lab's own
+	// log pipeline (OTLP/HTTP logs, or RFC 5424 syslog over TCP/TLS).
+	KeyAuditOTLPEndpoint        = "AuditOTLPEndpoint"
+	KeyAuditOTLPHeaders         = "AuditOTLPHeaders"
+	KeyAuditSyslog              = "AuditSyslog"
+	KeyAuditCAFile              = "AuditCAFile"
+	KeyAuditMaxUndeliveredHours = "AuditMaxUndeliveredHours"
 )
 
 // kind is the type of a policy key's value. Each kind has one canonical Go
@@ -147,6 +155,23 @@ var keyTable = [...]keyDef{
 	{name: KeyAcceptedToolDefinitions, kind: kindStrings, check: checkAcceptedTools,
 		set: func(p *Policy, v any) { p.AcceptedToolDefinitions = cloneList(v.([]string)) },
 		get: func(p Policy) any { return nonNilList(p.AcceptedToolDefinitions) }},
+	{name: KeyAuditOTLPEndpoint, kind: kindString, check: checkAuditOTLPEndpoint,
+		set: func(p *Policy, v any) { p.AuditOTLPEndpoint = v.(string) },
+		get: func(p Policy) any { return p.AuditOTLPEndpoint }},
+	{name: KeyAuditOTLPHeaders, kind: kindStrings, check: checkAuditOTLPHeaders,
+		set: func(p *Policy, v any) { p.AuditOTLPHeaders = cloneList(v.([]string)) },
+		get: func(p Policy) any { return nonNilList(p.AuditOTLPHeaders) }},
+	{name: KeyAuditSyslog, kind: kindString, check: checkAuditSyslog,
+		set: func(p *Policy, v any) { p.AuditSyslog = v.(string) },
+		get: func(p Policy) any { return p.AuditSyslog }},
+	{name: KeyAuditCAFile, kind: kindString, check: checkAuditCAFile,
+		set: func(p *Policy, v any) { p.AuditCAFile = v.(string) },
+		get: func(p Policy) any { return p.AuditCAFile }},
+	// A year of hours is more than any lab would wait; the bound keeps
+	// the hours-to-duration conversion far from overflow.
+	{name: KeyAuditMaxUndeliveredHours, kind: kindInt, max: 24 * 366,
+		set: func(p *Policy, v any) { p.AuditMaxUndeliveredHours = int(v.(int64)) },
+		get: func(p Policy) any { return int64(p.AuditMaxUndeliveredHours) }},
 }
 
 // Keys returns every policy key name, in the order of design.md's table.
@@ -287,6 +312,143 @@ func checkUpstreamProxy(v any) string {
 	}
 	if (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
 		return fmt.Sprintf("must be only the proxy's scheme, host and port (such as %s), got %q", example, s)
+	}
+	return ""
+}
+
+// checkAuditOTLPEndpoint accepts "" (no OTLP destination), an absolute
+// https URL, or plain http to a loopback host (a collector on this
+// machine): audit records name users, devices and what they did, so they
+// cross the network only encrypted.
+func checkAuditOTLPEndpoint(v any) string {
+	s := v.(string)
+	if s == "" {
+		return ""
+	}
+	const example = "https://collector.lab.example:4318"
+	u, err := url.Parse(s)
+	if err != nil {
+		return fmt.Sprintf("must be an https URL such as %s, got %q", example, s)
+	}
+	if u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
+		return fmt.Sprintf("must be an absolute https URL with a host, such as %s, got %q", example, s)
+	}
+	if u.User != nil {
+		// Every user can read the effective policy (status --json); an
+		// ingest key belongs in AuditOTLPHeaders.
+		return "must not contain a user name or password (put an ingest key in AuditOTLPHeaders)"
+	}
+	if msg := checkPort(u.Port(), u.Host, s); msg != "" {
+		return msg
+	}
+	switch u.Scheme {
+	case "https":
+		return ""
+	case "http":
+		if isLoopbackHost(u.Hostname()) {
+			return ""
+		}
+		return fmt.Sprintf("must use https (plain http is allowed only for 127.0.0.1, ::1 and localhost), got %q", s)
+	default:
+		return fmt.Sprintf("must be an https URL such as %s, got scheme %q", example, u.Scheme)
+	}
+}
+
+// checkAuditOTLPHeaders accepts "Name: value" lines with an HTTP token as
+// the name and a value without control characters (a newline would split
+// the header and smuggle another).
+func checkAuditOTLPHeaders(v any) string {
+	for i, h := range v.([]string) {
+		name, value, ok := strings.Cut(h, ":")
+		name = strings.TrimSpace(name)
+		if !ok || name == "" || !isHTTPToken(name) {
+			// The value may be a secret: name the item, never quote it.
+			return fmt.Sprintf("item %d must be a header as \"Name: value\" with a valid header name", i+1)
+		}
+		if strings.ContainsFunc(value, func(r rune) bool { return r < 0x20 && r != '\t' || r == 0x7f }) {
+			return fmt.Sprintf("item %d (header %s) must not contain control characters in its value", i+1, name)
+		}
+		switch strings.ToLower(name) {
+		case "content-type", "content-length", "host", "transfer-encoding", "connection":
+			return fmt.Sprintf("item %d sets header %s, which the service sets itself", i+1, name)
+		}
+	}
+	return ""
+}
+
+// isHTTPToken reports whether s is an RFC 9110 token (a header name).
+func isHTTPToken(s string) bool {
+	for _, r := range s {
+		if r > 0x7e || r <= 0x20 || strings.ContainsRune("\"(),/:;<=>?@[\\]{}", r) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// checkAuditSyslog accepts "" (no syslog destination), tls://host:port
+// (RFC 5425), or tcp://host:port to a loopback host only (a relay on this
+// machine), for the same reason as checkAuditOTLPEndpoint.
+func checkAuditSyslog(v any) string {
+	s := v.(string)
+	if s == "" {
+		return ""
+	}
+	const example = "tls://syslog.lab.example:6514"
+	u, err := url.Parse(s)
+	if err != nil || u.Opaque != "" || u.Host == "" || u.Hostname() == "" {
+		return fmt.Sprintf("must be a syslog address such as %s, got %q", example, s)
+	}
+	if u.User != nil || (u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return fmt.Sprintf("must be only a scheme, host and port, such as %s, got %q", example, s)
+	}
+	if u.Port() == "" {
+		return fmt.Sprintf("must name a port (6514 for TLS), such as %s, got %q", example, s)
+	}
+	if msg := checkPort(u.Port(), u.Host, s); msg != "" {
+		return msg
+	}
+	switch u.Scheme {
+	case "tls":
+		return ""
+	case "tcp":
+		if isLoopbackHost(u.Hostname()) {
+			return ""
+		}
+		return fmt.Sprintf("must use tls:// (plain tcp:// is allowed only for 127.0.0.1, ::1 and localhost), got %q", s)
+	default:
+		return fmt.Sprintf("must be a tls:// syslog address such as %s, got scheme %q", example, u.Scheme)
+	}
+}
+
+// checkAuditCAFile accepts "" or an absolute path: the service runs with
+// another working folder than the admin's shell.
+func checkAuditCAFile(v any) string {
+	s := v.(string)
+	if s == "" || filepath.IsAbs(s) || isWindowsAbs(s) {
+		return ""
+	}
+	return fmt.Sprintf("must be an absolute path to a PEM file, got %q", s)
+}
+
+// isWindowsAbs reports whether s is a drive-letter path such as
+// C:\ProgramData\ca.pem, which filepath.IsAbs accepts only on Windows; the
+// policy may be checked on another system than the one it is for.
+func isWindowsAbs(s string) bool {
+	return len(s) >= 3 && s[1] == ':' && (s[2] == '\\' || s[2] == '/') &&
+		('a' <= s[0]|0x20 && s[0]|0x20 <= 'z')
+}
+
+// checkPort checks an explicit port is a number in 1..65535.
+func checkPort(port, host, s string) string {
+	if port == "" {
+		if strings.HasSuffix(host, ":") {
+			return fmt.Sprintf("has an empty port, got %q", s)
+		}
+		return ""
+	}
+	if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+		return fmt.Sprintf("has port %q, which is out of range", port)
 	}
 	return ""
 }

@@ -106,6 +106,23 @@ type Policy struct {
 	// pinned tool's definition to one of these, the tool is not withheld
 	// and the pin moves to it for every account.
 	AcceptedToolDefinitions []string
+	// AuditOTLPEndpoint is the lab's OTLP/HTTP logs endpoint every audit
+	// record is forwarded to: https, or http to a loopback host; "" for
+	// none.
+	AuditOTLPEndpoint string
+	// AuditOTLPHeaders are "Name: value" headers sent to
+	// AuditOTLPEndpoint, such as an ingest key. Their values are never
+	// logged or shown.
+	AuditOTLPHeaders []string
+	// AuditSyslog is tls://host:port (RFC 5425) or tcp://host:port to a
+	// loopback host; every record goes there as an RFC 5424 message.
+	AuditSyslog string
+	// AuditCAFile is a PEM bundle of the CAs the audit destinations'
+	// certificates chain to, instead of the system's.
+	AuditCAFile string
+	// AuditMaxUndeliveredHours refuses new sessions while the oldest
+	// record not yet delivered to a destination is older; 0 is off.
+	AuditMaxUndeliveredHours int
 }
 
 // DefaultSignatureMeanings are the meanings when the policy names none.

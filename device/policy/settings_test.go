@@ -32,7 +32,12 @@ const allKeysJSON = `{
   "ConfirmWrites": false,
   "RequireReasonForChange": false,
   "SignatureMeanings": ["Reviewed and approved", "Rejected", "Not applicable"],
-  "AcceptedToolDefinitions": ["get_experiment@3F9A0C1D2E4B", "list_labsheets@3f9a0c1d2e4b5a6978879605a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6e7f"]
+  "AcceptedToolDefinitions": ["get_experiment@3F9A0C1D2E4B", "list_labsheets@3f9a0c1d2e4b5a6978879605a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6e7f"],
+  "AuditOTLPEndpoint": "https://collector.lab.example:4318",
+  "AuditOTLPHeaders": ["Authorization: Splunk 1234"],
+  "AuditSyslog": "tls://syslog.lab.example:6514",
+  "AuditCAFile": "/etc/ssl/lab-ca.pem",
+  "AuditMaxUndeliveredHours": 72
 }`
 
 func TestParseJSONEveryKey(t *testing.T) {
@@ -62,6 +67,11 @@ func TestParseJSONEveryKey(t *testing.T) {
 		"SignatureMeanings":      []string{"Reviewed and approved", "Rejected", "Not applicable"},
 		"AcceptedToolDefinitions": []string{"get_experiment@3F9A0C1D2E4B",
 			"list_labsheets@3f9a0c1d2e4b5a6978879605a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6e7f"},
+		"AuditOTLPEndpoint":        "https://collector.lab.example:4318",
+		"AuditOTLPHeaders":         []string{"Authorization: Splunk 1234"},
+		"AuditSyslog":              "tls://syslog.lab.example:6514",
+		"AuditCAFile":              "/etc/ssl/lab-ca.pem",
+		"AuditMaxUndeliveredHours": int64(72),
 	}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
@@ -93,6 +103,11 @@ func TestParseJSONEveryKey(t *testing.T) {
 		SignatureMeanings:      []string{"Reviewed and approved", "Rejected", "Not applicable"},
 		AcceptedToolDefinitions: []string{"get_experiment@3F9A0C1D2E4B",
 			"list_labsheets@3f9a0c1d2e4b5a6978879605a4b3c2d1e0f1a2b3c4d5e6f708192a3b4c5d6e7f"},
+		AuditOTLPEndpoint:        "https://collector.lab.example:4318",
+		AuditOTLPHeaders:         []string{"Authorization: Splunk 1234"},
+		AuditSyslog:              "tls://syslog.lab.example:6514",
+		AuditCAFile:              "/etc/ssl/lab-ca.pem",
+		AuditMaxUndeliveredHours: 72,
 	}
 	if diff := cmp.Diff(wantPolicy, got); diff != "" {
 		t.Errorf("Resolve (-want +got):\n%s", diff)
@@ -348,14 +363,15 @@ func TestFromValuesDoesNotAlias(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	keys := policy.Keys()
-	if len(keys) != 20 {
-		t.Errorf("Keys() has %d keys, want 20", len(keys))
+	if len(keys) != 25 {
+		t.Errorf("Keys() has %d keys, want 25", len(keys))
 	}
 	want := []string{"Enabled", "UpstreamURL", "UpstreamProxy", "AllowedTools", "DeniedTools", "AllowWriteTools",
 		"AllowedClients", "AuthorizedUsers", "RequireEnrollment", "ManagedBy", "AllowDemo",
 		"AllowLocalHTTP", "MaxCallsPerMinute", "MaxResultBytes", "MaxBytesPerHour",
 		"InjectionAction", "ConfirmWrites", "RequireReasonForChange", "SignatureMeanings",
-		"AcceptedToolDefinitions"}
+		"AcceptedToolDefinitions",
+		"AuditOTLPEndpoint", "AuditOTLPHeaders", "AuditSyslog", "AuditCAFile", "AuditMaxUndeliveredHours"}
 	if diff := cmp.Diff(want, keys); diff != "" {
 		t.Errorf("Keys (-want +got):\n%s", diff)
 	}

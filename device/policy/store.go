@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 )
 
 // Store is one place an administrator sets policy: a root-owned file, a
@@ -140,8 +141,23 @@ func closedPolicy() Policy {
 // Effective returns every key's effective value, keyed by key name, for
 // `status --json`: bool, string, int64 or []string. AllowedTools is nil
 // (JSON null) when no store sets it: the gateway's default read-only tools.
+// Every user may read it, so AuditOTLPHeaders shows header names only: their
+// values are ingest keys.
 func (s Snapshot) Effective() map[string]any {
-	return s.Policy.Values()
+	m := s.Policy.Values()
+	m[KeyAuditOTLPHeaders] = HiddenHeaderValues(s.Policy.AuditOTLPHeaders)
+	return m
+}
+
+// HiddenHeaderValues returns "Name: value" headers as "Name: (hidden)", for
+// anything shown, logged or recorded.
+func HiddenHeaderValues(headers []string) []string {
+	out := make([]string, 0, len(headers))
+	for _, h := range headers {
+		name, _, _ := strings.Cut(h, ":")
+		out = append(out, strings.TrimSpace(name)+": (hidden)")
+	}
+	return out
 }
 
 // Values returns every key's value in p, as Snapshot.Effective does.

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/scispot/mcp-desktop/device/account"
 	"github.com/scispot/mcp-desktop/device/enroll"
@@ -29,6 +30,10 @@ const (
 	RuleUser          = "user-not-authorized"
 	RuleNotEnrolled   = "not-enrolled"
 	RuleKeychain      = "keychain"
+	// RuleAuditUndelivered refuses new sessions while audit records have
+	// not reached the lab's log pipeline for longer than the policy's
+	// AuditMaxUndeliveredHours.
+	RuleAuditUndelivered = "audit-undelivered"
 )
 
 // Facts are what the workstation looks like right now. They never hold
@@ -53,6 +58,12 @@ type Facts struct {
 	TokenPresent     bool
 	TokenFingerprint string
 	TokenErr         error // the keychain could not be asked
+
+	// Undelivered is how old the oldest audit record is that has not
+	// reached a destination of the policy (0: none waiting). It is
+	// looked at when a session starts only: a session that started is
+	// not cut off because the network went away.
+	Undelivered time.Duration
 }
 
 // Sources are where Gather looks. Nil fields are skipped (their facts
@@ -65,11 +76,25 @@ type Sources struct {
 	// ManagedBy, Linux's signal.
 	Enroll   func(ctx context.Context, managedBy string) (enroll.Result, error)
 	Keychain keychain.Store
+	// Undelivered returns the time of the oldest audit record not yet
+	// delivered to the policy's audit destinations (ok false: none).
+	Undelivered func() (oldest time.Time, ok bool)
+	// Now is the clock for Undelivered; nil means time.Now.
+	Now func() time.Time
 }
 
 // Gather collects the facts and, when one is stored and needed, the token.
 func Gather(ctx context.Context, src Sources, demo bool) (Facts, string) {
 	f := Facts{Policy: policy.Load(ctx, src.Policy...), Demo: demo}
+	if src.Undelivered != nil && f.Policy.Policy.AuditMaxUndeliveredHours > 0 {
+		if oldest, ok := src.Undelivered(); ok {
+			now := time.Now
+			if src.Now != nil {
+				now = src.Now
+			}
+			f.Undelivered = max(now().Sub(oldest), time.Nanosecond)
+		}
+	}
 	return f, f.refresh(ctx, src, true)
 }
 
@@ -79,6 +104,7 @@ func Refresh(ctx context.Context, src Sources, old Facts) Facts {
 	f := Facts{
 		Policy: policy.Load(ctx, src.Policy...), Demo: old.Demo,
 		TokenPresent: old.TokenPresent, TokenFingerprint: old.TokenFingerprint, TokenErr: old.TokenErr,
+		Undelivered: old.Undelivered,
 	}
 	f.refresh(ctx, src, false)
 	return f
@@ -129,6 +155,30 @@ func KillRefusal(s control.State, readErr error) *gateway.Refusal {
 	return &gateway.Refusal{Rule: RuleKilled, Sentence: "Stopped by the Scispot MCP kill switch on this workstation" + why + "; run `scispot-mcp resume` or use the tray to allow AI access again."}
 }
 
+// UndeliveredRefusal is the refusal when the oldest undelivered audit
+// record is older than maxHours (0: the check is off).
+func UndeliveredRefusal(age time.Duration, maxHours int) *gateway.Refusal {
+	if maxHours <= 0 || age <= time.Duration(maxHours)*time.Hour {
+		return nil
+	}
+	return &gateway.Refusal{Rule: RuleAuditUndelivered, Sentence: fmt.Sprintf(
+		"This workstation's audit records have not reached your lab's log server for %s (your admin allows %d hours), so new AI sessions are refused; connect the workstation to the lab network (or its VPN) so they can be delivered, then try again.",
+		roundAge(age), maxHours)}
+}
+
+// roundAge says an age in whole hours, or days past two days.
+func roundAge(d time.Duration) string {
+	h := int(d / time.Hour)
+	switch {
+	case h >= 48:
+		return fmt.Sprintf("%d days", h/24)
+	case h == 1:
+		return "1 hour"
+	default:
+		return fmt.Sprintf("%d hours", h)
+	}
+}
+
 // Decide returns the refusal that applies, or nil when access is allowed.
 // Per-client approval is decided by the gateway for each request.
 func Decide(f Facts) *gateway.Refusal {
@@ -153,6 +203,9 @@ func Decide(f Facts) *gateway.Refusal {
 	}
 	if f.Demo {
 		return nil
+	}
+	if r := UndeliveredRefusal(f.Undelivered, p.AuditMaxUndeliveredHours); r != nil {
+		return r
 	}
 	if p.RequireEnrollment && (!f.EnrollmentChecked || !f.Enrollment.Managed) {
 		detail := f.Enrollment.Detail

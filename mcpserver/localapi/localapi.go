@@ -21,6 +21,7 @@ package localapi
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
@@ -153,6 +154,76 @@ type Status struct {
 	// account's AI clients until the change is accepted (without the
 	// definitions themselves: ToolChanges has them).
 	ToolChanges []ToolChange `json:"tool_changes"`
+	// AuditDestinations are the policy's audit destinations (OTLP,
+	// syslog) and how delivery to each goes.
+	AuditDestinations []AuditDestination `json:"audit_destinations"`
+}
+
+// AuditDestination is one place every audit record of the workstation is
+// forwarded to.
+type AuditDestination struct {
+	// Kind is "otlp" or "syslog"; Endpoint the policy's URL or address.
+	Kind     string `json:"kind"`
+	Endpoint string `json:"endpoint"`
+	// Connected: the last attempt to deliver succeeded.
+	Connected    bool      `json:"connected"`
+	LastDelivery time.Time `json:"last_delivery,omitzero"`
+	// Backlog is how many records wait; OldestUndelivered the time of the
+	// oldest of them.
+	Backlog           int64     `json:"backlog"`
+	OldestUndelivered time.Time `json:"oldest_undelivered,omitzero"`
+	LastError         string    `json:"last_error,omitempty"`
+	LastErrorTime     time.Time `json:"last_error_time,omitzero"`
+	// Delivered and Rejected count since the service started; rejected
+	// records were acknowledged but refused by the receiver.
+	Delivered int64 `json:"delivered"`
+	Rejected  int64 `json:"rejected,omitempty"`
+}
+
+// Describe says in one line how delivery to d goes, for `status` and the
+// tray's Diagnostics window.
+func (d AuditDestination) Describe(now time.Time) string {
+	var b strings.Builder
+	if d.Connected {
+		b.WriteString("connected")
+	} else {
+		b.WriteString("not connected")
+	}
+	if !d.LastDelivery.IsZero() {
+		fmt.Fprintf(&b, ", last delivery %s ago", ago(now, d.LastDelivery))
+	} else {
+		b.WriteString(", nothing delivered yet")
+	}
+	if d.Backlog > 0 {
+		fmt.Fprintf(&b, ", %d records waiting", d.Backlog)
+		if !d.OldestUndelivered.IsZero() {
+			fmt.Fprintf(&b, " (oldest %s old)", ago(now, d.OldestUndelivered))
+		}
+	} else {
+		b.WriteString(", nothing waiting")
+	}
+	if d.Rejected > 0 {
+		fmt.Fprintf(&b, ", %d rejected by the receiver", d.Rejected)
+	}
+	if d.LastError != "" {
+		fmt.Fprintf(&b, "; last error: %s", d.LastError)
+	}
+	return b.String()
+}
+
+// ago is a short age: 3s, 5m, 2h, 4d.
+func ago(now, t time.Time) string {
+	d := max(now.Sub(t), 0)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		return fmt.Sprintf("%dh", int(d/time.Hour))
+	default:
+		return fmt.Sprintf("%dd", int(d/(24*time.Hour)))
+	}
 }
 
 // StatusRequest carries what the person's keychain holds, so status can

@@ -20,6 +20,7 @@ import (
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/catalog"
 	"github.com/scispot/mcp-desktop/mcpserver/control"
+	"github.com/scispot/mcp-desktop/mcpserver/forward"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/seal"
 	"github.com/scispot/mcp-desktop/mcpserver/session"
@@ -170,7 +171,22 @@ func (s *Service) status(ctx context.Context, c *caller, facts access.Facts) loc
 	st.ClientsSeen, st.ExecutablesSeen = seen(ctx, c.user.auditDir())
 	st.Pending = c.user.pendingConfirmations()
 	st.ToolChanges = s.toolChanges(c, facts, s.cfg.Mode == localapi.ModeUserDemo, false)
+	st.AuditDestinations = s.auditDestinations()
 	return st
+}
+
+// auditDestinations is where the trails go and how far they got.
+func (s *Service) auditDestinations() []localapi.AuditDestination {
+	out := []localapi.AuditDestination{}
+	if s.fwd == nil {
+		return out
+	}
+	for _, d := range s.fwd.Status() {
+		out = append(out, localapi.AuditDestination{Kind: d.Kind, Endpoint: d.Endpoint, Connected: d.Connected,
+			LastDelivery: d.LastDelivery, Backlog: d.Backlog, OldestUndelivered: d.Oldest,
+			LastError: d.LastError, LastErrorTime: d.LastErrorTime, Delivered: d.Delivered, Rejected: d.Rejected})
+	}
+	return out
 }
 
 // seen lists every client name and launching program in the account's
@@ -554,7 +570,13 @@ func (s *Service) followPolicy(ctx context.Context) {
 		Stores:  s.cfg.Policy,
 		Current: policy.Load(ctx, s.cfg.Policy...),
 		Logger:  s.log,
-		OnChange: func(policy.Snapshot) {
+		OnChange: func(snap policy.Snapshot) {
+			if s.fwd != nil && snap.Err == nil {
+				// An invalid policy blocks AI access but does not stop the
+				// records already written from reaching the lab: the last
+				// valid destinations keep them going.
+				s.fwd.Apply(forward.TargetsFrom(snap.Policy))
+			}
 			s.mu.Lock()
 			defer s.mu.Unlock()
 			for _, u := range s.users {

@@ -91,7 +91,17 @@ func (s *Service) sourcesFor(c *caller, token string, tokenErr error) access.Sou
 		User:        func() (account.Account, error) { return acct, nil },
 		Enroll:      s.cfg.Enroll,
 		Keychain:    tokenSource{token: token, err: tokenErr},
+		Undelivered: s.undelivered,
+		Now:         s.cfg.Now,
 	}
+}
+
+// undelivered is the oldest audit record a destination still waits for.
+func (s *Service) undelivered() (time.Time, bool) {
+	if s.fwd == nil {
+		return time.Time{}, false
+	}
+	return s.fwd.OldestUndelivered()
 }
 
 // hostRequest is what a relay or the CLI asked a session for.

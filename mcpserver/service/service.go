@@ -11,6 +11,7 @@
 //	state: <StateDir>/users/<uid>/  control.json (kill switch), usage.json (budget), audit/
 //	       <StateDir>/keys/seal.key  (the service key that seals tokens)
 //	       <StateDir>/tool-pins.json (the approved definition of every allowed tool, package pin)
+//	       <StateDir>/forward/<destination>/<trail>.cursor  (what each audit destination has)
 //
 // Per account: one kill switch, one hourly budget and one rate limiter
 // across all of its sessions; its trail in a folder only the service can
@@ -37,6 +38,7 @@ import (
 	"github.com/scispot/mcp-desktop/device/peercred"
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/device/statedir"
+	"github.com/scispot/mcp-desktop/mcpserver/forward"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/pin"
 	"github.com/scispot/mcp-desktop/mcpserver/seal"
@@ -96,6 +98,10 @@ type Service struct {
 	// (a trail follower) ends with it.
 	ctx context.Context
 
+	// fwd delivers every account's trail to the policy's audit
+	// destinations; nil in user-demo mode.
+	fwd *forward.Forwarder
+
 	mu    sync.Mutex
 	users map[string]*user // by owner key (uid:N or sid:S)
 }
@@ -130,6 +136,13 @@ func New(cfg Config) (*Service, error) {
 		}
 		s.key = k
 		s.pins = pin.Open(filepath.Join(cfg.StateDir, pin.FileName), pinOpts)
+		host, _ := os.Hostname()
+		s.fwd = forward.New(forward.Config{
+			StateDir: cfg.StateDir,
+			Resource: forward.Resource{Device: cfg.DeviceID, HostName: host, Version: cfg.Version},
+			Logger:   cfg.Logger,
+			Now:      cfg.Now,
+		})
 	}
 	return s, nil
 }
@@ -166,6 +179,14 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 			return context.WithValue(ctx, callerKey{}, callerResult{cred: cred, err: err})
 		},
 		ErrorLog: slog.NewLogLogger(s.log.Handler(), slog.LevelDebug),
+	}
+	if s.fwd != nil {
+		// Before the first session: AuditMaxUndeliveredHours needs the
+		// destinations' cursors.
+		if snap := policy.Load(ctx, s.cfg.Policy...); snap.Err == nil {
+			s.fwd.Apply(forward.TargetsFrom(snap.Policy))
+		}
+		go s.fwd.Run(ctx)
 	}
 	go s.followPolicy(ctx)
 	served := make(chan error, 1)

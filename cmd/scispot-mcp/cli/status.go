@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/scispot/mcp-desktop/app/clients"
 	"github.com/scispot/mcp-desktop/mcpserver/gateway"
@@ -197,6 +198,9 @@ func printStatus(env Env, r statusReport) {
 		}
 		fmt.Fprintf(w, "  %s tool withheld    %s: %s since %s; review it with `scispot-mcp tools accept %s`\n", mark(false),
 			pin.Printable(ch.Tool), pin.Printable(what), ch.New.Since.Local().Format("2006-01-02"), pin.Printable(ch.Tool))
+	}
+	for _, d := range r.AuditDestinations {
+		fmt.Fprintf(w, "  %s audit → %-6s  %s: %s\n", mark(d.Connected && d.LastError == ""), d.Kind, d.Endpoint, d.Describe(time.Now()))
 	}
 	for _, c := range r.Clients {
 		what := c.Client
