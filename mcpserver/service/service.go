@@ -10,6 +10,7 @@
 //	                        └─ status, kill, resume, token, audit, events, confirm
 //	state: <StateDir>/users/<uid>/  control.json (kill switch), usage.json (budget), audit/
 //	       <StateDir>/keys/seal.key  (the service key that seals tokens)
+//	       <StateDir>/keys/device.key (the device key that signs trail checkpoints)
 //
 // Per account: one kill switch, one hourly budget and one rate limiter
 // across all of its sessions; its trail in a folder only the service can
@@ -36,6 +37,7 @@ import (
 	"github.com/scispot/mcp-desktop/device/peercred"
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/device/statedir"
+	"github.com/scispot/mcp-desktop/mcpserver/devicekey"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/seal"
 	"github.com/scispot/mcp-desktop/mcpserver/upstream"
@@ -78,6 +80,9 @@ type Config struct {
 	Upstream *upstream.Options
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CheckpointEvery is how often a trail with new records gets a signed
+	// checkpoint; 0 means a minute (tests shorten it).
+	CheckpointEvery time.Duration
 }
 
 // Service is one running workstation service.
@@ -85,6 +90,10 @@ type Service struct {
 	cfg Config
 	key *seal.Key // nil in user-demo mode: nothing is sealed there
 	log *slog.Logger
+	// deviceKey signs the trails' checkpoints; nil in user-demo mode, or
+	// when its file cannot be used (deviceKeyErr says why).
+	deviceKey    *devicekey.Key
+	deviceKeyErr error
 
 	// ctx lives as long as Serve: what the service starts for an account
 	// (a trail follower) ends with it.
@@ -121,6 +130,15 @@ func New(cfg Config) (*Service, error) {
 			return nil, err
 		}
 		s.key = k
+		s.deviceKey, s.deviceKeyErr = devicekey.LoadOrCreate(devicekey.Path(cfg.StateDir), cfg.DeviceID)
+		if s.deviceKeyErr != nil {
+			// Sessions still run: their trails are chained and forwarded;
+			// only the signed checkpoints are missing, which fleet-verify
+			// shows. A new key is not made over the old file, so what the
+			// admin registered keeps meaning something.
+			s.deviceKeyErr = fmt.Errorf("%w; no signed checkpoints are written until the file is restored, or removed so that the service makes a new key at its next start (then register the new key that `scispot-mcpd --print-device-key` prints)", s.deviceKeyErr)
+			s.log.Error("the device signing key cannot be used", "err", s.deviceKeyErr)
+		}
 	}
 	return s, nil
 }
