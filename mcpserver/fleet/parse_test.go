@@ -1,0 +1,133 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"testing"
+
+	logs "go.opentelemetry.io/proto/otlp/logs/v1"
+	"google.golang.org/protobuf/encoding/protojson"
+)
+
+func TestParseSyslog(t *testing.T) {
+	rec := `{"v":1,"seq":2,"event":"tool.call","hash":"ab"}`
+	for _, tc := range []struct {
+		name, line, msg, trail, seq string
+		err                         bool
+	}{
+		{"rsyslog line", `<110>1 2026-12-05T07:00:00.123456+00:00 lab-pc scispot-mcpd 42 tool.call [scispot@32473 trail="T-s" session="s" seq="2" hash="ab" device="d"] ` + rec, rec, "T-s", "2", false},
+		{"BOM before the message", "<110>1 - h a - m [scispot@32473 trail=\"T\"] \xef\xbb\xbf" + rec, rec, "T", "", false},
+		{"escaped values and other elements", `<110>1 - h a - m [other@1 x="a\]b"][scispot@32473 trail="T\"1\\" seq="9"] ` + rec, rec, `T"1\`, "9", false},
+		{"no structured data", `<110>1 - h a - m - ` + rec, rec, "", "", false},
+		{"rsyslog's extra space and CR", `<110>1 - h a - m - ` + "  " + rec + "\r", rec, "", "", false},
+		{"not syslog", `hello`, "", "", "", true},
+		{"PRI out of range", `<999>1 - h a - m - x`, "", "", "", true},
+		{"version 0", `<13>0 - h a - m - x`, "", "", "", true},
+		{"header cut", `<13>1 - h a`, "", "", "", true},
+		{"unclosed value", `<13>1 - h a - m [scispot@32473 trail="T] x`, "", "", "", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var m syslogMessage
+			err := parseSyslog([]byte(tc.line), &m)
+			if (err != nil) != tc.err {
+				t.Fatalf("error %v, want error %v", err, tc.err)
+			}
+			if err == nil && (string(m.msg) != tc.msg || string(m.trail) != tc.trail || string(m.seq) != tc.seq) {
+				t.Fatalf("msg %q trail %q seq %q", m.msg, m.trail, m.seq)
+			}
+		})
+	}
+}
+
+// The OTLP reader decodes with encoding/json into small structs; whatever
+// protojson writes (compact, indented, with its deliberate random
+// spacing) must read the same.
+func TestOTLPReadsProtojson(t *testing.T) {
+	dir := t.TempDir()
+	d := newDevice(t, "x")
+	path := writeTrail(t, dir, session{dev: d, user: "alice", token: "fp", client: "c", calls: 2})
+	lines := trailLines(t, path)
+	var recs []*logs.LogRecord
+	for _, l := range lines {
+		recs = append(recs, logRecord(t, "T-x", l))
+	}
+	compact := otlpLine(t, d.id, recs)
+	var msg logs.LogsData
+	if err := protojson.Unmarshal(compact, &msg); err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []protojson.MarshalOptions{{}, {Indent: "  "}, {Multiline: true}, {UseProtoNames: false, EmitUnpopulated: true}} {
+		b, err := opts.Marshal(&msg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b = bytes.ReplaceAll(b, []byte("\n"), nil) // one line, as the exporter writes it
+		var got [][]byte
+		var req otlpRequest
+		err = parseOTLP(b, &req, func(i int, r otlpRecord) {
+			if r.device != d.id || r.trail != "T-x" || r.body == nil {
+				t.Fatalf("record %d: device %q trail %q", i, r.device, r.trail)
+			}
+			got = append(got, []byte(*r.body))
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(got) != len(lines) {
+			t.Fatalf("%d records, want %d", len(got), len(lines))
+		}
+		for i := range got {
+			if !bytes.Equal(got[i], lines[i]) {
+				t.Fatalf("body %d changed:\n%s\n%s", i, got[i], lines[i])
+			}
+		}
+	}
+}
+
+func FuzzParseSyslog(f *testing.F) {
+	dir := f.TempDir()
+	d := newDevice(f, "x")
+	for _, l := range trailLines(f, writeTrail(f, dir, session{dev: d, user: "u", token: "t", calls: 1})) {
+		f.Add(syslogLine(f, "T-x", l))
+	}
+	f.Add([]byte(`<13>1 - h a - m [a@1 b="\]"][scispot@32473 seq="1"] x`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var m syslogMessage
+		if err := parseSyslog(line, &m); err != nil {
+			return
+		}
+		if len(m.msg) > len(line) {
+			t.Fatalf("message longer than the line")
+		}
+		if len(m.msg) > 0 && !bytes.Contains(line, m.msg) {
+			t.Fatalf("message %q is not part of the line", m.msg)
+		}
+	})
+}
+
+func FuzzParseOTLP(f *testing.F) {
+	dir := f.TempDir()
+	d := newDevice(f, "x")
+	lines := trailLines(f, writeTrail(f, dir, session{dev: d, user: "u", token: "t", calls: 1}))
+	var recs []*logs.LogRecord
+	for _, l := range lines {
+		recs = append(recs, logRecord(f, "T-x", l))
+	}
+	f.Add(otlpLine(f, d.id, recs))
+	f.Add([]byte(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":"3"}}]}]}]}`))
+	f.Fuzz(func(t *testing.T, line []byte) {
+		var req otlpRequest
+		n := 0
+		parseOTLP(line, &req, func(i int, r otlpRecord) {
+			n++
+			if i != n {
+				t.Fatalf("record numbered %d, want %d", i, n)
+			}
+		})
+		// The whole verifier takes any line without panicking.
+		v := New(Options{AllowedClients: []string{"c"}})
+		v.Read(context.Background(), "fuzz", strings.NewReader(string(line)+"\n"+string(line)))
+		v.Report()
+	})
+}
