@@ -41,6 +41,7 @@ func TestBenchTable(t *testing.T) {
 		{"serve", benchServeStart},
 		{"append", benchAuditAppend},
 		{"verify", benchAuditVerify},
+		{"fleet", benchFleetVerify},
 		{"kill", benchKillSwitch},
 		{"feed", benchFeedLatency},
 		{"injection", benchInjection},

@@ -134,7 +134,7 @@ type Verifier struct {
 	clients map[string]*clientStats
 	checked struct{ verified, unchecked int64 }
 
-	otlp   otlpRequest
+	otlp   otlpScanner
 	syslog syslogMessage
 	br     *bufio.Reader
 	long   []byte
@@ -246,17 +246,17 @@ func (v *Verifier) readLine1(line []byte, at loc) {
 		v.record(m.msg, at, string(m.trail), string(m.device), false)
 	case trimmed[0] == '{' && isOTLP(trimmed):
 		v.formats[at.file][FormatOTLP]++
-		err := parseOTLP(trimmed, &v.otlp, func(i int, r otlpRecord) {
+		err := v.otlp.parse(trimmed, func(i int, r otlpRecord) {
 			at := at
 			at.rec = uint32(i)
-			if r.body == nil {
+			if !r.hasBody {
 				v.issue(nil, at, 0, ProblemUnrecognised, "the log record has no string body")
 				return
 			}
-			v.record([]byte(*r.body), at, r.trail, r.device, false)
+			v.record(r.body, at, r.trail, r.device, false)
 		})
 		if err != nil {
-			v.issue(nil, at, 0, string(audit.ProblemJSON), "not OTLP JSON: "+err.Error())
+			v.issue(nil, at, 0, string(audit.ProblemJSON), "not OTLP JSON: "+err.Error()+" (records before the error were read)")
 		}
 	case trimmed[0] == '{':
 		v.formats[at.file][FormatTrail]++

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	common "go.opentelemetry.io/proto/otlp/common/v1"
 	logs "go.opentelemetry.io/proto/otlp/logs/v1"
 	"google.golang.org/protobuf/encoding/protojson"
 )
@@ -40,9 +41,8 @@ func TestParseSyslog(t *testing.T) {
 	}
 }
 
-// The OTLP reader decodes with encoding/json into small structs; whatever
-// protojson writes (compact, indented, with its deliberate random
-// spacing) must read the same.
+// Whatever protojson writes (compact, indented, with its deliberate
+// random spacing, with proto field names) must read the same.
 func TestOTLPReadsProtojson(t *testing.T) {
 	dir := t.TempDir()
 	d := newDevice(t, "x")
@@ -57,19 +57,19 @@ func TestOTLPReadsProtojson(t *testing.T) {
 	if err := protojson.Unmarshal(compact, &msg); err != nil {
 		t.Fatal(err)
 	}
-	for _, opts := range []protojson.MarshalOptions{{}, {Indent: "  "}, {Multiline: true}, {UseProtoNames: false, EmitUnpopulated: true}} {
+	for _, opts := range []protojson.MarshalOptions{{}, {Indent: "  "}, {Multiline: true}, {UseProtoNames: true}, {EmitUnpopulated: true}} {
 		b, err := opts.Marshal(&msg)
 		if err != nil {
 			t.Fatal(err)
 		}
 		b = bytes.ReplaceAll(b, []byte("\n"), nil) // one line, as the exporter writes it
 		var got [][]byte
-		var req otlpRequest
-		err = parseOTLP(b, &req, func(i int, r otlpRecord) {
-			if r.device != d.id || r.trail != "T-x" || r.body == nil {
+		var sc otlpScanner
+		err = sc.parse(b, func(i int, r otlpRecord) {
+			if r.device != d.id || r.trail != "T-x" || !r.hasBody {
 				t.Fatalf("record %d: device %q trail %q", i, r.device, r.trail)
 			}
-			got = append(got, []byte(*r.body))
+			got = append(got, bytes.Clone(r.body))
 		})
 		if err != nil {
 			t.Fatal(err)
@@ -106,6 +106,9 @@ func FuzzParseSyslog(f *testing.F) {
 	})
 }
 
+// FuzzParseOTLP holds the scanner to protojson's reading of the official
+// OTLP types: whatever protojson accepts, the scanner reads the same
+// bodies and attributes from.
 func FuzzParseOTLP(f *testing.F) {
 	dir := f.TempDir()
 	d := newDevice(f, "x")
@@ -116,18 +119,65 @@ func FuzzParseOTLP(f *testing.F) {
 	}
 	f.Add(otlpLine(f, d.id, recs))
 	f.Add([]byte(`{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":"3"}}]}]}]}`))
+	f.Add([]byte(`{"resource_logs":[{"scope_logs":[{"log_records":[{"body":{"string_value":"\ud83d\ude00\ud800x"},"attributes":[{"key":"scispot.trail","value":{"stringValue":"t"}}]}]}],"resource":{"attributes":[{"key":"host.id","value":{"stringValue":"h"}}]}}]}`))
 	f.Fuzz(func(t *testing.T, line []byte) {
-		var req otlpRequest
-		n := 0
-		parseOTLP(line, &req, func(i int, r otlpRecord) {
-			n++
-			if i != n {
-				t.Fatalf("record numbered %d, want %d", i, n)
+		var sc otlpScanner
+		var got []otlpRecord
+		err := sc.parse(line, func(i int, r otlpRecord) {
+			if i != len(got)+1 {
+				t.Fatalf("record numbered %d, want %d", i, len(got)+1)
 			}
+			r.body = bytes.Clone(r.body)
+			got = append(got, r)
 		})
 		// The whole verifier takes any line without panicking.
 		v := New(Options{AllowedClients: []string{"c"}})
 		v.Read(context.Background(), "fuzz", strings.NewReader(string(line)+"\n"+string(line)))
 		v.Report()
+
+		var ref logs.LogsData
+		if protojson.Unmarshal(line, &ref) != nil {
+			return
+		}
+		if err != nil {
+			t.Fatalf("protojson reads the line, the scanner fails: %v", err)
+		}
+		var want []otlpRecord
+		for _, rl := range ref.ResourceLogs {
+			host := lastAttr(rl.GetResource().GetAttributes(), attrHostID)
+			for _, sl := range rl.ScopeLogs {
+				for _, lr := range sl.LogRecords {
+					r := otlpRecord{trail: lastAttr(lr.Attributes, attrTrail), device: lastAttr(lr.Attributes, attrDevice)}
+					if sv, ok := lr.GetBody().GetValue().(*common.AnyValue_StringValue); ok {
+						r.body, r.hasBody = []byte(sv.StringValue), true
+					}
+					if r.device == "" {
+						r.device = host
+					}
+					want = append(want, r)
+				}
+			}
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%d records, protojson reads %d", len(got), len(want))
+		}
+		for i := range got {
+			g, w := got[i], want[i]
+			if g.trail != w.trail || g.device != w.device || g.hasBody != w.hasBody || !bytes.Equal(g.body, w.body) {
+				t.Fatalf("record %d: %+v, protojson reads %+v", i+1, g, w)
+			}
+		}
 	})
+}
+
+// lastAttr is the string value of the last attribute named key (the
+// scanner keeps the last, as a JSON reader keeps a repeated member's).
+func lastAttr(kvs []*common.KeyValue, key string) string {
+	v := ""
+	for _, kv := range kvs {
+		if kv.GetKey() == key {
+			v = kv.GetValue().GetStringValue()
+		}
+	}
+	return v
 }
