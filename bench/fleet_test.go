@@ -158,4 +158,3 @@ func otlpJSONLine(t *testing.T, device, trail string, lines [][]byte) []byte {
 	}
 	return bytes.ReplaceAll(b, []byte("\n"), nil)
 }
-
