@@ -20,7 +20,6 @@ import (
 	"context"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
@@ -93,6 +92,40 @@ type entry struct {
 	kind       kind
 }
 
+// entries are a trail's records by seq, in blocks, so a growing trail
+// never copies what it holds.
+type entries struct {
+	blocks [][]entry
+	n      int64 // the highest seq held
+}
+
+const entryBlock = 512
+
+// at returns seq's entry, making room for it. Only blocks that hold a
+// record are allocated, so a forged huge seq costs little.
+func (es *entries) at(seq int64) *entry {
+	b := int((seq - 1) / entryBlock)
+	for len(es.blocks) <= b {
+		es.blocks = append(es.blocks, nil)
+	}
+	if es.blocks[b] == nil {
+		es.blocks[b] = make([]entry, entryBlock)
+	}
+	es.n = max(es.n, seq)
+	return &es.blocks[b][(seq-1)%entryBlock]
+}
+
+var noEntry entry
+
+// get returns seq's entry (1 <= seq <= n), a missing one as not present.
+func (es *entries) get(seq int64) *entry {
+	blk := es.blocks[(seq-1)/entryBlock]
+	if blk == nil {
+		return &noEntry
+	}
+	return &blk[(seq-1)%entryBlock]
+}
+
 type checkpointSeen struct {
 	seq            int64
 	count, lastSeq int64
@@ -103,7 +136,7 @@ type checkpointSeen struct {
 type trail struct {
 	device, session, id string
 	user                string
-	entries             []entry
+	entries             entries
 	records, dups       int64
 	checkpoints         []checkpointSeen
 	issues              []Issue
@@ -134,10 +167,10 @@ type Verifier struct {
 	clients map[string]*clientStats
 	checked struct{ verified, unchecked int64 }
 
-	otlp   otlpScanner
-	syslog syslogMessage
-	br     *bufio.Reader
-	long   []byte
+	// rd reads and parses lines on a goroutine of its own; free are the
+	// chunks it fills, handed back and forth.
+	rd   *reader
+	free chan *chunk
 }
 
 type tokenStats struct {
@@ -160,7 +193,10 @@ func New(opts Options) *Verifier {
 	v := &Verifier{
 		opts: opts, lc: audit.NewLineChecker(), trails: map[string]*trail{},
 		tokens: map[string]*tokenStats{}, users: map[string]*userStats{}, clients: map[string]*clientStats{},
-		br: bufio.NewReaderSize(nil, 1<<20),
+		rd: &reader{br: bufio.NewReaderSize(nil, 1<<20)}, free: make(chan *chunk, 4),
+	}
+	for range cap(v.free) {
+		v.free <- &chunk{}
 	}
 	if opts.AllowedClients != nil {
 		v.allowed = map[string]bool{}
@@ -174,126 +210,89 @@ func New(opts Options) *Verifier {
 // Read reads one input. name is how problems name it (its path). The
 // error is for input that cannot be read at all; problems with lines are
 // in the report.
+//
+// A second goroutine reads and parses the lines (the OTLP scan is about
+// half the work) while this one checks the records and keeps the trails,
+// so two cores share the work; the trails themselves are kept by this
+// goroutine alone.
 func (v *Verifier) Read(ctx context.Context, name string, r io.Reader) error {
 	file := uint32(len(v.files))
 	v.files = append(v.files, name)
 	v.formats = append(v.formats, map[Format]int{})
-	v.br.Reset(r)
-	for lineNo := uint32(1); ; lineNo++ {
-		if lineNo&4095 == 0 && ctx.Err() != nil {
-			return ctx.Err()
+	out := make(chan *chunk, cap(v.free))
+	done := make(chan struct{})
+	go v.rd.run(r, file, audit.TrailID(name), v.free, out, done)
+	var err error
+	for c := range out {
+		if err == nil {
+			err = ctx.Err()
 		}
-		line, err := v.readLine()
-		if errors.Is(err, io.EOF) {
-			return nil
+		if err == nil {
+			err = v.take(c)
 		}
-		at := loc{file: file, line: lineNo}
-		if errors.Is(err, errLineTooLong) {
-			v.issue(nil, at, 0, string(audit.ProblemTooLong), "longer than "+strconv.Itoa(maxLine)+" bytes")
-			continue
+		if err != nil && done != nil {
+			close(done) // the reader stops; drain what it sent
+			done = nil
 		}
-		if err != nil {
-			return fmt.Errorf("reading %s at line %d: %w", name, lineNo, err)
-		}
-		v.lines++
-		v.readLine1(line, at)
-	}
-}
-
-var errLineTooLong = errors.New("line too long")
-
-// readLine returns the next line without its newline (or \r\n); the slice
-// is valid until the next call. A too long line is skipped whole.
-func (v *Verifier) readLine() ([]byte, error) {
-	line, err := v.br.ReadSlice('\n')
-	if errors.Is(err, bufio.ErrBufferFull) {
-		v.long = append(v.long[:0], line...)
-		for errors.Is(err, bufio.ErrBufferFull) {
-			line, err = v.br.ReadSlice('\n')
-			if len(v.long) <= maxLine {
-				v.long = append(v.long, line...)
-			}
-		}
-		line = v.long
-		if len(line) > maxLine {
-			if err == nil || errors.Is(err, io.EOF) {
-				err = errLineTooLong
-			}
-			return nil, err
-		}
-	}
-	if errors.Is(err, io.EOF) && len(line) > 0 {
-		err = nil
+		c.reset()
+		v.free <- c
 	}
 	if err != nil {
-		return nil, err
+		return fmt.Errorf("reading %s: %w", name, err)
 	}
-	line = bytes.TrimSuffix(line, []byte("\n"))
-	return bytes.TrimSuffix(line, []byte("\r")), nil
+	return nil
 }
 
-func (v *Verifier) readLine1(line []byte, at loc) {
-	trimmed := bytes.TrimLeft(line, " \t")
-	switch {
-	case len(trimmed) == 0:
-	case trimmed[0] == '<':
-		v.formats[at.file][FormatSyslog]++
-		m := &v.syslog
-		if err := parseSyslog(line, m); err != nil {
-			v.issue(nil, at, 0, ProblemUnrecognised, "not an RFC 5424 message: "+err.Error())
-			return
+// take checks and keeps what one chunk holds.
+func (v *Verifier) take(c *chunk) error {
+	v.lines += c.lines
+	for f, n := range c.formats {
+		if n > 0 {
+			v.formats[c.file][formats[f]] += n
 		}
-		v.record(m.msg, at, string(m.trail), string(m.device), false)
-	case trimmed[0] == '{' && isOTLP(trimmed):
-		v.formats[at.file][FormatOTLP]++
-		err := v.otlp.parse(trimmed, func(i int, r otlpRecord) {
-			at := at
-			at.rec = uint32(i)
-			if !r.hasBody {
-				v.issue(nil, at, 0, ProblemUnrecognised, "the log record has no string body")
-				return
-			}
-			v.record(r.body, at, r.trail, r.device, false)
-		})
-		if err != nil {
-			v.issue(nil, at, 0, string(audit.ProblemJSON), "not OTLP JSON: "+err.Error()+" (records before the error were read)")
-		}
-	case trimmed[0] == '{':
-		v.formats[at.file][FormatTrail]++
-		v.record(trimmed, at, audit.TrailID(v.files[at.file]), "", true)
-	default:
-		v.issue(nil, at, 0, ProblemUnrecognised, "neither OTLP JSON, an RFC 5424 message nor an audit record")
 	}
+	for i := range c.items {
+		it := &c.items[i]
+		if it.problem != "" {
+			v.issue(nil, it.at, 0, it.problem, it.detail)
+			continue
+		}
+		v.record(c.buf[it.body.start:it.body.end], it.at, c.buf[it.trail.start:it.trail.end], c.buf[it.device.start:it.device.end], it.local)
+	}
+	return c.err
 }
 
 // isOTLP tells an OTLP JSON line from an audit record: its first member.
 func isOTLP(line []byte) bool {
 	head := line[:min(len(line), 64)]
-	return bytes.Contains(head, []byte(`"resourceLogs"`))
+	return bytes.Contains(head, []byte(`"resourceLogs"`)) || bytes.Contains(head, []byte(`"resource_logs"`))
 }
 
 // record takes one record's exact JSON line. trailID and device are what
 // the transport said about it (attributes, structured data, file name);
 // local is true for a workstation's own trail file.
-func (v *Verifier) record(body []byte, at loc, trailID, device string, local bool) {
+func (v *Verifier) record(body []byte, at loc, trailID, device []byte, local bool) {
 	facts, p, detail := v.lc.Check(body)
 	if p != "" {
 		where := ""
-		if trailID != "" {
-			where = " (trail " + trailID + ")"
+		if len(trailID) > 0 {
+			where = " (trail " + string(trailID) + ")"
 		}
 		v.issue(nil, at, 0, string(p), detail+where)
 		return
 	}
 	t := v.trailFor(facts.Device, facts.Session)
-	if t.id == "" && trailID != "" && strings.HasSuffix(trailID, "-"+t.session) {
-		t.id = trailID
+	if len(trailID) > 0 {
+		ofSession := isTrailOf(trailID, t.session)
+		if t.id == "" && ofSession {
+			t.id = string(trailID)
+		}
+		if !ofSession && !local {
+			v.issue(t, at, facts.Seq, ProblemMisfiled, "delivered as trail "+strconv.Quote(string(trailID))+" but the record belongs to session "+strconv.Quote(t.session))
+		}
 	}
-	if trailID != "" && !strings.HasSuffix(trailID, "-"+t.session) && !local {
-		v.issue(t, at, facts.Seq, ProblemMisfiled, "delivered as trail "+strconv.Quote(trailID)+" but the record belongs to session "+strconv.Quote(t.session))
-	}
-	if device != "" && device != t.device {
-		v.issue(t, at, facts.Seq, ProblemMisfiled, "delivered as from device "+strconv.Quote(device)+" but the record names device "+strconv.Quote(t.device))
+	if len(device) > 0 && string(device) != t.device {
+		v.issue(t, at, facts.Seq, ProblemMisfiled, "delivered as from device "+strconv.Quote(string(device))+" but the record names device "+strconv.Quote(t.device))
 	}
 	seq := facts.Seq
 	if seq < 1 || seq > maxSeq {
@@ -308,10 +307,7 @@ func (v *Verifier) record(body []byte, at loc, trailID, device string, local boo
 	} else {
 		t.pipelineMax = max(t.pipelineMax, seq)
 	}
-	if int64(len(t.entries)) < seq {
-		t.entries = slices.Grow(t.entries, int(seq)-len(t.entries))[:seq]
-	}
-	e := &t.entries[seq-1]
+	e := t.entries.at(seq)
 	var h [32]byte
 	hex.Decode(h[:], facts.Hash)
 	if e.present {
@@ -344,6 +340,13 @@ func (v *Verifier) record(body []byte, at loc, trailID, device string, local boo
 	if facts.Checkpoint {
 		v.checkpoint(t, body, at, seq)
 	}
+}
+
+// isTrailOf reports whether a trail id names session's file
+// ("<time>-<session>").
+func isTrailOf(trailID []byte, session string) bool {
+	n := len(trailID) - len(session)
+	return n > 0 && trailID[n-1] == '-' && string(trailID[n:]) == session
 }
 
 // trailFor finds or starts the trail of a (device, session).
@@ -425,7 +428,7 @@ func (v *Verifier) checkpoint(t *trail, body []byte, at loc, seq int64) {
 		return
 	}
 	cp := r.Checkpoint
-	if !strings.HasSuffix(cp.Trail, "-"+t.session) || (t.id != "" && cp.Trail != t.id) {
+	if !isTrailOf([]byte(cp.Trail), t.session) || (t.id != "" && cp.Trail != t.id) {
 		v.issue(t, at, seq, string(audit.ProblemCheckpoint), "the checkpoint is about trail "+strconv.Quote(cp.Trail)+", not this one")
 		return
 	}
@@ -471,9 +474,8 @@ func (v *Verifier) where(at loc) string {
 func (v *Verifier) finish(t *trail) {
 	var gapStart int64
 	started, ended := false, false
-	for i := range t.entries {
-		seq := int64(i) + 1
-		e := &t.entries[i]
+	for seq := int64(1); seq <= t.entries.n; seq++ {
+		e := t.entries.get(seq)
 		if !e.present {
 			if gapStart == 0 {
 				gapStart = seq
@@ -488,15 +490,15 @@ func (v *Verifier) finish(t *trail) {
 		switch {
 		case seq == 1 && e.hasPrev:
 			v.issue(t, e.at, seq, string(audit.ProblemPrev), "the first record links to a previous one: records before it were removed")
-		case seq > 1 && t.entries[i-1].present && (!e.hasPrev || e.prev != t.entries[i-1].hash):
-			v.issue(t, e.at, seq, string(audit.ProblemPrev), "prev does not match the hash of seq "+strconv.FormatInt(seq-1, 10)+" ("+v.where(t.entries[i-1].at)+")")
+		case seq > 1 && t.entries.get(seq-1).present && (!e.hasPrev || e.prev != t.entries.get(seq-1).hash):
+			v.issue(t, e.at, seq, string(audit.ProblemPrev), "prev does not match the hash of seq "+strconv.FormatInt(seq-1, 10)+" ("+v.where(t.entries.get(seq-1).at)+")")
 		}
 		started = started || (seq == 1 && e.kind == kindStart)
 		ended = ended || e.kind == kindEnd
 	}
-	last := int64(len(t.entries))
+	last := t.entries.n
 	if started && !ended && last > 0 {
-		v.issue(t, t.entries[last-1].at, last, string(audit.ProblemNoEnd), "no session.end: the session was still running, its process died, or its end never arrived")
+		v.issue(t, t.entries.get(last).at, last, string(audit.ProblemNoEnd), "no session.end: the session was still running, its process died, or its end never arrived")
 	}
 	for _, c := range t.checkpoints {
 		if c.count != c.seq-1 || c.lastSeq != c.seq-1 {
@@ -504,7 +506,7 @@ func (v *Verifier) finish(t *trail) {
 			continue
 		}
 		if c.seq > 1 {
-			if prev := &t.entries[c.seq-2]; prev.present && prev.hash != c.lastHash {
+			if prev := t.entries.get(c.seq - 1); prev.present && prev.hash != c.lastHash {
 				v.issue(t, c.at, c.seq, string(audit.ProblemCheckpoint), "the checkpoint's last hash is not the hash of seq "+strconv.FormatInt(c.seq-1, 10)+" ("+v.where(prev.at)+"): the trail was rewritten")
 			}
 		}

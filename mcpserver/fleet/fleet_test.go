@@ -2,12 +2,16 @@ package fleet
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"testing/iotest"
 
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 )
@@ -167,4 +171,53 @@ func rewriteTrail(t *testing.T, path string, n int, edit func(*audit.Record)) {
 		out.WriteByte('\n')
 	}
 	os.WriteFile(path, out.Bytes(), 0o600)
+}
+
+// An input that fails part-way, or a cancelled read, is an error; the
+// verifier stays usable for the next input.
+func TestReadErrorsLeaveTheVerifierUsable(t *testing.T) {
+	f := newFixture(t)
+	good := otlpFile(t, f.dir, "logs.jsonl", 1, f.trails...)
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := New(f.opts)
+	broken := io.MultiReader(bytes.NewReader(data[:len(data)/2]), iotest.ErrReader(errors.New("disk on fire")))
+	if err := v.Read(context.Background(), "broken", broken); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("read error: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := v.Read(ctx, "cancelled", bytes.NewReader(bytes.Repeat(data, 50))); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled read: %v", err)
+	}
+	for range 10 {
+		if err := v.Read(context.Background(), good, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep := v.Report(); rep.Totals.Records != 33 {
+		t.Fatalf("totals %+v", rep.Totals)
+	}
+}
+
+// A record that claims a huge seq (its hash is easy to compute) is a gap,
+// not a reason to allocate the whole range.
+func TestHugeSeq(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	for _, seq := range []int64{1, 40_000_000} {
+		r := audit.Record{V: 1, Seq: seq, Session: "s", Event: audit.EventToolCall, Device: "d"}
+		r.Hash = audit.HashRecord(r)
+		b, _ := r.MarshalJSON()
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	p := filepath.Join(dir, "x-s.jsonl")
+	os.WriteFile(p, buf.Bytes(), 0o600)
+	rep := verify(t, Options{}, p)
+	if got := problems(rep); !slices.Equal(got, []string{"seq-gap@x-s.jsonl:2"}) {
+		t.Fatalf("problems %q", got)
+	}
 }

@@ -13,10 +13,9 @@ const (
 )
 
 // otlpRecord is one log record of a line: its body and what its
-// attributes say about where it belongs. body points into the scanner,
-// valid until it reads the next line.
+// attributes say about where it belongs. The slices point into the
+// scanner, valid until it reads the next line.
 type otlpRecord struct {
-	body          []byte
-	hasBody       bool
-	trail, device string
+	body, trail, device []byte
+	hasBody             bool
 }

@@ -44,7 +44,7 @@ func (s *otlpScanner) fail(what string) error {
 	return errors.New("invalid JSON at byte " + strconv.Itoa(s.i+1) + ": " + what)
 }
 
-func (s *otlpScanner) text(sp span) string { return string(s.buf[sp.start:sp.end]) }
+func (s *otlpScanner) bytes(sp span) []byte { return s.buf[sp.start:sp.end:sp.end] }
 
 // parse scans line and calls fn for each log record, numbered from 1.
 func (s *otlpScanner) parse(line []byte, fn func(i int, r otlpRecord)) error {
@@ -61,12 +61,12 @@ func (s *otlpScanner) parse(line []byte, fn func(i int, r otlpRecord)) error {
 			}
 			for _, r := range s.recs {
 				n++
-				rec := otlpRecord{trail: s.text(r.trail), device: s.text(r.device), hasBody: r.hasBody}
+				rec := otlpRecord{trail: s.bytes(r.trail), device: s.bytes(r.device), hasBody: r.hasBody}
 				if r.hasBody {
-					rec.body = s.buf[r.body.start:r.body.end:r.body.end]
+					rec.body = s.bytes(r.body)
 				}
-				if rec.device == "" {
-					rec.device = s.text(s.host)
+				if len(rec.device) == 0 {
+					rec.device = s.bytes(s.host)
 				}
 				fn(n, rec)
 			}

@@ -66,7 +66,7 @@ func TestOTLPReadsProtojson(t *testing.T) {
 		var got [][]byte
 		var sc otlpScanner
 		err = sc.parse(b, func(i int, r otlpRecord) {
-			if r.device != d.id || r.trail != "T-x" || !r.hasBody {
+			if string(r.device) != d.id || string(r.trail) != "T-x" || !r.hasBody {
 				t.Fatalf("record %d: device %q trail %q", i, r.device, r.trail)
 			}
 			got = append(got, bytes.Clone(r.body))
@@ -127,7 +127,7 @@ func FuzzParseOTLP(f *testing.F) {
 			if i != len(got)+1 {
 				t.Fatalf("record numbered %d, want %d", i, len(got)+1)
 			}
-			r.body = bytes.Clone(r.body)
+			r.body, r.trail, r.device = bytes.Clone(r.body), bytes.Clone(r.trail), bytes.Clone(r.device)
 			got = append(got, r)
 		})
 		// The whole verifier takes any line without panicking.
@@ -147,12 +147,12 @@ func FuzzParseOTLP(f *testing.F) {
 			host := lastAttr(rl.GetResource().GetAttributes(), attrHostID)
 			for _, sl := range rl.ScopeLogs {
 				for _, lr := range sl.LogRecords {
-					r := otlpRecord{trail: lastAttr(lr.Attributes, attrTrail), device: lastAttr(lr.Attributes, attrDevice)}
+					r := otlpRecord{trail: []byte(lastAttr(lr.Attributes, attrTrail)), device: []byte(lastAttr(lr.Attributes, attrDevice))}
 					if sv, ok := lr.GetBody().GetValue().(*common.AnyValue_StringValue); ok {
 						r.body, r.hasBody = []byte(sv.StringValue), true
 					}
-					if r.device == "" {
-						r.device = host
+					if len(r.device) == 0 {
+						r.device = []byte(host)
 					}
 					want = append(want, r)
 				}
@@ -163,7 +163,7 @@ func FuzzParseOTLP(f *testing.F) {
 		}
 		for i := range got {
 			g, w := got[i], want[i]
-			if g.trail != w.trail || g.device != w.device || g.hasBody != w.hasBody || !bytes.Equal(g.body, w.body) {
+			if !bytes.Equal(g.trail, w.trail) || !bytes.Equal(g.device, w.device) || g.hasBody != w.hasBody || !bytes.Equal(g.body, w.body) {
 				t.Fatalf("record %d: %+v, protojson reads %+v", i+1, g, w)
 			}
 		}

@@ -157,7 +157,7 @@ func (v *Verifier) Report() Report {
 			continue
 		}
 		tr := TrailReport{Device: t.device, Trail: t.id, Session: t.session, User: t.user, Records: t.records,
-			LastSeq: int64(len(t.entries)), Status: string(audit.StatusIncomplete), Issues: t.issues}
+			LastSeq: t.entries.n, Status: string(audit.StatusIncomplete), Issues: t.issues}
 		for _, is := range t.issues {
 			if !incomplete(is.Problem) {
 				tr.Status = string(audit.StatusBroken)
