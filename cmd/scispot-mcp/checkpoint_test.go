@@ -115,19 +115,3 @@ func TestDeviceKeyAndCheckpoints(t *testing.T) {
 		t.Fatalf("fleet-verify of a cut trail: exit %d\n%s", code, out)
 	}
 }
-
-// runAdmin runs scispot-mcp as the admin (root), outside any world.
-func runAdmin(t *testing.T, args ...string) (string, string, int) {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	if ee, ok := err.(*exec.ExitError); ok {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return stdout.String(), stderr.String(), code
-}
