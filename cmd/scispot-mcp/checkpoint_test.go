@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"golang.org/x/mod/sumdb/note"
 
@@ -66,18 +67,25 @@ func TestDeviceKeyAndCheckpoints(t *testing.T) {
 	if out, errOut, code := w.run("", "call", "list_labsheets", "{}", "--demo"); code != 0 {
 		t.Fatalf("call: exit %d\n%s%s", code, out, errOut)
 	}
-	names, _ := filepath.Glob(filepath.Join(w.auditDir(), "*"+audit.FileExt))
+	// The service ends the session when the client has gone, so the
+	// trail's last records may land just after the command exits.
 	var trail string
-	for _, n := range names {
-		data, _ := os.ReadFile(n)
-		if bytes.Contains(data, []byte(`"event":"session.end"`)) {
-			trail = n
+	var data []byte
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		names, _ := filepath.Glob(filepath.Join(w.auditDir(), "*"+audit.FileExt))
+		for _, n := range names {
+			b, _ := os.ReadFile(n)
+			if bytes.Contains(b, []byte(`"event":"session.end"`)) && bytes.Contains(b, []byte(`"event":"checkpoint"`)) {
+				trail, data = n, b
+			}
+		}
+		if trail != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no trail ended with a checkpoint among %v", names)
 		}
 	}
-	if trail == "" {
-		t.Fatalf("no ended trail among %v", names)
-	}
-	data, _ := os.ReadFile(trail)
 	lines := bytes.Split(bytes.TrimSuffix(data, []byte("\n")), []byte("\n"))
 	var last, end audit.Record
 	json.Unmarshal(lines[len(lines)-1], &last)

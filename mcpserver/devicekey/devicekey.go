@@ -141,7 +141,9 @@ func parse(skey, path string) (*Key, error) {
 // "PRIVATE+KEY+<name>+<hash>+<base64 of 0x01 and the Ed25519 seed>" (the
 // format note.GenerateKey writes; NewSigner has already accepted it).
 func verifierKey(skey string) (string, error) {
-	parts := strings.Split(skey, "+")
+	// The base64 at the end may itself hold '+'; the name and hash before
+	// it cannot.
+	parts := strings.SplitN(skey, "+", 5)
 	if len(parts) != 5 {
 		return "", ErrBadKey
 	}

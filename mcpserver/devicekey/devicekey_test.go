@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -95,5 +96,21 @@ func TestBadKeyFileIsKept(t *testing.T) {
 				t.Errorf("error %v is not ErrBadKey", err)
 			}
 		})
+	}
+}
+
+// Every key made reads back: a base64 key holding '+' once did not.
+func TestEveryNewKeyLoads(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 200 {
+		path := filepath.Join(dir, strconv.Itoa(i), FileName)
+		k, err := LoadOrCreate(path, device)
+		if err != nil {
+			t.Fatalf("key %d: %v", i, err)
+		}
+		again, err := Load(path)
+		if err != nil || again.VerifierKey() != k.VerifierKey() {
+			t.Fatalf("key %d reloaded: %v", i, err)
+		}
 	}
 }
