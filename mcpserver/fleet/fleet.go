@@ -60,6 +60,9 @@ const (
 	ProblemCut          = "cut-after-checkpoint"
 	ProblemShortCopy    = "local-copy-short" // a local trail file ends before what the pipeline holds
 	ProblemMisfiled     = "trail-mismatch"   // a record's trail id does not match its session
+	// ProblemNoCheckpoint: a session ended without the signed checkpoint
+	// the service writes after session.end (checked with --keys only).
+	ProblemNoCheckpoint = "no-checkpoint"
 )
 
 // maxLine bounds one input line: a collector batch of thousands of records
@@ -472,7 +475,7 @@ func (v *Verifier) where(at loc) string {
 
 // finish checks what needs the whole trail.
 func (v *Verifier) finish(t *trail) {
-	var gapStart int64
+	var gapStart, endSeq int64
 	started, ended := false, false
 	for seq := int64(1); seq <= t.entries.n; seq++ {
 		e := t.entries.get(seq)
@@ -494,11 +497,17 @@ func (v *Verifier) finish(t *trail) {
 			v.issue(t, e.at, seq, string(audit.ProblemPrev), "prev does not match the hash of seq "+strconv.FormatInt(seq-1, 10)+" ("+v.where(t.entries.get(seq-1).at)+")")
 		}
 		started = started || (seq == 1 && e.kind == kindStart)
-		ended = ended || e.kind == kindEnd
+		if e.kind == kindEnd {
+			ended, endSeq = true, seq
+		}
 	}
 	last := t.entries.n
 	if started && !ended && last > 0 {
 		v.issue(t, t.entries.get(last).at, last, string(audit.ProblemNoEnd), "no session.end: the session was still running, its process died, or its end never arrived")
+	}
+	if ended && v.opts.Keys != nil && !slices.ContainsFunc(t.checkpoints, func(c checkpointSeen) bool { return c.seq > endSeq }) {
+		v.issue(t, t.entries.get(endSeq).at, endSeq, ProblemNoCheckpoint,
+			"no signed checkpoint after session.end: the device had no usable key, or the checkpoint never arrived")
 	}
 	for _, c := range t.checkpoints {
 		if c.count != c.seq-1 || c.lastSeq != c.seq-1 {

@@ -118,6 +118,11 @@ func TestFindings(t *testing.T) {
 			rewriteTrail(t, f.trails[1], 3, func(r *audit.Record) { r.Tool = "delete_everything" })
 			return []string{p, f.trails[1]}, f.opts
 		}, []string{"conflict@{t1}:3", "conflict@{t1}:4", "conflict@{t1}:5", "conflict@{t1}:6"}},
+		{"session ended without a checkpoint", func(t *testing.T, f *fixture) ([]string, Options) {
+			p := syslogFile(t, f.dir, "messages", f.trails[1])
+			rewriteLine(t, p, 6, func([]byte) []byte { return nil }) // the last checkpoint never arrived
+			return []string{p}, f.opts
+		}, []string{"no-checkpoint@messages:5"}},
 		{"unrecognised line", func(t *testing.T, f *fixture) ([]string, Options) {
 			p := filepath.Join(f.dir, "junk")
 			os.WriteFile(p, []byte("hello\n"), 0o600)

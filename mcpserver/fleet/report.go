@@ -41,7 +41,7 @@ func (is Issue) Where() string {
 // incomplete problems are what a crash or an unregistered key leaves,
 // not evidence of tampering; they still count as found.
 func incomplete(problem string) bool {
-	return problem == string(audit.ProblemNoEnd) || problem == string(audit.ProblemCheckpointKey)
+	return problem == string(audit.ProblemNoEnd) || problem == string(audit.ProblemCheckpointKey) || problem == ProblemNoCheckpoint
 }
 
 // TrailReport is one trail with problems.
