@@ -6,10 +6,9 @@ package fleet
 
 // The attributes the forwarder sets (see the issue 15 contract).
 const (
-	attrTrail   = "scispot.trail"
-	attrDevice  = "scispot.device"
-	attrSession = "session.id"
-	attrHostID  = "host.id"
+	attrTrail  = "scispot.trail"
+	attrDevice = "scispot.device"
+	attrHostID = "host.id"
 )
 
 // otlpRecord is one log record of a line: its body and what its
