@@ -43,6 +43,7 @@ func TestBenchTable(t *testing.T) {
 		{"serve", benchServeStart},
 		{"append", benchAuditAppend},
 		{"verify", benchAuditVerify},
+		{"fleet-verify", benchFleetVerify},
 		{"kill", benchKillSwitch},
 		{"feed", benchFeedLatency},
 		{"injection", benchInjection},

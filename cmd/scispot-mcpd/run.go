@@ -21,6 +21,7 @@ import (
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/device/statedir"
 	"github.com/scispot/mcp-desktop/mcpserver/access"
+	"github.com/scispot/mcp-desktop/mcpserver/devicekey"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/localsock"
 	"github.com/scispot/mcp-desktop/mcpserver/service"
@@ -35,6 +36,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	state := fs.String("state", "", "the service's state folder (default: the system path, or the account's demo folder with --user-demo)")
 	idle := fs.Duration("idle-exit", 0, "exit after this long with no connection (default 10m with --user-demo, never otherwise)")
 	verbose := fs.Bool("v", false, "log to stderr")
+	printKey := fs.Bool("print-device-key", false, "print the device's checkpoint verifier key (making the key if there is none yet) and exit: for MDM scripts that register it")
 	if len(args) > 0 && args[0] == "version" {
 		fmt.Fprintf(os.Stdout, "scispot-mcpd %s (commit %s, built %s)\n", version, commit, date)
 		return 0
@@ -79,6 +81,23 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	device, err := identity.DeviceID()
 	if err != nil {
 		log.Warn("no device id for the audit trail", "err", err)
+	}
+	if *printKey {
+		if *userDemo {
+			fmt.Fprintln(stderr, "scispot-mcpd: the demo instance has no device key; only the workstation service signs checkpoints")
+			return 2
+		}
+		if err := statedir.Ensure(*state); err != nil {
+			fmt.Fprintf(stderr, "scispot-mcpd: preparing the service's state folder %s: %v\n", *state, err)
+			return 1
+		}
+		k, err := devicekey.LoadOrCreate(devicekey.Path(*state), device)
+		if err != nil {
+			fmt.Fprintf(stderr, "scispot-mcpd: %v\n", err)
+			return 1
+		}
+		fmt.Fprintln(os.Stdout, k.VerifierKey())
+		return 0
 	}
 	cfg := service.Config{
 		Mode:          mode,

@@ -186,6 +186,9 @@ func FormatLine(r Record, loc *time.Location) string {
 		}
 		parts = append(parts, printable(fmt.Sprintf("%s by %s, %s: %s", s.Meaning, who, how, orDash(s.Reason))))
 	}
+	if c := r.Checkpoint; c != nil && r.Event == EventCheckpoint {
+		parts = append(parts, printable(fmt.Sprintf("%d records signed by %s", c.Count, c.Key)))
+	}
 	if r.Reason != "" && r.Outcome != OutcomeOK {
 		parts = append(parts, printable(r.Reason))
 	}

@@ -296,8 +296,17 @@ func (f *Feed) takeStock(name string) {
 	if err != nil || first.Event != EventSessionStart {
 		return
 	}
-	lastStart := bytes.LastIndexByte(tail[:end], '\n') + 1
-	last, err := parseRecord(tail[lastStart:end])
+	// The last record that is not a checkpoint: the service writes one
+	// after session.end.
+	var last Record
+	for lines := tail[:end]; ; {
+		lastStart := bytes.LastIndexByte(lines, '\n') + 1
+		last, err = parseRecord(lines[lastStart:])
+		if err != nil || last.Event != EventCheckpoint || lastStart == 0 {
+			break
+		}
+		lines = lines[:lastStart-1]
+	}
 	if err != nil || last.Event == EventSessionEnd {
 		return
 	}

@@ -106,6 +106,8 @@ func TestFeedDeliversNewRecordsOnce(t *testing.T) {
 func TestFeedExistingFilesAndSessions(t *testing.T) {
 	dir := t.TempDir()
 	writeSession(t, dir, "ended", 2, true)
+	signer, _ := testKey(t, testInfo("").Device)
+	checkpointedSession(t, dir, signer, 1) // ended: its checkpoint follows session.end
 	infoDead := testInfo("dead")
 	infoDead.PID = 999001
 	wDead, err := Open(dir, infoDead)

@@ -22,7 +22,8 @@ import (
 //     empty string, empty client, empty flags, empty args):
 //     v, seq, time, session, event, pid, user, device, token,
 //     client {name, version, exe, signer}, transport, tool, args, outcome,
-//     reason, rule, duration_ms, result_bytes, flags, signature, change, prev
+//     reason, rule, duration_ms, result_bytes, flags, signature, change,
+//     checkpoint, prev
 //     (v, seq, time, session and event are always present);
 //   - signature: an object with, in this order and each omitted when empty
 //     (booleans when false), id, name, account, time, meaning, approves,
@@ -30,8 +31,10 @@ import (
 //   - change: an object with before, after (each {value, sha256, bytes},
 //     value omitted when not kept inline and inserted verbatim as the
 //     canonical JSON NewValue made) and error, each omitted when empty;
+//   - checkpoint: an object with every member always present, in this
+//     order: trail, count, last_seq, last_hash, key, note (checkpoint.go);
 //   - members added after the first release (client exe and signer, rule,
-//     signature, change) are omitted when empty like every other, so every
+//     signature, change, checkpoint) are omitted when empty like every other, so every
 //     line written before them encodes exactly as it did;
 //   - time as UTC "2006-01-02T15:04:05.000000000Z" (always 9 digits);
 //   - numbers as base-10 integers;
@@ -126,6 +129,10 @@ func appendCanonical(b []byte, r *Record) []byte {
 	if !r.Change.IsZero() {
 		b = append(b, `,"change":`...)
 		b = appendChange(b, r.Change)
+	}
+	if r.Checkpoint != nil {
+		b = append(b, `,"checkpoint":`...)
+		b = appendCheckpoint(b, r.Checkpoint)
 	}
 	b = appendStringField(b, "prev", r.Prev, false)
 	return append(b, '}')

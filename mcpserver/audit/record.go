@@ -66,6 +66,9 @@ const (
 	EventToolPinned   Event = "tool.pinned"
 	EventToolChanged  Event = "tool.changed"
 	EventToolAccepted Event = "tool.accepted"
+	// EventCheckpoint is the service's signed statement of a trail's
+	// length and last hash (checkpoint.go).
+	EventCheckpoint Event = "checkpoint"
 )
 
 // Known reports whether e is one of the events this version writes.
@@ -74,7 +77,7 @@ func (e Event) Known() bool {
 	case EventSessionStart, EventToolsList, EventToolCall, EventToolDenied,
 		EventSessionEnd, EventKill, EventResume, EventPolicyChange,
 		EventRefused, EventTokenSet, EventTokenRemove, EventSetupWrite,
-		EventSignature,
+		EventSignature, EventCheckpoint,
 		EventToolPinned, EventToolChanged, EventToolAccepted:
 		return true
 	}
@@ -154,8 +157,10 @@ type Record struct {
 	Signature *Signature `json:"signature,omitempty"`
 	// Change is the previous and the new value of what a write changed.
 	Change *Change `json:"change,omitempty"`
-	Prev   string  `json:"prev,omitempty"`
-	Hash   string  `json:"hash,omitempty"`
+	// Checkpoint is set on checkpoint records only.
+	Checkpoint *Checkpoint `json:"checkpoint,omitempty"`
+	Prev       string      `json:"prev,omitempty"`
+	Hash       string      `json:"hash,omitempty"`
 }
 
 // MarshalJSON returns the canonical encoding of r, hash included (the exact

@@ -17,13 +17,16 @@ const maxDepth = 10000
 // the raw bytes between the quotes (escapes undone only when present, see
 // field).
 type lineFields struct {
-	v, seq               int64
-	hasV, hasSeq         bool
-	badV, badSeq         bool // present but not an integer
-	session, event, prev field
-	// signature is the raw value of the "signature" member, nil when
-	// absent: the verifier decodes it (only signature lines have one).
-	signature []byte
+	v, seq, resultBytes                int64
+	hasV, hasSeq, hasResultBytes       bool
+	badV, badSeq, badResultBytes       bool // present but not an integer
+	session, event, prev               field
+	user, device, token, outcome, tool field
+	// signature, checkpoint, client and flags are the raw values of those
+	// members, nil when absent: the verifier decodes the first two (only
+	// signature and checkpoint lines have them), the fleet verifier the
+	// others.
+	signature, checkpoint, client, flags []byte
 }
 
 type field struct {
@@ -137,8 +140,26 @@ func scanLine(line []byte, f *lineFields) error {
 					target = &f.event
 				case "prev":
 					target = &f.prev
+				case "user":
+					target = &f.user
+				case "device":
+					target = &f.device
+				case "token":
+					target = &f.token
+				case "outcome":
+					target = &f.outcome
+				case "tool":
+					target = &f.tool
+				case "result_bytes":
+					num, has, bad = &f.resultBytes, &f.hasResultBytes, &f.badResultBytes
 				case "signature":
 					raw = &f.signature
+				case "checkpoint":
+					raw = &f.checkpoint
+				case "client":
+					raw = &f.client
+				case "flags":
+					raw = &f.flags
 				}
 			}
 			start := s.i

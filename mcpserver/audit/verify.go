@@ -19,6 +19,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+
+	"golang.org/x/mod/sumdb/note"
 )
 
 // maxLineBytes bounds one line. Writer lines stay far below it (args are
@@ -61,6 +63,9 @@ const (
 	// ProblemSignature: a signature record is malformed, or a call record
 	// links a signature that is not the one recorded before it.
 	ProblemSignature Problem = "signature-link"
+	// ProblemCheckpoint: a checkpoint does not match the records before it,
+	// contradicts itself, or its signature does not verify.
+	ProblemCheckpoint Problem = "checkpoint-mismatch"
 )
 
 // Problems that make a file incomplete.
@@ -71,11 +76,40 @@ const (
 	// ProblemSignatureUnused: a signature that no later call record links,
 	// as a service that stopped between the two leaves it.
 	ProblemSignatureUnused Problem = "signature-unused"
+	// ProblemCheckpointKey: a checkpoint signed by a key the verifier does
+	// not know (the device key was replaced since), so its signature
+	// cannot be checked; the chain itself still verifies.
+	ProblemCheckpointKey Problem = "checkpoint-unknown-key"
 )
 
-// Incomplete reports whether p is what a crash (not tampering) leaves.
+// Incomplete reports whether p is what a crash (not tampering) leaves, or
+// what cannot be checked without more (an unknown checkpoint key).
 func (p Problem) Incomplete() bool {
-	return p == ProblemTorn || p == ProblemNoEnd || p == ProblemEmpty || p == ProblemSignatureUnused
+	return p == ProblemTorn || p == ProblemNoEnd || p == ProblemEmpty || p == ProblemSignatureUnused || p == ProblemCheckpointKey
+}
+
+// VerifyOption configures Verify and VerifyFile.
+type VerifyOption func(*verifyOptions)
+
+type verifyOptions struct {
+	keys note.Verifiers
+}
+
+// WithKeys checks every checkpoint's signature against keys (the device
+// key). Without it checkpoints are checked against the trail but their
+// signatures are not.
+func WithKeys(keys note.Verifiers) VerifyOption {
+	return func(o *verifyOptions) { o.keys = keys }
+}
+
+func buildVerifyOptions(opts []VerifyOption) verifyOptions {
+	var o verifyOptions
+	for _, opt := range opts {
+		if opt != nil {
+			opt(&o)
+		}
+	}
+	return o
 }
 
 // Issue is one finding in a file.
@@ -198,7 +232,8 @@ func listFiles(dir string) ([]string, error) {
 // Verify checks every audit file in dir, using every CPU. A missing folder
 // gives an empty report. The error is only for a folder that cannot be
 // listed or a cancelled ctx; problems with files are in the report.
-func Verify(ctx context.Context, dir string) (Report, error) {
+func Verify(ctx context.Context, dir string, opts ...VerifyOption) (Report, error) {
+	o := buildVerifyOptions(opts)
 	names, err := listFiles(dir)
 	if err != nil {
 		return Report{}, err
@@ -210,6 +245,7 @@ func Verify(ctx context.Context, dir string) (Report, error) {
 	for range workers {
 		wg.Go(func() {
 			v := newVerifier()
+			v.keys = o.keys
 			for i := range next {
 				results[i] = v.verifyPath(ctx, filepath.Join(dir, names[i]))
 			}
@@ -237,8 +273,10 @@ feed:
 
 // VerifyFile checks one audit file. The error is only for a cancelled ctx;
 // a file that cannot be read is reported as StatusUnreadable.
-func VerifyFile(ctx context.Context, path string) (FileReport, error) {
-	f := newVerifier().verifyPath(ctx, path)
+func VerifyFile(ctx context.Context, path string, opts ...VerifyOption) (FileReport, error) {
+	v := newVerifier()
+	v.keys = buildVerifyOptions(opts).keys
+	f := v.verifyPath(ctx, path)
 	if err := ctx.Err(); err != nil {
 		return f, fmt.Errorf("verifying %s: %w", filepath.Base(path), err)
 	}
@@ -258,6 +296,8 @@ type verifier struct {
 	brace   [1]byte // "}" for the hash input, kept here so Write does not allocate
 	// sigs are this file's signature records, in order, for the links.
 	sigs []seenSignature
+	// keys verify checkpoint signatures; nil skips that check.
+	keys note.Verifiers
 }
 
 // seenSignature is a signature record met earlier in the file.
@@ -370,12 +410,24 @@ func (v *verifier) verifyReader(ctx context.Context, r io.Reader, rep *FileRepor
 				return
 			}
 		}
+		isCheckpoint := fl.checkpoint != nil || fl.event.equal(string(EventCheckpoint))
+		if isCheckpoint {
+			if p, detail := v.checkCheckpoint(line, rep); p.Incomplete() {
+				rep.Issues = append(rep.Issues, Issue{Line: lineNo, Problem: p, Detail: detail})
+			} else if p != "" {
+				fail(p, detail)
+				return
+			}
+		}
 		if rep.Records == 0 {
 			v.session = append(v.session[:0], fl.session.raw...)
 			rep.Session = fl.session.text()
 			startsSession = fl.event.equal(string(EventSessionStart))
 		}
-		endsSession = fl.event.equal(string(EventSessionEnd))
+		if !isCheckpoint {
+			// The service's checkpoint follows session.end.
+			endsSession = fl.event.equal(string(EventSessionEnd))
+		}
 		rep.Records++
 		copy(v.prev[:], line[len(line)-hashSuffixLen+len(`,"hash":"`):])
 		if !terminated {
@@ -408,6 +460,31 @@ func (v *verifier) verifyReader(ctx context.Context, r io.Reader, rep *FileRepor
 // as record number seq of its file.
 func (v *verifier) checkLine(line []byte, seq int64) (Problem, string) {
 	fl := &v.fields
+	if p, detail := v.checkAlone(line); p != "" {
+		return p, detail
+	}
+	if fl.seq != seq {
+		return ProblemSeq, "seq is " + strconv.FormatInt(fl.seq, 10) + " where " + strconv.FormatInt(seq, 10) +
+			" belongs: a record was removed, inserted or moved"
+	}
+	if seq == 1 {
+		if fl.prev.present && !fl.prev.equal(zeroHash) && !fl.prev.equal("") {
+			return ProblemPrev, "the first record links to a previous one: records before it were removed"
+		}
+	} else if !bytes.Equal(fl.prev.raw, v.prev[:]) {
+		return ProblemPrev, "prev does not match the hash of the line before: a record was removed, inserted or moved"
+	}
+	if seq > 1 && !bytes.Equal(fl.session.raw, v.session) {
+		return ProblemSession, "the record belongs to session " + strconv.Quote(fl.session.text()) +
+			", not to this file's session " + strconv.Quote(string(v.session))
+	}
+	return "", ""
+}
+
+// checkAlone verifies what a scanned line shows on its own: its hash and
+// the members every record has.
+func (v *verifier) checkAlone(line []byte) (Problem, string) {
+	fl := &v.fields
 	// The hash first: it catches any edit, and "the line was changed" is
 	// the most precise thing to say about an edited line.
 	n := len(line) - hashSuffixLen
@@ -436,21 +513,6 @@ func (v *verifier) checkLine(line []byte, seq int64) (Problem, string) {
 		return ProblemField, `"event" is missing or not a string`
 	case fl.prev.notStr:
 		return ProblemField, `"prev" is not a string`
-	}
-	if fl.seq != seq {
-		return ProblemSeq, "seq is " + strconv.FormatInt(fl.seq, 10) + " where " + strconv.FormatInt(seq, 10) +
-			" belongs: a record was removed, inserted or moved"
-	}
-	if seq == 1 {
-		if fl.prev.present && !fl.prev.equal(zeroHash) && !fl.prev.equal("") {
-			return ProblemPrev, "the first record links to a previous one: records before it were removed"
-		}
-	} else if !bytes.Equal(fl.prev.raw, v.prev[:]) {
-		return ProblemPrev, "prev does not match the hash of the line before: a record was removed, inserted or moved"
-	}
-	if seq > 1 && !bytes.Equal(fl.session.raw, v.session) {
-		return ProblemSession, "the record belongs to session " + strconv.Quote(fl.session.text()) +
-			", not to this file's session " + strconv.Quote(string(v.session))
 	}
 	return "", ""
 }
@@ -511,4 +573,39 @@ func (v *verifier) checkSignature(line []byte, lineNo int) (Problem, string) {
 		return "", ""
 	}
 	return ProblemSignature, "the call links signature " + sig.ID + ", which no earlier record of this file holds"
+}
+
+// checkCheckpoint checks a checkpoint line against the records before it
+// in this file (rep.Records of them, the last one's hash in v.prev) and,
+// with keys, its signature. The line's hash is already verified.
+func (v *verifier) checkCheckpoint(line []byte, rep *FileReport) (Problem, string) {
+	var r Record
+	if err := json.Unmarshal(line, &r); err != nil {
+		return ProblemCheckpoint, "the checkpoint cannot be read: " + err.Error()
+	}
+	cp := r.Checkpoint
+	switch {
+	case r.Event != EventCheckpoint || cp == nil:
+		return ProblemCheckpoint, "a checkpoint member outside a checkpoint record, or a checkpoint record without one"
+	case cp.Trail != TrailID(rep.Name):
+		return ProblemCheckpoint, "the checkpoint is about trail " + strconv.Quote(cp.Trail) + ", not this file"
+	}
+	lastHash := ""
+	if rep.Records > 0 {
+		lastHash = string(v.prev[:])
+	}
+	if cp.Count != int64(rep.Records) || cp.LastSeq != r.Seq-1 || cp.LastHash != lastHash {
+		return ProblemCheckpoint, "the checkpoint counts " + strconv.FormatInt(cp.Count, 10) + " records ending in " + short(cp.LastHash) +
+			", but " + strconv.Itoa(rep.Records) + " records ending in " + short(lastHash) + " come before it"
+	}
+	_, p, detail := cp.Check(r.Device, r.Time, v.keys)
+	return p, detail
+}
+
+// short is the start of a hash, enough to tell hashes apart in a sentence.
+func short(h string) string {
+	if h == "" {
+		return "nothing"
+	}
+	return h[:min(len(h), 12)] + "…"
 }

@@ -16,6 +16,8 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/scispot/mcp-desktop/mcpserver/redact"
 )
 
@@ -123,6 +125,8 @@ type Writer struct {
 	buf    []byte // reused line buffer
 	closed bool
 	failed error // sticky; set when the file's end is uncertain
+	// dirty: a record was written since the last checkpoint.
+	dirty bool
 }
 
 // Open creates a new session file in dir (created 0700 if missing) and
@@ -242,6 +246,10 @@ func (w *Writer) Append(ctx context.Context, r Record) (Record, error) {
 	if !r.Event.Known() {
 		return Record{}, fmt.Errorf("%w: unknown event %q", ErrInvalidRecord, r.Event)
 	}
+	if r.Event == EventCheckpoint || r.Checkpoint != nil {
+		// Only the Writer states what its trail holds (Checkpoint).
+		return Record{}, fmt.Errorf("%w: a checkpoint is written with Checkpoint", ErrInvalidRecord)
+	}
 	switch r.Outcome {
 	case "", OutcomeOK, OutcomeError, OutcomeDenied:
 	default:
@@ -278,28 +286,72 @@ func (w *Writer) Append(ctx context.Context, r Record) (Record, error) {
 	// Stamped under the lock so time never goes backwards along seq
 	// (unless the clock itself does).
 	r.Time = w.now().UTC()
+	if err := w.writeLocked(&r); err != nil {
+		return Record{}, err
+	}
+	w.dirty = true
+	return r, nil
+}
 
-	line, hash := sealLine(appendCanonical(w.buf[:0], &r))
+// writeLocked writes r (numbered, linked and stamped) as the next line.
+func (w *Writer) writeLocked(r *Record) error {
+	line, hash := sealLine(appendCanonical(w.buf[:0], r))
 	w.buf = line
 	r.Hash = hash
 	n, err := w.f.Write(line)
 	if err != nil {
 		if terr := w.f.Truncate(w.size); terr != nil {
 			w.failed = fmt.Errorf("writing audit record: %w; cutting back the torn line: %w", err, terr)
-			return Record{}, fmt.Errorf("%w: %w", ErrWriterFailed, w.failed)
+			return fmt.Errorf("%w: %w", ErrWriterFailed, w.failed)
 		}
-		return Record{}, fmt.Errorf("writing audit record: %w", err)
+		return fmt.Errorf("writing audit record: %w", err)
 	}
 	if err := w.f.Sync(); err != nil {
 		// After a failed fsync the kernel may have dropped the data; the
 		// file's content is no longer known.
 		w.failed = fmt.Errorf("syncing audit record: %w", err)
-		return Record{}, fmt.Errorf("%w: %w", ErrWriterFailed, w.failed)
+		return fmt.Errorf("%w: %w", ErrWriterFailed, w.failed)
 	}
 	w.size += int64(n)
 	w.seq = r.Seq
 	w.prev = hash
-	return r, nil
+	return nil
+}
+
+// Checkpoint appends a checkpoint record signed by signer (checkpoint.go)
+// when a record was written since the last checkpoint, and reports
+// whether it did. The service calls it every minute and after
+// session.end, so a trail's last record is its checkpoint.
+func (w *Writer) Checkpoint(signer note.Signer) (Record, bool, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.closed {
+		return Record{}, false, ErrClosed
+	}
+	if w.failed != nil {
+		return Record{}, false, fmt.Errorf("%w: %w", ErrWriterFailed, w.failed)
+	}
+	if !w.dirty {
+		return Record{}, false, nil
+	}
+	r := Record{
+		V: Version, Seq: w.seq + 1, Time: w.now().UTC(), Session: w.info.Session, Event: EventCheckpoint,
+		PID: w.info.PID, User: w.info.User, Device: w.info.Device, Token: w.info.Token,
+		Client: w.info.Client, Transport: w.info.Transport, Prev: w.prev,
+	}
+	w.cleanFields(&r)
+	stmt := CheckpointNote{Device: r.Device, Trail: TrailID(w.path), Count: w.seq, LastSeq: w.seq, LastHash: w.prev, Time: r.Time}
+	msg, err := note.Sign(&note.Note{Text: stmt.Text()}, signer)
+	if err != nil {
+		return Record{}, false, fmt.Errorf("signing the checkpoint: %w", err)
+	}
+	r.Checkpoint = &Checkpoint{Trail: stmt.Trail, Count: stmt.Count, LastSeq: stmt.LastSeq, LastHash: stmt.LastHash,
+		Key: KeyName(signer.Name(), signer.KeyHash()), Note: string(msg)}
+	if err := w.writeLocked(&r); err != nil {
+		return Record{}, false, err
+	}
+	w.dirty = false
+	return r, true, nil
 }
 
 // cleanFields caps text fields and removes secrets from them, so no record

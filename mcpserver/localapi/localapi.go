@@ -122,7 +122,12 @@ type Status struct {
 		Authorized bool   `json:"authorized"`
 	} `json:"user"`
 	Device string `json:"device"`
-	Token  struct {
+	// DeviceKey is the verifier key of the device's checkpoint signing
+	// key, for an admin to register (fleet-verify --keys); DeviceKeyError
+	// says why there is none (checkpoints are then not written).
+	DeviceKey      string `json:"device_key,omitempty"`
+	DeviceKeyError string `json:"device_key_error,omitempty"`
+	Token          struct {
 		Present     bool   `json:"present"`
 		Sealed      bool   `json:"sealed"`
 		Fingerprint string `json:"fingerprint"`

@@ -158,6 +158,12 @@ func (s *Service) status(ctx context.Context, c *caller, facts access.Facts) loc
 	}
 	st.User.Name, st.User.UID, st.User.Authorized = c.account.Name, c.cred.UID, facts.Authorized()
 	st.Device = s.cfg.DeviceID
+	if s.deviceKey != nil {
+		st.DeviceKey = s.deviceKey.VerifierKey()
+	}
+	if s.deviceKeyErr != nil {
+		st.DeviceKeyError = s.deviceKeyErr.Error()
+	}
 	st.Token.Present, st.Token.Fingerprint = facts.TokenPresent, facts.TokenFingerprint
 	if facts.TokenErr != nil {
 		st.Token.Error = facts.TokenErr.Error()
@@ -505,7 +511,7 @@ func (s *Service) handleVerify(w http.ResponseWriter, r *http.Request, c *caller
 	}
 	var res localapi.VerifyResult
 	for _, dir := range s.trailDirs(c, q.All) {
-		rep, err := audit.Verify(r.Context(), dir)
+		rep, err := audit.Verify(r.Context(), dir, s.verifyOptions()...)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			writeError(w, errorf(http.StatusInternalServerError, "", "Verifying the audit trail: %v.", err))
 			return

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/mod/sumdb/note"
+
 	"github.com/scispot/mcp-desktop/device/account"
 	"github.com/scispot/mcp-desktop/device/keychain"
 	"github.com/scispot/mcp-desktop/device/statedir"
@@ -137,12 +139,32 @@ func (s *Service) startHost(ctx context.Context, c *caller, hr hostRequest) (*se
 		Launcher: audit.Client{Exe: exe, Signer: signer},
 		// Writes the AI client cannot have signed go to the account's
 		// tray, and the service checks the person's password.
-		Ask:      func(ctx context.Context, req confirm.Request) (confirm.Answer, error) { return s.ask(ctx, c.user, req) },
-		FullName: s.cfg.FullName,
-		Pins:     s.pinsFor(hr.demo),
-		Owner:    c.owner,
+		Ask:             func(ctx context.Context, req confirm.Request) (confirm.Answer, error) { return s.ask(ctx, c.user, req) },
+		FullName:        s.cfg.FullName,
+		Pins:            s.pinsFor(hr.demo),
+		Owner:           c.owner,
+		Checkpoints:     s.checkpointSigner(),
+		CheckpointEvery: s.cfg.CheckpointEvery,
 	})
 	return h, l, err
+}
+
+// checkpointSigner signs the trails' checkpoints; nil when the service
+// has no device key.
+func (s *Service) checkpointSigner() note.Signer {
+	if s.deviceKey == nil {
+		return nil
+	}
+	return s.deviceKey.Signer()
+}
+
+// verifyOptions check the checkpoints of the trails this service wrote
+// against its device key.
+func (s *Service) verifyOptions() []audit.VerifyOption {
+	if s.deviceKey == nil {
+		return nil
+	}
+	return []audit.VerifyOption{audit.WithKeys(s.deviceKey.Verifiers())}
 }
 
 // serveMCP is POST /localapi/v0/mcp with Upgrade: after "101 Switching

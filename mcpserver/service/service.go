@@ -12,6 +12,7 @@
 //	       <StateDir>/keys/seal.key  (the service key that seals tokens)
 //	       <StateDir>/tool-pins.json (the approved definition of every allowed tool, package pin)
 //	       <StateDir>/forward/<destination>/<trail>.cursor  (what each audit destination has)
+//	       <StateDir>/keys/device.key (the device key that signs trail checkpoints)
 //
 // Per account: one kill switch, one hourly budget and one rate limiter
 // across all of its sessions; its trail in a folder only the service can
@@ -39,6 +40,7 @@ import (
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/device/statedir"
 	"github.com/scispot/mcp-desktop/mcpserver/forward"
+	"github.com/scispot/mcp-desktop/mcpserver/devicekey"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/pin"
 	"github.com/scispot/mcp-desktop/mcpserver/seal"
@@ -82,6 +84,9 @@ type Config struct {
 	Upstream *upstream.Options
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// CheckpointEvery is how often a trail with new records gets a signed
+	// checkpoint; 0 means a minute (tests shorten it).
+	CheckpointEvery time.Duration
 }
 
 // Service is one running workstation service.
@@ -93,6 +98,10 @@ type Service struct {
 	// account (nil in user-demo mode); demoPins those of the demo
 	// workspace, in memory: they come with this release.
 	pins, demoPins *pin.Store
+	// deviceKey signs the trails' checkpoints; nil in user-demo mode, or
+	// when its file cannot be used (deviceKeyErr says why).
+	deviceKey    *devicekey.Key
+	deviceKeyErr error
 
 	// ctx lives as long as Serve: what the service starts for an account
 	// (a trail follower) ends with it.
@@ -143,6 +152,15 @@ func New(cfg Config) (*Service, error) {
 			Logger:   cfg.Logger,
 			Now:      cfg.Now,
 		})
+		s.deviceKey, s.deviceKeyErr = devicekey.LoadOrCreate(devicekey.Path(cfg.StateDir), cfg.DeviceID)
+		if s.deviceKeyErr != nil {
+			// Sessions still run: their trails are chained and forwarded;
+			// only the signed checkpoints are missing, which fleet-verify
+			// shows. A new key is not made over the old file, so what the
+			// admin registered keeps meaning something.
+			s.deviceKeyErr = fmt.Errorf("%w; no signed checkpoints are written until the file is restored, or removed so that the service makes a new key at its next start (then register the new key that `scispot-mcpd --print-device-key` prints)", s.deviceKeyErr)
+			s.log.Error("the device signing key cannot be used", "err", s.deviceKeyErr)
+		}
 	}
 	return s, nil
 }

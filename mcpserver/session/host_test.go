@@ -45,13 +45,19 @@ type world struct {
 
 func newWorld(t *testing.T, extraPolicy string) *world {
 	t.Helper()
+	return newWorldWith(t, extraPolicy, nil)
+}
+
+// newWorldWith is newWorld with changes to the host's configuration.
+func newWorldWith(t *testing.T, extraPolicy string, configure func(*session.Config)) *world {
+	t.Helper()
 	w := &world{state: t.TempDir(), up: upstreamtest.New(t, token)}
 	kc := keychain.NewMemory()
 	if err := kc.Set(context.Background(), keychain.AccountToken, token); err != nil {
 		t.Fatal(err)
 	}
 	body := `{"UpstreamURL": "` + w.up.URL + `", "RequireEnrollment": false` + extraPolicy + `}`
-	h, err := session.Start(context.Background(), session.Config{
+	cfg := session.Config{
 		Sources: access.Sources{
 			Policy:      []policy.Store{policyFile(body)},
 			ControlFile: statedir.ControlFile(w.state),
@@ -63,7 +69,11 @@ func newWorld(t *testing.T, extraPolicy string) *world {
 		Version:   "test",
 		Transport: audit.TransportStdio,
 		Secrets:   []string{localSecret},
-	})
+	}
+	if configure != nil {
+		configure(&cfg)
+	}
+	h, err := session.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

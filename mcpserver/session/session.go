@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/device/statedir"
@@ -85,6 +86,12 @@ type Config struct {
 	// pins nothing.
 	Pins  *pin.Store
 	Owner string
+	// Checkpoints signs the trails' checkpoints (audit.Writer.Checkpoint):
+	// every CheckpointEvery (default a minute) in a trail with new
+	// records, and after each session.end. nil writes none: only the
+	// workstation service holds a device key.
+	Checkpoints     note.Signer
+	CheckpointEvery time.Duration
 }
 
 // End reasons written in session.end.
@@ -178,6 +185,9 @@ func Start(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	if cfg.ShutdownGrace <= 0 {
 		cfg.ShutdownGrace = time.Second
+	}
+	if cfg.CheckpointEvery <= 0 {
+		cfg.CheckpointEvery = time.Minute
 	}
 	if err := statedir.Ensure(cfg.StateDir); err != nil {
 		return nil, fmt.Errorf("preparing the state folder for the audit trail: %w", err)
@@ -362,7 +372,46 @@ func (h *Host) Watch(ctx context.Context) {
 	h.watchOnce.Do(func() {
 		go h.followPolicy(ctx)
 		go h.followControl(ctx)
+		if h.cfg.Checkpoints != nil {
+			go h.checkpointEvery(ctx)
+		}
 	})
+}
+
+// checkpointEvery writes a checkpoint into every trail that has new
+// records, each CheckpointEvery, until ctx ends.
+func (h *Host) checkpointEvery(ctx context.Context) {
+	t := time.NewTicker(h.cfg.CheckpointEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-h.stopped:
+			return // every session ends now, each with its last checkpoint
+		case <-t.C:
+		}
+		h.mu.Lock()
+		conns := make([]*conn, 0, len(h.conns))
+		for _, c := range h.conns {
+			conns = append(conns, c)
+		}
+		h.mu.Unlock()
+		for _, c := range conns {
+			h.checkpoint(c)
+		}
+	}
+}
+
+// checkpoint writes c's checkpoint if it has new records. A trail closed
+// meanwhile has had its last one written by endConn.
+func (h *Host) checkpoint(c *conn) {
+	if h.cfg.Checkpoints == nil {
+		return
+	}
+	if _, _, err := c.w.Checkpoint(h.cfg.Checkpoints); err != nil && !errors.Is(err, audit.ErrClosed) {
+		h.log.Error("writing the trail's checkpoint", "file", c.w.Path(), "err", err)
+	}
 }
 
 // stopAll ends access for good: in-flight calls are cancelled and answer
@@ -542,6 +591,8 @@ func (h *Host) endConn(c *conn, reason string) {
 		if _, err := c.w.Append(ctx, audit.Record{Event: audit.EventSessionEnd, Client: client, Outcome: audit.OutcomeOK, Reason: reason}); err != nil {
 			h.log.Error("writing session.end", "err", err)
 		}
+		// The trail's last record: what it held when it ended, signed.
+		h.checkpoint(c)
 		c.w.Close()
 		if h.gw != nil && c.ss != nil {
 			h.gw.Forget(c.ss)

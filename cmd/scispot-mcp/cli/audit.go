@@ -11,11 +11,11 @@ import (
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
-const auditUsage = "audit verify [--all] [--json] | audit tail [-f] [-n N] [--json] | audit export [--all] [--format csv|jsonl] [--since T] [--until T] | audit export --signatures [--all] [--format table|csv|json] [--since T] [--until T]"
+const auditUsage = "audit verify [--all] [--json] | audit tail [-f] [-n N] [--json] | audit export [--all] [--format csv|jsonl] [--since T] [--until T] | audit export --signatures [--all] [--format table|csv|json] [--since T] [--until T] | audit fleet-verify PATH... [--keys FILE] [--allowed-clients LIST] [--json]"
 
 func runAudit(ctx context.Context, env Env, args []string) error {
 	if len(args) == 0 {
-		return usagef("say what to do: verify, tail or export")
+		return usagef("say what to do: verify, tail, export or fleet-verify")
 	}
 	switch args[0] {
 	case "verify":
@@ -24,12 +24,16 @@ func runAudit(ctx context.Context, env Env, args []string) error {
 		return runAuditTail(ctx, env, args[1:])
 	case "export":
 		return runAuditExport(ctx, env, args[1:])
+	case "fleet-verify":
+		return runFleetVerify(ctx, env, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprintf(env.Stderr, "usage: scispot-mcp %s\n", auditUsage)
 		fmt.Fprintln(env.Stderr, "  verify  check every session file's hash chain; names the file and line of the first break")
 		fmt.Fprintln(env.Stderr, "  tail    recent records across all sessions, oldest first; -f follows new ones")
 		fmt.Fprintln(env.Stderr, "  export  every record in a time range, as CSV or JSON lines, for a QA reviewer;")
 		fmt.Fprintln(env.Stderr, "          --signatures: the signature manifest (who signed which write, when, meaning, reason, how verified)")
+		fmt.Fprintln(env.Stderr, "  fleet-verify  verify trails as the lab's log pipeline stored them (collector OTLP JSON, rsyslog")
+		fmt.Fprintln(env.Stderr, "          RFC 5424, trail files); finds gaps, bad checkpoints, shared tokens; exit 1 when anything is found")
 		return nil
 	}
 	return usagef("unknown audit command %q", args[0])

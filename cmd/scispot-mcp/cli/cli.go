@@ -119,7 +119,7 @@ func commands() []command {
 		{"status", "status [--json]", "enrollment, policy, account, token, kill switch and live sessions", runStatus},
 		{"kill", "kill [--reason TEXT]", "stop all AI access on this workstation now (the kill switch)", runKill},
 		{"resume", "resume", "allow AI access again after kill (asks for your account password)", runResume},
-		{"audit", "audit verify|tail|export ...", "check, follow or export the tamper-evident audit trail", runAudit},
+		{"audit", "audit verify|tail|export|fleet-verify ...", "check, follow or export the tamper-evident audit trail; verify the fleet's", runAudit},
 		{"token", "token set [--no-verify] | token status | token remove", "manage the Scispot API token in the OS keychain", runToken},
 		{"version", "version", "print version, commit and build date", runVersion},
 	}

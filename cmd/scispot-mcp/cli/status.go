@@ -178,6 +178,12 @@ func printStatus(env Env, r statusReport) {
 	}
 	fmt.Fprintf(w, "  %s kill switch      %s\n", mark(!r.Killed), kill)
 	fmt.Fprintf(w, "    device           %s\n", orDash(r.Device))
+	if r.DeviceKey != "" {
+		fmt.Fprintf(w, "    device key       %s\n", r.DeviceKey)
+	}
+	if r.DeviceKeyError != "" {
+		fmt.Fprintf(w, "    device key       none: %s\n", r.DeviceKeyError)
+	}
 	fmt.Fprintf(w, "    live sessions    %d\n", len(r.Sessions))
 	for _, s := range r.Sessions {
 		fmt.Fprintf(w, "      %s %s (pid %d, %s, since %s)\n", s.Client, s.Version, s.PID, s.Transport, s.Started.Local().Format("15:04:05"))

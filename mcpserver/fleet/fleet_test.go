@@ -1,0 +1,228 @@
+package fleet
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"testing/iotest"
+
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
+)
+
+// fixture is a small fleet: two devices, three trails, one still running.
+type fixture struct {
+	dir    string
+	a, b   testDevice
+	trails []string // a's two ended trails, b's ended trail
+	opts   Options
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{dir: t.TempDir(), a: newDevice(t, "a"), b: newDevice(t, "b")}
+	f.trails = []string{
+		writeTrail(t, f.dir, session{dev: f.a, user: "alice", token: "fp-alice", client: "claude-ai", calls: 12, checkpointAfter: 5}),
+		writeTrail(t, f.dir, session{dev: f.a, user: "alice", token: "fp-alice", client: "claude-ai", calls: 3}),
+		writeTrail(t, f.dir, session{dev: f.b, user: "bob", token: "fp-bob", client: "claude-ai", calls: 7, checkpointAfter: 2}),
+	}
+	f.opts = Options{Keys: keysOf(t, f.a, f.b)}
+	return f
+}
+
+func problems(rep Report) []string {
+	var out []string
+	for _, is := range rep.Problems {
+		out = append(out, is.Problem+"@"+filepath.Base(is.Where()))
+	}
+	for _, tr := range rep.Trails {
+		for _, is := range tr.Issues {
+			out = append(out, is.Problem+"@"+filepath.Base(is.Where()))
+		}
+	}
+	return out
+}
+
+func TestCleanFleetInEveryFormat(t *testing.T) {
+	f := newFixture(t)
+	for _, tc := range []struct {
+		name  string
+		paths func() []string
+		dups  int64
+	}{
+		{"otlp", func() []string { return []string{otlpFile(t, f.dir, "logs.jsonl", 4, f.trails...)} }, 0},
+		{"otlp, one record per line", func() []string { return []string{otlpFile(t, f.dir, "logs1.jsonl", 1, f.trails...)} }, 0},
+		{"syslog", func() []string { return []string{syslogFile(t, f.dir, "messages", f.trails...)} }, 0},
+		{"raw trails", func() []string { return f.trails }, 0},
+		{"all three, everything delivered three times", func() []string {
+			return append([]string{otlpFile(t, f.dir, "logs.jsonl", 4, f.trails...), syslogFile(t, f.dir, "messages", f.trails...)}, f.trails...)
+		}, 2 * (16 + 6 + 11)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rep := verify(t, f.opts, tc.paths()...)
+			if rep.Found() {
+				t.Fatalf("found %v in a clean fleet", problems(rep))
+			}
+			want := Totals{Records: 16 + 6 + 11, Duplicates: tc.dups, Devices: 2, Trails: 3, OK: 3, CheckpointsVerified: 5}
+			got := rep.Totals
+			got.Lines = 0
+			if got != want {
+				t.Fatalf("totals %+v, want %+v", got, want)
+			}
+		})
+	}
+}
+
+func TestFindings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// setup returns the inputs and the options.
+		setup func(t *testing.T, f *fixture) ([]string, Options)
+		want  []string // problem@file:line
+	}{
+		{"edited record in the OTLP file names its line and record", func(t *testing.T, f *fixture) ([]string, Options) {
+			p := otlpFile(t, f.dir, "logs.jsonl", 4, f.trails...)
+			rewriteLine(t, p, 2, func(b []byte) []byte { return bytes.Replace(b, []byte(`page\":5`), []byte(`page\":6`), 1) })
+			return []string{p}, f.opts
+		}, []string{"hash-mismatch@logs.jsonl:2 (record 4)", "seq-gap@logs.jsonl:3 (record 1)"}},
+		{"edited record in the syslog file", func(t *testing.T, f *fixture) ([]string, Options) {
+			p := syslogFile(t, f.dir, "messages", f.trails...)
+			rewriteLine(t, p, 3, func(b []byte) []byte { return bytes.Replace(b, []byte(`"page":1`), []byte(`"page":2`), 1) })
+			return []string{p}, f.opts
+		}, []string{"hash-mismatch@messages:3", "seq-gap@messages:4"}},
+		{"record lost in the pipeline", func(t *testing.T, f *fixture) ([]string, Options) {
+			p := syslogFile(t, f.dir, "messages", f.trails...)
+			rewriteLine(t, p, 4, func([]byte) []byte { return nil })
+			return []string{p}, f.opts
+		}, []string{"seq-gap@messages:5"}},
+		{"session never ended", func(t *testing.T, f *fixture) ([]string, Options) {
+			running := writeTrail(t, f.dir, session{dev: f.b, user: "bob", token: "fp-bob", client: "claude-ai", calls: 2, noEnd: true})
+			return []string{otlpFile(t, f.dir, "logs.jsonl", 100, append(f.trails, running)...)}, f.opts
+		}, []string{"no-session-end@logs.jsonl:4 (record 3)"}},
+		{"checkpoint by a key not registered", func(t *testing.T, f *fixture) ([]string, Options) {
+			return []string{syslogFile(t, f.dir, "messages", f.trails[2])}, Options{Keys: keysOf(t, f.a)}
+		}, []string{"checkpoint-unknown-key@messages:4", "checkpoint-unknown-key@messages:11"}},
+		{"local trail cut after a checkpoint that left the machine", func(t *testing.T, f *fixture) ([]string, Options) {
+			p := otlpFile(t, f.dir, "logs.jsonl", 4, f.trails...)
+			keepLines(t, f.trails[0], 8) // past the checkpoint at seq 7, before the last one
+			return []string{p, f.trails[0]}, f.opts
+		}, []string{"cut-after-checkpoint@{t0}"}},
+		{"local trail rewritten after it was forwarded", func(t *testing.T, f *fixture) ([]string, Options) {
+			p := otlpFile(t, f.dir, "logs.jsonl", 4, f.trails...)
+			rewriteTrail(t, f.trails[1], 3, func(r *audit.Record) { r.Tool = "delete_everything" })
+			return []string{p, f.trails[1]}, f.opts
+		}, []string{"conflict@{t1}:3", "conflict@{t1}:4", "conflict@{t1}:5", "conflict@{t1}:6"}},
+		{"session ended without a checkpoint", func(t *testing.T, f *fixture) ([]string, Options) {
+			p := syslogFile(t, f.dir, "messages", f.trails[1])
+			rewriteLine(t, p, 6, func([]byte) []byte { return nil }) // the last checkpoint never arrived
+			return []string{p}, f.opts
+		}, []string{"no-checkpoint@messages:5"}},
+		{"unrecognised line", func(t *testing.T, f *fixture) ([]string, Options) {
+			p := filepath.Join(f.dir, "junk")
+			os.WriteFile(p, []byte("hello\n"), 0o600)
+			return []string{p}, f.opts
+		}, []string{"unrecognised-line@junk:1"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			paths, opts := tc.setup(t, f)
+			rep := verify(t, opts, paths...)
+			got := problems(rep)
+			names := strings.NewReplacer("{t0}", filepath.Base(f.trails[0]), "{t1}", filepath.Base(f.trails[1]))
+			want := make([]string, len(tc.want))
+			for i, w := range tc.want {
+				want[i] = names.Replace(w)
+			}
+			if !slices.Equal(got, want) || !rep.Found() {
+				t.Fatalf("problems %q, want %q\n%s", got, want, table(rep))
+			}
+		})
+	}
+}
+
+func table(rep Report) string {
+	var b strings.Builder
+	rep.WriteTable(&b)
+	return b.String()
+}
+
+// rewriteTrail rewrites record n (1-based) of a trail file and re-hashes
+// the chain after it, as root on the workstation could.
+func rewriteTrail(t *testing.T, path string, n int, edit func(*audit.Record)) {
+	t.Helper()
+	var out bytes.Buffer
+	prev := ""
+	for i, l := range trailLines(t, path) {
+		var r audit.Record
+		if err := json.Unmarshal(l, &r); err != nil {
+			t.Fatal(err)
+		}
+		if i+1 == n {
+			edit(&r)
+		}
+		if i > 0 {
+			r.Prev = prev
+		}
+		r.Hash = audit.HashRecord(r)
+		prev = r.Hash
+		b, _ := r.MarshalJSON()
+		out.Write(b)
+		out.WriteByte('\n')
+	}
+	os.WriteFile(path, out.Bytes(), 0o600)
+}
+
+// An input that fails part-way, or a cancelled read, is an error; the
+// verifier stays usable for the next input.
+func TestReadErrorsLeaveTheVerifierUsable(t *testing.T) {
+	f := newFixture(t)
+	good := otlpFile(t, f.dir, "logs.jsonl", 1, f.trails...)
+	data, err := os.ReadFile(good)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := New(f.opts)
+	broken := io.MultiReader(bytes.NewReader(data[:len(data)/2]), iotest.ErrReader(errors.New("disk on fire")))
+	if err := v.Read(context.Background(), "broken", broken); err == nil || !strings.Contains(err.Error(), "disk on fire") {
+		t.Fatalf("read error: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := v.Read(ctx, "cancelled", bytes.NewReader(bytes.Repeat(data, 50))); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled read: %v", err)
+	}
+	for range 10 {
+		if err := v.Read(context.Background(), good, bytes.NewReader(data)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if rep := v.Report(); rep.Totals.Records != 33 {
+		t.Fatalf("totals %+v", rep.Totals)
+	}
+}
+
+// A record that claims a huge seq (its hash is easy to compute) is a gap,
+// not a reason to allocate the whole range.
+func TestHugeSeq(t *testing.T) {
+	dir := t.TempDir()
+	var buf bytes.Buffer
+	for _, seq := range []int64{1, 40_000_000} {
+		r := audit.Record{V: 1, Seq: seq, Session: "s", Event: audit.EventToolCall, Device: "d"}
+		r.Hash = audit.HashRecord(r)
+		b, _ := r.MarshalJSON()
+		buf.Write(b)
+		buf.WriteByte('\n')
+	}
+	p := filepath.Join(dir, "x-s.jsonl")
+	os.WriteFile(p, buf.Bytes(), 0o600)
+	rep := verify(t, Options{}, p)
+	if got := problems(rep); !slices.Equal(got, []string{"seq-gap@x-s.jsonl:2"}) {
+		t.Fatalf("problems %q", got)
+	}
+}
