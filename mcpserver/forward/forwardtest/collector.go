@@ -149,7 +149,7 @@ func (c *Collector) Start() {
 }
 
 // Stop ends the collector with sig (SIGTERM: a clean stop; SIGKILL: a
-// acknowledged; SIGKILL: a crash) and waits for it.
+// crash) and waits for it.
 func (c *Collector) Stop(sig syscall.Signal) {
 	if c.cmd == nil {
 		return
