@@ -57,12 +57,10 @@ func serviceState(w *world) string { return filepath.Join(w.svcDir, "var") }
 
 // TestForwardToCollector: the real scispot-mcpd (root) forwards the trails
 // of 20 busy sessions × 200 calls of an unprivileged account to the real
-// OpenTelemetry Collector; the collector stops (SIGTERM: killed outright it
-// can lose what it acknowledged but had not flushed, see
-// mcpserver/forward's TestCollectorOutage) mid-stream and comes back 10 s
-// later, then the service is killed mid-stream and started again:
-// every record (trail, seq) arrives with its exact line, in order per
-// trail.
+// OpenTelemetry Collector; the collector is killed outright mid-stream and
+// comes back 10 s later, then the service is killed mid-stream and started
+// again: every record (trail, seq) arrives with its exact line, in order
+// per trail.
 func TestForwardToCollector(t *testing.T) {
 	requireRoot(t)
 	col := forwardtest.StartCollector(t, t.TempDir())
@@ -74,7 +72,7 @@ func TestForwardToCollector(t *testing.T) {
 
 	restarted := make(chan struct{})
 	busySessions(t, w, 20, 200, func() {
-		col.Stop(syscall.SIGTERM)
+		col.Stop(syscall.SIGKILL)
 		go func() {
 			time.Sleep(10 * time.Second)
 			col.Start()

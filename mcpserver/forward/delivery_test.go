@@ -66,11 +66,8 @@ func startForwarder(t *testing.T, state string, targets forward.Targets) (*forwa
 
 // TestCollectorOutage: 20 sessions × 200 records reach the real
 // OpenTelemetry Collector complete and in order per trail although the
-// collector stops mid-stream and comes back 10 s later. It stops with
-// SIGTERM: a collector killed outright can lose what it acknowledged but
-// its file exporter had not flushed (up to flush_interval), which only a
-// persistent queue on the collector prevents; nothing the workstation
-// could resend.
+// collector is killed outright (SIGKILL) mid-stream and comes back 10 s
+// later: what it had not acknowledged is resent.
 func TestCollectorOutage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts the OpenTelemetry Collector")
@@ -81,7 +78,7 @@ func TestCollectorOutage(t *testing.T) {
 	f, _ := startForwarder(t, state, forward.Targets{OTLPEndpoint: col.Endpoint})
 	restarted := make(chan struct{})
 	writeSessions(t, state, 20, 200, func() {
-		col.Stop(syscall.SIGTERM)
+		col.Stop(syscall.SIGKILL)
 		go func() {
 			time.Sleep(10 * time.Second)
 			col.Start()
