@@ -405,3 +405,44 @@ func FuzzReadItems(f *testing.F) {
 		}
 	})
 }
+
+// TestOTLPDamagedLine: a line that is not valid UTF-8 (a damaged trail)
+// cannot be a protobuf string; it goes as the body's bytes, so the batch
+// still encodes and the records after it are not held back for ever.
+func TestOTLPDamagedLine(t *testing.T) {
+	state := t.TempDir()
+	path := writeTrail(t, state, 2)
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	damaged := "{\"seq\":3,\"x\":\"\xff\xfe\"}"
+	f.WriteString(damaged + "\n")
+	f.Close()
+	var got collogs.ExportLogsServiceRequest
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := proto.Unmarshal(body, &got); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+		}
+	}))
+	defer srv.Close()
+	d, err := newOTLP(Targets{OTLPEndpoint: srv.URL}, Resource{Device: "dev"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	items, err := readItems(mustList(t, state)[0], 0, 10, 1<<20, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Send(context.Background(), items); err != nil {
+		t.Fatalf("Send: %v", err)
+	}
+	recs := got.GetResourceLogs()[0].GetScopeLogs()[0].GetLogRecords()
+	if len(recs) != 3 {
+		t.Fatalf("%d records, want 3", len(recs))
+	}
+	if b := recs[2].GetBody().GetBytesValue(); string(b) != damaged {
+		t.Errorf("damaged line's body %v, want its bytes", recs[2].GetBody())
+	}
+}

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	collogs "go.opentelemetry.io/proto/slim/otlp/collector/logs/v1"
 	commonpb "go.opentelemetry.io/proto/slim/otlp/common/v1"
@@ -106,6 +107,9 @@ func resourceOf(r Resource) *resourcepb.Resource {
 }
 
 func strAttr(k, v string) *commonpb.KeyValue {
+	// Protobuf strings must be UTF-8; the host name comes from the
+	// system, not from the canonical encoder.
+	v = strings.ToValidUTF8(v, "\uFFFD")
 	return &commonpb.KeyValue{Key: k, Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v}}}
 }
 
@@ -157,13 +161,24 @@ func logRecord(it Item, observed uint64) *logspb.LogRecord {
 		ObservedTimeUnixNano: observed,
 		SeverityNumber:       sev,
 		SeverityText:         sevText,
-		Body:                 &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: string(it.Line)}},
+		Body:                 body(it.Line),
 		Attributes:           attrs,
 	}
 	if !f.Time.IsZero() {
 		lr.TimeUnixNano = uint64(f.Time.UnixNano())
 	}
 	return lr
+}
+
+// body is a line as a string value, or — for a damaged line that is not
+// UTF-8, which a protobuf string cannot hold — as its bytes: otherwise the
+// whole batch would fail to encode and every record after the damage
+// would wait for ever. The verifier reports such a line either way.
+func body(line []byte) *commonpb.AnyValue {
+	if !utf8.Valid(line) {
+		return &commonpb.AnyValue{Value: &commonpb.AnyValue_BytesValue{BytesValue: line}}
+	}
+	return &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: string(line)}}
 }
 
 // request builds the ExportLogsServiceRequest of a batch.
