@@ -62,6 +62,10 @@ const (
 	// ProblemNoCheckpoint: a session ended without the signed checkpoint
 	// the service writes after session.end (checked with --keys only).
 	ProblemNoCheckpoint = "no-checkpoint"
+	// ProblemAfterEnd: a record after the checkpoint that closed an ended
+	// session. The service writes nothing there, and no signature covers
+	// it: someone who could write to the pipeline chained it on.
+	ProblemAfterEnd = "unsigned-after-end"
 )
 
 // maxLine bounds one input line: a collector batch of thousands of records
@@ -504,9 +508,22 @@ func (v *Verifier) finish(t *trail) {
 	if started && !ended && last > 0 {
 		v.issue(t, t.entries.get(last).at, last, string(audit.ProblemNoEnd), "no session.end: the session was still running, its process died, or its end never arrived")
 	}
-	if ended && v.opts.Keys != nil && !slices.ContainsFunc(t.checkpoints, func(c checkpointSeen) bool { return c.seq > endSeq }) {
+	var closing int64 // the last checkpoint after session.end
+	for _, c := range t.checkpoints {
+		if ended && c.seq > endSeq {
+			closing = max(closing, c.seq)
+		}
+	}
+	if ended && v.opts.Keys != nil && closing == 0 {
 		v.issue(t, t.entries.get(endSeq).at, endSeq, ProblemNoCheckpoint,
 			"no signed checkpoint after session.end: the device had no usable key, or the checkpoint never arrived")
+	}
+	if closing > 0 {
+		for seq := closing + 1; seq <= t.entries.n; seq++ {
+			if e := t.entries.get(seq); e.present {
+				v.issue(t, e.at, seq, ProblemAfterEnd, fmt.Sprintf("a record after the checkpoint (seq %d) that closed the ended session: the service writes nothing there and no signature covers it", closing))
+			}
+		}
 	}
 	for _, c := range t.checkpoints {
 		if c.count != c.seq-1 || c.lastSeq != c.seq-1 {

@@ -123,6 +123,13 @@ func TestFindings(t *testing.T) {
 			rewriteLine(t, p, 6, func([]byte) []byte { return nil }) // the last checkpoint never arrived
 			return []string{p}, f.opts
 		}, []string{"no-checkpoint@messages:5"}},
+		{"records chained on after the signed end of a session", func(t *testing.T, f *fixture) ([]string, Options) {
+			// Whoever can write to the pipeline (any local account, for a
+			// collector on loopback) can append well-chained records to a
+			// session that ended: nothing signed covers them.
+			appendForged(t, f.trails[1], audit.Record{Event: audit.EventToolDenied, Tool: "delete_samples", Outcome: audit.OutcomeDenied}, 2)
+			return []string{syslogFile(t, f.dir, "messages", f.trails[1])}, f.opts
+		}, []string{"unsigned-after-end@messages:7", "unsigned-after-end@messages:8"}},
 		{"unrecognised line", func(t *testing.T, f *fixture) ([]string, Options) {
 			p := filepath.Join(f.dir, "junk")
 			os.WriteFile(p, []byte("hello\n"), 0o600)
@@ -176,6 +183,30 @@ func rewriteTrail(t *testing.T, path string, n int, edit func(*audit.Record)) {
 		out.WriteByte('\n')
 	}
 	os.WriteFile(path, out.Bytes(), 0o600)
+}
+
+// appendForged appends n copies of r to the trail at path, each chained to
+// the one before as the writer would.
+func appendForged(t *testing.T, path string, r audit.Record, n int) {
+	t.Helper()
+	lines := trailLines(t, path)
+	var last audit.Record
+	if err := json.Unmarshal(lines[len(lines)-1], &last); err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for range n {
+		r.V, r.Seq, r.Time, r.Session, r.User, r.Device = last.V, last.Seq+1, last.Time, last.Session, last.User, last.Device
+		r.Prev = last.Hash
+		r.Hash = audit.HashRecord(r)
+		b, _ := r.MarshalJSON()
+		f.Write(append(b, '\n'))
+		last = r
+	}
 }
 
 // An input that fails part-way, or a cancelled read, is an error; the
