@@ -30,6 +30,8 @@ func TestAuditDestinationKeys(t *testing.T) {
 		{"otlp no scheme", `{"AuditOTLPEndpoint": "collector:4318"}`, `policy key "AuditOTLPEndpoint" must be an absolute https URL with a host, such as https://collector.lab.example:4318, got "collector:4318"`},
 		{"otlp no host", `{"AuditOTLPEndpoint": "https:///v1/logs"}`, `policy key "AuditOTLPEndpoint" must be an absolute https URL with a host, such as https://collector.lab.example:4318, got "https:///v1/logs"`},
 		{"otlp credentials", `{"AuditOTLPEndpoint": "https://u:p@collector/"}`, `policy key "AuditOTLPEndpoint" must not contain a user name or password (put an ingest key in AuditOTLPHeaders)`},
+		{"otlp key in the query", `{"AuditOTLPEndpoint": "https://collector/v1/logs?api-key=5ecret"}`, `policy key "AuditOTLPEndpoint" must not have a query or fragment (put an ingest key in AuditOTLPHeaders)`},
+		{"otlp fragment", `{"AuditOTLPEndpoint": "https://collector/#5ecret"}`, `policy key "AuditOTLPEndpoint" must not have a query or fragment (put an ingest key in AuditOTLPHeaders)`},
 		{"otlp bad port", `{"AuditOTLPEndpoint": "https://collector:99999"}`, `policy key "AuditOTLPEndpoint" has port "99999", which is out of range`},
 		{"otlp as list", `{"AuditOTLPEndpoint": ["https://c/"]}`, `policy key "AuditOTLPEndpoint" must be a string, got list`},
 

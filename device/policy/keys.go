@@ -338,6 +338,12 @@ func checkAuditOTLPEndpoint(v any) string {
 		// ingest key belongs in AuditOTLPHeaders.
 		return "must not contain a user name or password (put an ingest key in AuditOTLPHeaders)"
 	}
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		// The same: a key in the query would be shown to every user in
+		// status and written in logs and errors with the URL. The value
+		// is not quoted here for that reason.
+		return "must not have a query or fragment (put an ingest key in AuditOTLPHeaders)"
+	}
 	if msg := checkPort(u.Port(), u.Host, s); msg != "" {
 		return msg
 	}
