@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -444,5 +445,49 @@ func TestOTLPDamagedLine(t *testing.T) {
 	}
 	if b := recs[2].GetBody().GetBytesValue(); string(b) != damaged {
 		t.Errorf("damaged line's body %v, want its bytes", recs[2].GetBody())
+	}
+}
+
+// TestSyslogSendStopsWithContext: a receiver that accepts and never reads
+// (a stalled relay, or another account listening on a loopback port) does
+// not hold Send — and with it a policy change, which stops the runner
+// while holding the forwarder's lock — until the write deadline.
+func TestSyslogSendStopsWithContext(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		c, err := ln.Accept()
+		if err == nil {
+			accepted <- c
+		}
+	}()
+	d, err := newSyslog(Targets{Syslog: "tcp://" + ln.Addr().String()}, Resource{HostName: "ws"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	line := []byte(`{"seq":1,"x":"` + strings.Repeat("a", 1<<20) + `"}`)
+	items := make([]Item, 64) // far more than the socket buffers hold
+	for i := range items {
+		items[i] = Item{Trail: "t", Line: line, Fields: Fields{Seq: int64(i + 1), Event: "tool.call"}}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { _, err := d.Send(ctx, items); done <- err }()
+	c := <-accepted
+	defer c.Close()
+	time.Sleep(200 * time.Millisecond) // Send is blocked in a write
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Send succeeded although nothing was read")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Send still blocked 10 s after its context ended")
 	}
 }

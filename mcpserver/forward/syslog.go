@@ -139,6 +139,13 @@ func (d *syslogDest) Send(ctx context.Context, items []Item) (int64, error) {
 		return 0, &sendError{err: err}
 	}
 	d.conn.SetWriteDeadline(time.Now().Add(30 * time.Second))
+	// A receiver that stops reading blocks the write until the deadline;
+	// when the runner stops (a policy change, the service ending) the
+	// write ends at once instead: a deadline in the past unblocks it, and
+	// the connection is then closed below.
+	conn := d.conn
+	stop := context.AfterFunc(ctx, func() { conn.SetWriteDeadline(time.Now()) })
+	defer stop()
 	for _, it := range items {
 		msg, err := syslogMessage(it, d.res)
 		if err != nil {
