@@ -130,9 +130,10 @@ func New(cfg Config) *Forwarder {
 // service's state.
 func (f *Forwarder) cursorRoot() string { return filepath.Join(f.cfg.StateDir, "forward") }
 
-// Apply sets the destinations. Unchanged destinations keep running;
-// a changed one starts over with its own cursors (a new endpoint is a new
-// destination and receives every trail).
+// Apply sets the destinations. When nothing changed, delivery goes on
+// undisturbed; when any key changed, every destination is restarted from
+// its cursors on disk (syslog batches not yet confirmed go again), and a
+// new endpoint is a new destination that receives every trail.
 func (f *Forwarder) Apply(t Targets) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
