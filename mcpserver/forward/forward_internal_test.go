@@ -491,3 +491,37 @@ func TestSyslogSendStopsWithContext(t *testing.T) {
 		t.Fatal("Send still blocked 10 s after its context ended")
 	}
 }
+
+// TestUnreadableFolderKeepsCursors: an audit folder that cannot be listed
+// for a moment (here: something else in its place; in life, no file
+// descriptors left) does not mean its trails are gone. Their cursors stay,
+// so nothing is sent again from the start once it can be read.
+func TestUnreadableFolderKeepsCursors(t *testing.T) {
+	state := t.TempDir()
+	writeTrail(t, state, 3)
+	fw := New(Config{StateDir: state})
+	d := &fakeDest{}
+	r := fw.newRunner(d)
+	if _, err := r.round(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	dir := filepath.Join(state, "users", "uid-1", "audit")
+	aside := dir + ".aside"
+	if err := os.Rename(dir, aside); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dir, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r.round(context.Background())
+	os.Remove(dir)
+	if err := os.Rename(aside, dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := r.round(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(d.items) != 3 {
+		t.Errorf("%d records sent, want the 3 once", len(d.items))
+	}
+}

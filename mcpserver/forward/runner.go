@@ -155,10 +155,17 @@ func (r *runner) round(ctx context.Context) (more bool, err error) {
 		return false, err
 	}
 	trails, err := listTrails(r.state)
-	if err != nil {
+	switch {
+	case errors.Is(err, errPartialList):
+		// Deliver what could be listed; forget nothing, since a trail
+		// not listed may still be there (its cursor would be lost and
+		// the whole trail sent again).
+		r.log.Warn("listing the trails", "err", err)
+	case err != nil:
 		return false, err
+	default:
+		r.forget(trails)
 	}
-	r.forget(trails)
 	r.mu.Lock()
 	sent := maps.Clone(r.sent)
 	r.mu.Unlock()

@@ -24,18 +24,30 @@ type trailFile struct {
 	Size int64
 }
 
+// errPartialList means some audit folder could not be listed: the trails
+// returned are not all there are, so a trail missing from them may still
+// exist.
+var errPartialList = errors.New("an audit folder could not be listed")
+
 // listTrails finds every trail under <state>/users/*/audit, oldest first
-// (file names start with their UTC open time).
+// (file names start with their UTC open time). When a folder cannot be
+// listed, it returns the others' trails with an error wrapping
+// errPartialList.
 func listTrails(state string) ([]trailFile, error) {
 	dirs, err := filepath.Glob(filepath.Join(state, "users", "*", "audit"))
 	if err != nil {
 		return nil, err
 	}
 	var out []trailFile
+	var partial error
 	for _, dir := range dirs {
 		entries, err := os.ReadDir(dir)
+		if errors.Is(err, os.ErrNotExist) {
+			continue // an account folder being removed
+		}
 		if err != nil {
-			continue // an account folder being created or removed
+			partial = fmt.Errorf("%w: %w", errPartialList, err)
+			continue
 		}
 		for _, e := range entries {
 			name := e.Name()
@@ -54,7 +66,7 @@ func listTrails(state string) ([]trailFile, error) {
 		}
 	}
 	slices.SortFunc(out, func(a, b trailFile) int { return strings.Compare(a.ID, b.ID) })
-	return out, nil
+	return out, partial
 }
 
 // Fields are the parts of a record the destinations put in attributes.
