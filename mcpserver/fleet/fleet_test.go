@@ -257,3 +257,29 @@ func TestHugeSeq(t *testing.T) {
 		t.Fatalf("problems %q", got)
 	}
 }
+
+// TestHostileInput: input built to exhaust or confuse the reader is a
+// problem on its line, never a crash, an error for the whole input or a
+// clean verdict.
+func TestHostileInput(t *testing.T) {
+	const n = 200_000
+	for _, tc := range []struct{ name, line string }{
+		{"deeply nested OTLP", `{"resourceLogs":` + strings.Repeat("[", n) + strings.Repeat("]", n) + "}"},
+		{"deeply nested body value", `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":` + strings.Repeat(`{"kvlistValue":{"values":[{"key":"a","value":`, n/10)},
+		{"deeply nested record", `{"v":1,"seq":1,"args":` + strings.Repeat("[", n) + strings.Repeat("]", n) + "}"},
+		{"many structured-data elements", `<13>1 - - - - - ` + strings.Repeat(`[a b="c"]`, n/10) + " x"},
+		{"invalid UTF-8", "\xff\xfe" + strings.Repeat("\x00", 1000)},
+		{"syslog line with a record that is not JSON", `<110>1 2026-12-05T08:00:00Z ws scispot-mcpd 1 tool.call [scispot@32473 trail="x" seq="1"] {"seq":1`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			v := New(Options{})
+			if err := v.Read(context.Background(), "hostile", strings.NewReader(tc.line+"\n")); err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			rep := v.Report()
+			if !rep.Found() || len(rep.Problems) == 0 || rep.Totals.Records != 0 {
+				t.Errorf("report %+v, want a problem and no record", rep)
+			}
+		})
+	}
+}
