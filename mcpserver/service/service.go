@@ -87,6 +87,10 @@ type Config struct {
 	// CheckpointEvery is how often a trail with new records gets a signed
 	// checkpoint; 0 means a minute (tests shorten it).
 	CheckpointEvery time.Duration
+	// DirectEvery is how often the system service looks through the
+	// accounts' AI client configs for direct Scispot connections; 0
+	// means a minute (tests shorten it).
+	DirectEvery time.Duration
 }
 
 // Service is one running workstation service.
@@ -207,6 +211,9 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 		go s.fwd.Run(ctx)
 	}
 	go s.followPolicy(ctx)
+	if s.cfg.Mode == localapi.ModeSystem {
+		go s.watchDirect(ctx)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {
