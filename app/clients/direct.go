@@ -407,3 +407,34 @@ func Migratable(found []Direct) []Direct {
 	}
 	return out
 }
+
+// attachDirect fills each status's Direct. Unreadable files are already
+// reported by the status itself.
+func attachDirect(ctx context.Context, env Env, hosts []string, out []ClientStatus) {
+	found, _ := FindDirect(ctx, env, DirectOptions{Hosts: hosts})
+	for i := range out {
+		for _, d := range found {
+			if d.Client == out[i].Client {
+				out[i].Direct = append(out[i].Direct, d)
+			}
+		}
+	}
+}
+
+// UpstreamHost returns the host of the policy's UpstreamURL as a status
+// reports it in its effective policy, for DirectOptions.Hosts.
+func UpstreamHost(effective map[string]any) []string {
+	s, _ := effective["UpstreamURL"].(string)
+	if h := urlHost(s); h != "" {
+		return []string{h}
+	}
+	return nil
+}
+
+// sameStatus compares two statuses for the watcher, the direct
+// connections by what they say (not by their hidden finding).
+func sameStatus(a, b ClientStatus) bool {
+	return a.Client == b.Client && a.Name == b.Name && a.Path == b.Path && a.State == b.State &&
+		a.Detail == b.Detail && a.Command == b.Command && a.Demo == b.Demo &&
+		slices.EqualFunc(a.Direct, b.Direct, func(x, y Direct) bool { return x.Key() == y.Key() && x.Machine == y.Machine })
+}
