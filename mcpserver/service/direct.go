@@ -122,7 +122,7 @@ func (s *Service) recordDirect(ctx context.Context, dir, account string, found [
 		args, _ := json.Marshal(d)
 		info := audit.SessionInfo{User: account, Device: s.cfg.DeviceID, Transport: audit.TransportCLI,
 			Client: audit.Client{Name: d.Client}}
-		rec := audit.Record{Event: audit.EventBypassFound, Rule: "direct-" + d.Kind, Reason: d.String(), Args: args}
+		rec := audit.Record{Event: audit.EventBypassFound, Reason: d.String(), Args: args}
 		if err := apitoken.Record(ctx, dir, info, rec); err != nil {
 			errs = append(errs, err)
 			now = now[:len(now)-1] // try again next time
