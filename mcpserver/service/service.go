@@ -8,7 +8,8 @@
 //	local socket ──▶ Serve ─┬─ peer credentials ─▶ caller (uid, account, launching program)
 //	                        ├─ /localapi/v0/mcp (Upgrade) ─▶ session.Host ─▶ gateway ─▶ Scispot
 //	                        └─ status, kill, resume, token, audit, events, confirm
-//	state: <StateDir>/users/<uid>/  control.json (kill switch), usage.json (budget), audit/
+//	state: <StateDir>/users/<uid>/  control.json (kill switch), usage.json (budget), audit/,
+//	                                 direct-seen.json (direct connections already recorded)
 //	       <StateDir>/keys/seal.key  (the service key that seals tokens)
 //	       <StateDir>/tool-pins.json (the approved definition of every allowed tool, package pin)
 //	       <StateDir>/forward/<destination>/<trail>.cursor  (what each audit destination has)
