@@ -74,10 +74,12 @@ type DirectOptions struct {
 	// Hosts are more hosts that count as Scispot (the policy's
 	// UpstreamURL host); ScispotHost always does.
 	Hosts []string
-	// Read reads a config file (a host path) as it is on disk; nil uses
-	// os.ReadFile through configfile. The service passes a reader that
-	// refuses links out of the person's home and files it does not own.
-	Read func(path string) ([]byte, error)
+	// Read reads a config file (a host path) as it is on disk; machine
+	// is true for a machine-level file (managed-mcp.json), which only an
+	// administrator writes. Nil uses configfile.Read. The service passes a
+	// reader that refuses links and files the account does not own (root's
+	// for machine-level ones).
+	Read func(path string, machine bool) ([]byte, error)
 }
 
 // maxScanBytes bounds a file the scanner reads through Read: a big
@@ -93,20 +95,21 @@ func FindDirect(ctx context.Context, env Env, opts DirectOptions) ([]Direct, err
 	hosts := hostSet(opts.Hosts)
 	var out []Direct
 	var errs []error
-	scan := func(c Client, p string, machine bool) {
-		content, err := readConfig(env.host(p), opts.Read)
+	scan := func(c Client, p string, machine bool) []byte {
+		content, err := readConfig(env.host(p), machine, opts.Read)
 		if errors.Is(err, fs.ErrNotExist) {
-			return
+			return nil
 		}
 		if err != nil {
 			errs = append(errs, err)
-			return
+			return nil
 		}
 		found := directContent(c, p, content, hosts)
 		for i := range found {
 			found[i].Machine = machine
 		}
 		out = append(out, found...)
+		return content
 	}
 	for _, c := range All() {
 		if err := ctx.Err(); err != nil {
@@ -118,7 +121,14 @@ func FindDirect(ctx context.Context, env Env, opts DirectOptions) ([]Direct, err
 			continue
 		}
 		for _, p := range paths {
-			scan(c, p, false)
+			content := scan(c, p, false)
+			if c.ID == ClaudeCode {
+				// "claude mcp add --scope project" writes the project's
+				// .mcp.json, which Claude Code reads in that folder.
+				for _, dir := range claudeProjects(content, env) {
+					scan(c, env.join(dir, ".mcp.json"), false)
+				}
+			}
 		}
 		for _, p := range machinePaths(c, env) {
 			scan(c, p, true)
@@ -127,11 +137,11 @@ func FindDirect(ctx context.Context, env Env, opts DirectOptions) ([]Direct, err
 	return out, errors.Join(errs...)
 }
 
-func readConfig(path string, read func(string) ([]byte, error)) ([]byte, error) {
+func readConfig(path string, machine bool, read func(string, bool) ([]byte, error)) ([]byte, error) {
 	if read == nil {
 		return configfile.Read(path)
 	}
-	raw, err := read(path)
+	raw, err := read(path, machine)
 	if err != nil {
 		return nil, err
 	}
@@ -437,4 +447,20 @@ func sameStatus(a, b ClientStatus) bool {
 	return a.Client == b.Client && a.Name == b.Name && a.Path == b.Path && a.State == b.State &&
 		a.Detail == b.Detail && a.Command == b.Command && a.Demo == b.Demo &&
 		slices.EqualFunc(a.Direct, b.Direct, func(x, y Direct) bool { return x.Key() == y.Key() && x.Machine == y.Machine })
+}
+
+// claudeProjects are the absolute project folders ~/.claude.json knows.
+func claudeProjects(content []byte, env Env) []string {
+	root, ok := decodeObject(content)
+	if !ok {
+		return nil
+	}
+	projects, _ := root["projects"].(map[string]any)
+	var out []string
+	for _, dir := range sortedKeys(projects) {
+		if env.isAbs(dir) {
+			out = append(out, dir)
+		}
+	}
+	return out
 }

@@ -154,6 +154,39 @@ func TestFindDirectMachineLevel(t *testing.T) {
 	}
 }
 
+// TestFindDirectProjectFile: a project-scope entry ("claude mcp add
+// --scope project") lives in the project's .mcp.json; migrating it takes
+// it out there and puts the gateway entry in ~/.claude.json.
+func TestFindDirectProjectFile(t *testing.T) {
+	ctx := context.Background()
+	m := newMachine(t, "linux")
+	writeConfig(t, m, mustLookup(t, ClaudeCode), `{"projects": {"/home/ann/lab": {}, "relative": {}}}`)
+	mcp := m.env.host("/home/ann/lab/.mcp.json")
+	os.MkdirAll(filepath.Dir(mcp), 0o755)
+	os.WriteFile(mcp, []byte(`{"mcpServers": {"sci": {"type": "http", "url": "https://mcp.scispot.io/", "headers": {"Authorization": "Bearer `+token1+`"}}, "fs": {"command": "mcp-fs"}}}`), 0o644)
+	found, err := FindDirect(ctx, m.env, DirectOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]brief{{ClaudeCode, "sci", KindURL, ""}, {ClaudeCode, "sci", KindToken, ""}}, briefs(found)); diff != "" || found[0].File != "/home/ann/lab/.mcp.json" {
+		t.Fatalf("findings (-want +got):\n%s%+v", diff, found)
+	}
+	kc := keychain.NewMemory()
+	for _, d := range Migratable(found) {
+		if _, err := MigrateDirect(ctx, d, m.env, kc, Options{Executable: m.exe}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b, _ := os.ReadFile(mcp)
+	if strings.Contains(string(b), token1) || strings.Contains(string(b), `"sci"`) || !strings.Contains(string(b), `"fs"`) {
+		t.Errorf(".mcp.json after migrating:\n%s", b)
+	}
+	user, _ := configfile.Read(m.env.host("/home/ann/.claude.json"))
+	if !strings.Contains(string(user), `"scispot"`) {
+		t.Errorf("no gateway entry in ~/.claude.json: %s", user)
+	}
+}
+
 func TestFindDirectReportsUnreadableAndContinues(t *testing.T) {
 	m := newMachine(t, "linux")
 	writeConfig(t, m, mustLookup(t, Cursor), `{"mcpServers": {"a": {"url": "https://mcp.scispot.io/"}}}`)

@@ -31,8 +31,8 @@ func directStatus(t *testing.T, w *world) []directJSON {
 // TestDirectConnectionsFoundAuditedAndMigrated: the person (or an agent
 // with their shell) adds Scispot straight into Claude Code and Cursor.
 // status --json lists the entries, the root service's periodic check
-// records each once as bypass.found — and does not read a root-only file
-// linked into the home — and `setup all --migrate` replaces them with the
+// records each once as bypass.found — and reads no root-only file, linked
+// into the home or named as a project folder — and `setup all --migrate` replaces them with the
 // gateway, the token in the real keychain and in no file under the home.
 func TestDirectConnectionsFoundAuditedAndMigrated(t *testing.T) {
 	requireRoot(t)
@@ -52,6 +52,9 @@ func TestDirectConnectionsFoundAuditedAndMigrated(t *testing.T) {
 	w.run("", "token", "remove")
 	t.Cleanup(func() { w.run("", "token", "remove") })
 	token := newToken(t)
+	// A root-only folder named as a project: its .mcp.json is root's.
+	secretDir := t.TempDir()
+	os.WriteFile(filepath.Join(secretDir, ".mcp.json"), []byte(`{"mcpServers": {"root-project-entry": {"url": "https://mcp.scispot.io/"}}}`), 0o600)
 	claude := filepath.Join(w.home, ".claude.json")
 	w.writeOwned(claude, []byte(`{
   // as "claude mcp add --transport http scispot-direct … --header" leaves it
@@ -59,14 +62,13 @@ func TestDirectConnectionsFoundAuditedAndMigrated(t *testing.T) {
   "mcpServers": {
     "scispot-direct": {"type": "http", "url": "https://MCP.scispot.io/mcp", "headers": {"Authorization": "Bearer `+token+`"}}
   },
-  "projects": {"`+w.home+`/lab": {"mcpServers": {"lab-remote": {"type": "sse", "url": "https://mcp.scispot.io/sse"}}}}
+  "projects": {"`+w.home+`/lab": {"mcpServers": {"lab-remote": {"type": "sse", "url": "https://mcp.scispot.io/sse"}}}, "`+secretDir+`": {}}
 }
 `), 0o600)
 	cursor := filepath.Join(w.home, ".cursor", "mcp.json")
 	w.writeOwned(cursor, []byte(`{"mcpServers": {"sci": {"command": "npx", "args": ["-y", "mcp-remote", "https://mcp.scispot.io/"]}}}`), 0o600)
 	// A root-only file linked into the home: the root service must not
 	// read it on the person's behalf.
-	secretDir := t.TempDir()
 	rootOnly := filepath.Join(secretDir, "root-only.json")
 	os.WriteFile(rootOnly, []byte(`{"mcpServers": {"root-only-entry": {"url": "https://mcp.scispot.io/"}}}`), 0o600)
 	windsurf := filepath.Join(w.home, ".codeium", "windsurf", "mcp_config.json")
@@ -111,7 +113,7 @@ func TestDirectConnectionsFoundAuditedAndMigrated(t *testing.T) {
 		t.Fatalf("%d bypass.found records after more checks, want %d (once per finding)", len(recs), len(want))
 	}
 	for _, r := range recs {
-		if strings.Contains(r.Reason, "root-only-entry") || strings.Contains(string(r.Args), "root-only-entry") {
+		if strings.Contains(r.Reason+string(r.Args), "root-only-entry") || strings.Contains(r.Reason+string(r.Args), "root-project-entry") {
 			t.Errorf("the service read a root-only file through a link: %+v", r)
 		}
 		if r.User != w.user.name {

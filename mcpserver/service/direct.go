@@ -91,7 +91,7 @@ func (s *Service) checkAccount(ctx context.Context, uid int, dir string, hosts [
 		return err
 	}
 	env := clients.Env{GOOS: runtime.GOOS, Home: home}
-	found, scanErr := clients.FindDirect(ctx, env, clients.DirectOptions{Hosts: hosts, Read: ownedReader(home, uid)})
+	found, scanErr := clients.FindDirect(ctx, env, clients.DirectOptions{Hosts: hosts, Read: ownedReader(uid)})
 	if scanErr != nil {
 		s.log.Debug("some client configs were not checked", "uid", uid, "err", scanErr)
 	}

@@ -10,7 +10,6 @@ import (
 	osuser "os/user"
 	"path/filepath"
 	"strconv"
-	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -30,15 +29,16 @@ func accountHome(uid int) (home, name string, err error) {
 }
 
 // ownedReader reads a client config for the service, which runs as root,
-// so that the person cannot make it read what they could not: a file in
-// the home must be a regular file the account owns, reached without
-// following a symbolic link at its last step (a linked folder on the way
-// leads, at worst, to a file the owner check refuses); a machine-level
-// file must be root's. Reads are bounded and never block on a FIFO.
-func ownedReader(home string, uid int) func(string) ([]byte, error) {
-	return func(p string) ([]byte, error) {
+// so that the person cannot make it read what they could not: a person's
+// file must be a regular file the account owns, reached without following
+// a symbolic link at its last step (a linked folder on the way leads, at
+// worst, to a file the owner check refuses — a project folder named
+// /root in ~/.claude.json included); a machine-level file must be root's.
+// Reads are bounded and never block on a FIFO.
+func ownedReader(uid int) func(string, bool) ([]byte, error) {
+	return func(p string, machine bool) ([]byte, error) {
 		want := uint32(uid)
-		if !strings.HasPrefix(p, home+string(filepath.Separator)) {
+		if machine {
 			want = 0
 		}
 		fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC|unix.O_NOCTTY, 0)

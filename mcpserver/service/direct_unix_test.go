@@ -20,7 +20,8 @@ import (
 func TestOwnedReader(t *testing.T) {
 	home := t.TempDir()
 	uid := os.Geteuid()
-	read := ownedReader(home, uid)
+	own := ownedReader(uid)
+	read := func(p string) ([]byte, error) { return own(p, false) }
 	write := func(name, body string) string {
 		p := filepath.Join(home, name)
 		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
@@ -50,13 +51,17 @@ func TestOwnedReader(t *testing.T) {
 		t.Errorf("missing file: %v", err)
 	}
 	// Another owner: the same file read on behalf of another uid.
-	if _, err := ownedReader(home, uid+1)(good); err == nil || !strings.Contains(err.Error(), "belongs to uid") {
+	if _, err := ownedReader(uid+1)(good, false); err == nil || !strings.Contains(err.Error(), "belongs to uid") {
 		t.Errorf("foreign file: %v", err)
 	}
-	// Outside the home only root's files are read.
+	// A machine-level file must be root's; a person's file, theirs, even
+	// outside the home (a project folder named in ~/.claude.json).
+	if _, err := ownedReader(uid+1)(secret, false); err == nil {
+		t.Error("a file of another owner was read as the person's")
+	}
 	if uid != 0 {
-		if _, err := read(secret); err == nil {
-			t.Error("a non-root file outside the home was read as machine-level")
+		if _, err := own(secret, true); err == nil {
+			t.Error("a non-root file was read as machine-level")
 		}
 	}
 	big := filepath.Join(home, "big.json")
@@ -79,7 +84,7 @@ func TestRecordDirectOnce(t *testing.T) {
 	os.MkdirAll(filepath.Dir(cursor), 0o700)
 	env := clients.Env{GOOS: "linux", Home: home}
 	scan := func() []clients.Direct {
-		found, err := clients.FindDirect(ctx, env, clients.DirectOptions{Read: ownedReader(home, os.Geteuid())})
+		found, err := clients.FindDirect(ctx, env, clients.DirectOptions{Read: ownedReader(os.Geteuid())})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -9,4 +9,4 @@ func accountHome(uid int) (home, name string, err error) {
 	return "", "", errors.New("the periodic check for direct connections is not supported on Windows yet")
 }
 
-func ownedReader(home string, uid int) func(string) ([]byte, error) { return nil }
+func ownedReader(uid int) func(string, bool) ([]byte, error) { return nil }
