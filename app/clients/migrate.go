@@ -36,10 +36,13 @@ import (
 // diff shows the token as its fingerprint.
 func Migrate(ctx context.Context, f Finding, env Env, kc keychain.Store, opts Options) (Change, error) {
 	ch := Change{Client: f.Client, Path: f.Path, Action: ActionNone, DryRun: opts.DryRun, TokenFingerprint: f.Fingerprint}
-	if f.secret == nil || f.secret.token == "" {
+	token := ""
+	switch {
+	case f.secret != nil && f.secret.token != "":
+		token = f.secret.token
+	case !f.direct:
 		return ch, fmt.Errorf("migrating %s: %w (use the findings from Scan)", f.Path, ErrNoToken)
 	}
-	token := f.secret.token
 	c, err := Lookup(f.Client)
 	if err != nil {
 		return ch, err
@@ -57,6 +60,8 @@ func Migrate(ctx context.Context, f Finding, env Env, kc keychain.Store, opts Op
 	var notes []string
 	stored, err := kc.Get(ctx, keychain.AccountToken)
 	switch {
+	case token == "":
+		// A direct entry without a token: only the entry changes.
 	case err == nil && stored == token:
 		notes = append(notes, fmt.Sprintf("The keychain already holds this token (fingerprint %s).", f.Fingerprint))
 	case err == nil && seal.IsSealed(stored):
@@ -90,16 +95,22 @@ func Migrate(ctx context.Context, f Finding, env Env, kc keychain.Store, opts Op
 
 	res, err := configfile.Apply(ctx, env.host(f.Path), edits, configfile.Options{DryRun: opts.DryRun, NoBackup: true})
 	ch.fill(env, f.Path, res)
-	ch.Diff = redact(ch.Diff, token, f.Fingerprint)
+	if token != "" {
+		ch.Diff = redact(ch.Diff, token, f.Fingerprint)
+	}
 	if err != nil {
 		return ch, fmt.Errorf("migrating the token in %s: %w", f.Path, err)
 	}
 	if res.Changed {
 		ch.Action = ActionMigrate
-		notes = append(notes, fmt.Sprintf("The %q entry was replaced by the %q gateway entry; no backup of %s was kept because it would hold the token.", f.Entry, EntryName, f.Path))
+		if token != "" {
+			notes = append(notes, fmt.Sprintf("The %q entry was replaced by the %q gateway entry; no backup of %s was kept because it would hold the token.", f.Entry, EntryName, f.Path))
+		} else {
+			notes = append(notes, fmt.Sprintf("The %q entry, which reached Scispot without the gateway, was replaced by the %q gateway entry.", f.Entry, EntryName))
+		}
 	}
 
-	if !opts.DryRun {
+	if !opts.DryRun && token != "" {
 		if n, err := purgeBackups(env.host(f.Path), token); err != nil {
 			return ch, err
 		} else if n > 0 {
@@ -123,7 +134,10 @@ func Migrate(ctx context.Context, f Finding, env Env, kc keychain.Store, opts Op
 			ch.Changed = true
 			ch.Action = ActionMigrate
 			notes = append(notes, fmt.Sprintf("The gateway entry was written to %s, the file %s reads.", applied.Path, c.Name))
-			ch.Diff += redact(applied.Diff, token, f.Fingerprint)
+			if token != "" {
+				applied.Diff = redact(applied.Diff, token, f.Fingerprint)
+			}
+			ch.Diff += applied.Diff
 		}
 	}
 

@@ -34,6 +34,9 @@ type Finding struct {
 	Fingerprint string
 
 	entryPath []string // JSON path of the entry in the file
+	// direct marks a finding made by FindDirect: Migrate replaces the
+	// entry even when it holds no token.
+	direct bool
 	// secret is a pointer so that fmt prints an address, not the token,
 	// even for %+v and %#v; encoding/json skips unexported fields.
 	secret *secret

@@ -48,6 +48,9 @@ type ClientStatus struct {
 	Command string
 	// Demo is true when the entry runs the demo workspace.
 	Demo bool
+	// Direct are the client's config entries that reach Scispot without
+	// the gateway (FindDirect), whatever State says about this app's entry.
+	Direct []Direct
 }
 
 // StatusOptions adjust Status.
@@ -58,6 +61,9 @@ type StatusOptions struct {
 	// StateFile is the record Apply keeps (Options.StateFile); without it
 	// a missing entry is NoConfig, never Removed.
 	StateFile string
+	// Hosts are more hosts that count as Scispot for ClientStatus.Direct
+	// (the policy's UpstreamURL host).
+	Hosts []string
 }
 
 // Status returns every client's state, in All's order. It reads files and
@@ -80,6 +86,7 @@ func Status(ctx context.Context, env Env, opts StatusOptions) []ClientStatus {
 		}
 		out = append(out, clientStatus(c, env, exe, records))
 	}
+	attachDirect(ctx, env, opts.Hosts, out)
 	return out
 }
 

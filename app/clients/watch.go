@@ -109,7 +109,7 @@ func (w *Watcher) Run(ctx context.Context) error {
 			}
 			var changed []StatusChange
 			for i := range next {
-				if i >= len(cur) || next[i] != cur[i] {
+				if i >= len(cur) || !sameStatus(next[i], cur[i]) {
 					from := ClientStatus{}
 					if i < len(cur) {
 						from = cur[i]

@@ -41,6 +41,10 @@ type System struct {
 	Service app.Service
 	// Record writes the setup.write audit record; nil records nothing.
 	Record func(ctx context.Context, c clients.Change) error
+	// Hosts returns more hosts that count as Scispot (the policy's
+	// UpstreamURL host) for finding direct connections; nil means only
+	// mcp.scispot.io.
+	Hosts func(ctx context.Context) []string
 }
 
 var _ Clients = System{}
@@ -51,7 +55,7 @@ func (s System) opts() clients.Options {
 
 // Status implements Clients.
 func (s System) Status(ctx context.Context) []clients.ClientStatus {
-	return clients.Status(ctx, s.Env, clients.StatusOptions{Executable: s.Executable, StateFile: s.StateFile})
+	return clients.Status(ctx, s.Env, clients.StatusOptions{Executable: s.Executable, StateFile: s.StateFile, Hosts: s.hosts(ctx)})
 }
 
 // Connect implements Clients.
@@ -93,11 +97,21 @@ func (s System) MoveToken(ctx context.Context, id string) (clients.Change, error
 		}
 		last, n = ch, n+1
 	}
+	more, err := s.replaceDirect(ctx, id)
+	if more.Client != "" {
+		last = more
+	}
+	if err != nil {
+		return last, err
+	}
+	if more.Changed {
+		n++
+	}
 	if n == 0 {
 		if scanErr != nil {
 			return clients.Change{Client: id}, scanErr
 		}
-		return clients.Change{Client: id}, fmt.Errorf("no plaintext Scispot token was found in %s's config", id)
+		return clients.Change{Client: id}, fmt.Errorf("no plaintext Scispot token or direct Scispot connection was found in %s's config", id)
 	}
 	return last, nil
 }
@@ -212,6 +226,7 @@ func CardFor(st clients.ClientStatus) Card {
 	default:
 		c.Label = string(st.State)
 	}
+	directCard(&c)
 	return c
 }
 
@@ -273,6 +288,10 @@ func changeSentence(ch clients.Change) string {
 	case clients.ActionRemove:
 		what = "Disconnected: the Scispot entry was removed from " + ch.Path + "."
 	case clients.ActionMigrate:
+		if ch.TokenFingerprint == "" {
+			what = "The direct Scispot entry in " + ch.Path + " was replaced by the gateway entry."
+			break
+		}
 		what = fmt.Sprintf("The plaintext token (fingerprint %s) is now in the keychain and %s uses the gateway.", ch.TokenFingerprint, ch.Path)
 	default:
 		what = "Changed " + ch.Path + "."

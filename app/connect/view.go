@@ -46,6 +46,13 @@ func SystemFor(d *app.Deps) System {
 			}
 			return nil
 		},
+		Hosts: func(ctx context.Context) []string {
+			st, err := d.Service.Status(ctx, localapi.StatusRequest{})
+			if err != nil {
+				return nil
+			}
+			return clients.UpstreamHost(st.Policy.Effective)
+		},
 	}
 }
 
@@ -204,7 +211,11 @@ func (v *View) card(c Card, busy bool) fyne.CanvasObject {
 		btns = append(btns, b)
 	}
 	if c.CanMigrate {
-		add("migrate", "Move token to keychain", widget.HighImportance, v.m.MoveToken)
+		text := "Move token to keychain"
+		if len(c.Status.Direct) > 0 {
+			text = "Replace with gateway"
+		}
+		add("migrate", text, widget.HighImportance, v.m.MoveToken)
 	}
 	if c.ConnectText != "" {
 		add("connect", c.ConnectText, widget.HighImportance, v.m.Connect)

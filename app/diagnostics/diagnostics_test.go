@@ -87,6 +87,11 @@ func TestChecks(t *testing.T) {
 			"VS Code":                   {Fail, "gone"},
 			"Windsurf":                  {Info, "not seem to be installed"},
 		}},
+		{"direct connection beside the gateway entry", func(in *Input) {
+			in.Clients[0].Direct = []clients.Direct{{Client: clients.ClaudeDesktop, File: "/home/ann/.config/Claude/claude_desktop_config.json", Entry: "remote", Kind: clients.KindBridge}}
+		}, map[string]want{
+			"Claude Desktop": {Fail, `Direct connection: /home/ann/.config/Claude/claude_desktop_config.json: entry "remote" bridges to Scispot directly`},
+		}},
 		{"busy", func(in *Input) { in.Service, in.Audit = ServiceResult{}, AuditResult{} }, map[string]want{
 			"Scispot MCP service":  {Pending, "Asking"},
 			"Kill switch":          {Pending, "Asking"},

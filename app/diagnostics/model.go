@@ -426,6 +426,7 @@ func clientCheck(s clients.ClientStatus) Check {
 	default: // Stale, Removed
 		c.Status, c.Remedy = Fail, "Reconnect it in the Connect AI clients window."
 	}
+	directCheck(&c, s)
 	return c
 }
 

@@ -12,6 +12,7 @@ import (
 
 	"github.com/scispot/mcp-desktop/app"
 	"github.com/scispot/mcp-desktop/app/clients"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 // Title is the window's title; Open finds an open window by it.
@@ -34,8 +35,12 @@ func open(d *app.Deps, spawn func(func())) {
 		Keychain: d.Keychain,
 		Demo:     d.Demo,
 		Clients: func(ctx context.Context) []clients.ClientStatus {
+			var hosts []string
+			if st, err := d.Service.Status(ctx, localapi.StatusRequest{}); err == nil {
+				hosts = clients.UpstreamHost(st.Policy.Effective)
+			}
 			return clients.Status(ctx, clients.FromOS(), clients.StatusOptions{
-				Executable: d.Executable, StateFile: ClientsStateFile(d.StateDir)})
+				Executable: d.Executable, StateFile: ClientsStateFile(d.StateDir), Hosts: hosts})
 		},
 		Version: d.Version,
 	}

@@ -19,6 +19,7 @@ const (
 	NotifyInjection     = "injection-suspect"
 	NotifyTokenRejected = "token-rejected"
 	NotifyToolChanged   = "tool-changed"
+	NotifyDirect        = "direct-connection"
 	DefaultNotifyEvery  = time.Minute
 	tokenRejectedMarker = "rejected the API token"
 )
@@ -35,6 +36,12 @@ type Note struct {
 // flagged as a possible prompt injection, or Scispot rejecting the token
 // (the gateway's reason says "Scispot rejected the API token …").
 func RecordNote(r audit.Record) (Note, bool) {
+	if r.Event == audit.EventBypassFound {
+		// The service's periodic check found a client config entry that
+		// reaches Scispot without the gateway; Reason names file and entry.
+		return Note{Kind: NotifyDirect, Title: "AI client connects to Scispot directly",
+			Body: r.Reason + ". Replace it with the gateway in the Connect AI clients window.", Open: app.WindowSetup}, true
+	}
 	for _, f := range r.Flags {
 		if f == audit.FlagInjectionSuspect {
 			return Note{Kind: NotifyInjection, Title: "Possible prompt injection",

@@ -216,6 +216,7 @@ func TestRecordNote(t *testing.T) {
 		{"token rejected", audit.Record{Event: audit.EventToolCall, Outcome: audit.OutcomeError,
 			Reason: "Scispot rejected the API token stored on this workstation; set a new one with `scispot-mcp token set`."}, tray.NotifyTokenRejected},
 		{"other error", audit.Record{Event: audit.EventToolCall, Outcome: audit.OutcomeError, Reason: "upstream unreachable"}, ""},
+		{"direct connection", audit.Record{Event: audit.EventBypassFound, Reason: `/home/ann/.cursor/mcp.json: entry "s" connects to Scispot directly, without the gateway`}, tray.NotifyDirect},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

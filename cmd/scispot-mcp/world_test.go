@@ -43,8 +43,10 @@ type world struct {
 	// runtime is set for a workstation with no service installed: the
 	// account's own demo instance listens in this XDG_RUNTIME_DIR.
 	runtime string
-	mu      sync.Mutex
-	logs    bytes.Buffer
+	// mcpdArgs are more arguments for scispot-mcpd (set, then restart it).
+	mcpdArgs []string
+	mu       sync.Mutex
+	logs     bytes.Buffer
 }
 
 // testUser is an OS account made for one test.
@@ -207,7 +209,7 @@ func (w *world) startService() {
 // runService starts scispot-mcpd on the world's socket and state.
 func (w *world) runService() {
 	w.t.Helper()
-	cmd := exec.Command(mcpdBinary(), "--socket", w.socket(), "--state", filepath.Join(w.svcDir, "var"))
+	cmd := exec.Command(mcpdBinary(), append([]string{"--socket", w.socket(), "--state", filepath.Join(w.svcDir, "var")}, w.mcpdArgs...)...)
 	if os.Getenv("SCISPOT_TEST_MCPD_VERBOSE") != "" {
 		cmd.Args = append(cmd.Args, "-v")
 	}

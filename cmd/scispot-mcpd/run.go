@@ -36,6 +36,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	state := fs.String("state", "", "the service's state folder (default: the system path, or the account's demo folder with --user-demo)")
 	idle := fs.Duration("idle-exit", 0, "exit after this long with no connection (default 10m with --user-demo, never otherwise)")
 	verbose := fs.Bool("v", false, "log to stderr")
+	directEvery := fs.Duration("direct-every", 0, "how often to look through the accounts' AI client configs for direct Scispot connections (default 1m)")
 	printKey := fs.Bool("print-device-key", false, "print the device's checkpoint verifier key (making the key if there is none yet) and exit: for MDM scripts that register it")
 	if len(args) > 0 && args[0] == "version" {
 		fmt.Fprintf(os.Stdout, "scispot-mcpd %s (commit %s, built %s)\n", version, commit, date)
@@ -114,6 +115,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		Signer:        codesign.NewCache(codesign.Signer).Signer,
 		CheckPassword: osauth.CheckPassword,
 		FullName:      osauth.FullName,
+		DirectEvery:   *directEvery,
 	}
 	svc, err := service.New(cfg)
 	if err != nil {

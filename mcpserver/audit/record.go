@@ -69,6 +69,10 @@ const (
 	// EventCheckpoint is the service's signed statement of a trail's
 	// length and last hash (checkpoint.go).
 	EventCheckpoint Event = "checkpoint"
+	// EventBypassFound is a client config entry that reaches Scispot
+	// without the gateway, found by the service's periodic check: Client
+	// names the AI client, Reason the file and entry, Args the finding.
+	EventBypassFound Event = "bypass.found"
 )
 
 // Known reports whether e is one of the events this version writes.
@@ -78,7 +82,7 @@ func (e Event) Known() bool {
 		EventSessionEnd, EventKill, EventResume, EventPolicyChange,
 		EventRefused, EventTokenSet, EventTokenRemove, EventSetupWrite,
 		EventSignature, EventCheckpoint,
-		EventToolPinned, EventToolChanged, EventToolAccepted:
+		EventToolPinned, EventToolChanged, EventToolAccepted, EventBypassFound:
 		return true
 	}
 	return false

@@ -8,7 +8,8 @@
 //	local socket ──▶ Serve ─┬─ peer credentials ─▶ caller (uid, account, launching program)
 //	                        ├─ /localapi/v0/mcp (Upgrade) ─▶ session.Host ─▶ gateway ─▶ Scispot
 //	                        └─ status, kill, resume, token, audit, events, confirm
-//	state: <StateDir>/users/<uid>/  control.json (kill switch), usage.json (budget), audit/
+//	state: <StateDir>/users/<uid>/  control.json (kill switch), usage.json (budget), audit/,
+//	                                 direct-seen.json (direct connections already recorded)
 //	       <StateDir>/keys/seal.key  (the service key that seals tokens)
 //	       <StateDir>/tool-pins.json (the approved definition of every allowed tool, package pin)
 //	       <StateDir>/forward/<destination>/<trail>.cursor  (what each audit destination has)
@@ -87,6 +88,10 @@ type Config struct {
 	// CheckpointEvery is how often a trail with new records gets a signed
 	// checkpoint; 0 means a minute (tests shorten it).
 	CheckpointEvery time.Duration
+	// DirectEvery is how often the system service looks through the
+	// accounts' AI client configs for direct Scispot connections; 0
+	// means a minute (tests shorten it).
+	DirectEvery time.Duration
 }
 
 // Service is one running workstation service.
@@ -207,6 +212,9 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 		go s.fwd.Run(ctx)
 	}
 	go s.followPolicy(ctx)
+	if s.cfg.Mode == localapi.ModeSystem {
+		go s.watchDirect(ctx)
+	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	select {

@@ -34,7 +34,7 @@ func runSetup(ctx context.Context, env Env, args []string) error {
 	useDemo := fs.Bool("demo", false, "launch the built-in demo workspace (serve --demo)")
 	remove := fs.Bool("remove", false, "remove this app's entry instead of writing it")
 	dryRun := fs.Bool("dry-run", false, "print the change as a unified diff and write nothing")
-	migrate := fs.Bool("migrate", false, "move a plaintext Scispot token found in client configs into the keychain")
+	migrate := fs.Bool("migrate", false, "replace client config entries that reach Scispot directly (or hold a plaintext token) with the gateway, moving the token into the keychain")
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
@@ -97,10 +97,12 @@ func runSetup(ctx context.Context, env Env, args []string) error {
 	}
 	migrated := map[string]bool{}
 	failed := 0
+	reported := map[string]bool{}
 	for _, f := range findings {
 		if !selected[f.Client] {
 			continue
 		}
+		reported[f.Path+"\x00"+f.Entry] = true
 		fmt.Fprintf(env.Stdout, "Plaintext Scispot token (fingerprint %s) in %s, entry %q (%s %s).\n", f.Fingerprint, f.Path, f.Entry, f.Where, f.Key)
 		if !*migrate {
 			fmt.Fprintln(env.Stdout, "  Run the same command with --migrate to move it into the OS keychain and replace the entry with the gateway.")
@@ -115,6 +117,11 @@ func runSetup(ctx context.Context, env Env, args []string) error {
 		migrated[f.Client] = true
 		sealStored(ctx, env)
 		printChange(env, ch)
+	}
+	directMigrated, directFailed := setupDirect(ctx, env, selected, reported, *migrate, opts)
+	failed += directFailed
+	for id := range directMigrated {
+		migrated[id] = true
 	}
 	for _, c := range targets {
 		ch, err := clients.Apply(ctx, c, cenv, opts)

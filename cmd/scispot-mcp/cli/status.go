@@ -21,6 +21,9 @@ type statusReport struct {
 	// Clients are the AI client entries that launch this app, and whether
 	// each would be refused right now.
 	Clients []clientJSON `json:"clients"`
+	// DirectConnections are client config entries that reach Scispot
+	// without the gateway.
+	DirectConnections []clients.Direct `json:"direct_connections"`
 }
 
 type clientJSON struct {
@@ -51,6 +54,7 @@ func runStatus(ctx context.Context, env Env, args []string) error {
 		// No service: say so in the same shape.
 		r.Access.Rule, r.Access.Reason = re.r.Rule, re.r.Sentence
 		r.Clients = configuredClients(ctx, env, r.Status)
+		r.DirectConnections = directConnections(ctx, env, r.Status)
 		if *asJSON {
 			enc := json.NewEncoder(env.Stdout)
 			enc.SetIndent("", "  ")
@@ -64,6 +68,7 @@ func runStatus(ctx context.Context, env Env, args []string) error {
 		return apiError(err)
 	}
 	r.Clients = configuredClients(ctx, env, r.Status)
+	r.DirectConnections = directConnections(ctx, env, r.Status)
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -219,6 +224,7 @@ func printStatus(env Env, r statusReport) {
 		}
 		fmt.Fprintf(w, "  %s client entry     %s in %s %s\n", mark(!c.Refused), what, c.File, verdict)
 	}
+	printDirect(env, r.DirectConnections)
 }
 
 func orDash(s string) string {
