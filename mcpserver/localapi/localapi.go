@@ -152,6 +152,10 @@ type Status struct {
 	// ExecutablesSeen are the programs that launched serve, from the
 	// kernel (the relay's parent process).
 	ExecutablesSeen []string `json:"executables_seen"`
+	// SignersSeen are the code signers of those programs (macOS Team
+	// IDs and authorities, Windows publishers; none on Linux), for the
+	// policy's AllowedClientSigners.
+	SignersSeen []string `json:"signers_seen"`
 	// Pending are the writes waiting for the person's approval.
 	Pending []Confirmation `json:"pending_confirmations"`
 	// ToolChanges are the allowed tools whose definition Scispot changed

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -157,6 +158,9 @@ func printStatus(env Env, r statusReport) {
 	for _, ig := range r.Policy.Ignored {
 		fmt.Fprintf(w, "      ignored: %s\n", ig)
 	}
+	if list, _ := r.Policy.Effective["AllowedClientSigners"].([]any); len(list) > 0 && runtime.GOOS == "linux" {
+		fmt.Fprintln(w, "      note: AllowedClientSigners has no effect on Linux, where programs carry no code signature; AllowedClientExecutables pins the AI clients here")
+	}
 	fmt.Fprintf(w, "  %s user             %s\n", mark(r.User.Authorized), r.User.Name)
 	token := "not stored: run `scispot-mcp token set`"
 	if r.Token.Present {
@@ -193,6 +197,9 @@ func printStatus(env Env, r statusReport) {
 	}
 	if len(r.ExecutablesSeen) > 0 {
 		fmt.Fprintf(w, "    programs seen    %s\n", strings.Join(r.ExecutablesSeen, ", "))
+	}
+	if len(r.SignersSeen) > 0 {
+		fmt.Fprintf(w, "    signers seen     %s\n", strings.Join(r.SignersSeen, ", "))
 	}
 	for _, ch := range r.ToolChanges {
 		what := "definition changed"
