@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/device/statedir"
 	"github.com/scispot/mcp-desktop/mcpserver/access"
+	"github.com/scispot/mcp-desktop/mcpserver/clientpolicy"
 	"github.com/scispot/mcp-desktop/mcpserver/devicekey"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/localsock"
@@ -35,6 +37,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	socket := fs.String("socket", "", "the local API's socket or pipe (default: the system path, or the account's demo path with --user-demo)")
 	state := fs.String("state", "", "the service's state folder (default: the system path, or the account's demo folder with --user-demo)")
 	idle := fs.Duration("idle-exit", 0, "exit after this long with no connection (default 10m with --user-demo, never otherwise)")
+	clientRoot := fs.String("client-settings-root", "", "keep the AI clients' managed settings (policy BlockDirectConnections) under this folder instead of their system paths (tests)")
 	verbose := fs.Bool("v", false, "log to stderr")
 	printKey := fs.Bool("print-device-key", false, "print the device's checkpoint verifier key (making the key if there is none yet) and exit: for MDM scripts that register it")
 	if len(args) > 0 && args[0] == "version" {
@@ -114,6 +117,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		Signer:        codesign.NewCache(codesign.Signer).Signer,
 		CheckPassword: osauth.CheckPassword,
 		FullName:      osauth.FullName,
+	}
+	if mode == localapi.ModeSystem {
+		cfg.ClientSettings = &clientpolicy.Keeper{
+			Targets:   clientpolicy.Targets(*clientRoot),
+			StateFile: filepath.Join(*state, "client-settings.json"),
+		}
 	}
 	svc, err := service.New(cfg)
 	if err != nil {

@@ -178,6 +178,7 @@ func (s *Service) status(ctx context.Context, c *caller, facts access.Facts) loc
 	st.Pending = c.user.pendingConfirmations()
 	st.ToolChanges = s.toolChanges(c, facts, s.cfg.Mode == localapi.ModeUserDemo, false)
 	st.AuditDestinations = s.auditDestinations()
+	st.ClientSettings = s.clientSettingsStatus()
 	return st
 }
 
@@ -581,6 +582,10 @@ func (s *Service) followPolicy(ctx context.Context) {
 		Current: policy.Load(ctx, s.cfg.Policy...),
 		Logger:  s.log,
 		OnChange: func(snap policy.Snapshot) {
+			select {
+			case s.clientSettingsPoke <- struct{}{}:
+			default:
+			}
 			if s.fwd != nil && snap.Err == nil {
 				// An invalid policy blocks AI access but does not stop the
 				// records already written from reaching the lab: the last

@@ -22,6 +22,69 @@ type statusReport struct {
 	// Clients are the AI client entries that launch this app, and whether
 	// each would be refused right now.
 	Clients []clientJSON `json:"clients"`
+	// DirectConnections says, per AI client, whether a Scispot entry that
+	// bypasses the gateway is blocked by the client's own managed
+	// settings, only detected (status and the service's scan report it),
+	// or neither.
+	DirectConnections []directJSON `json:"direct_connection_protection"`
+}
+
+// Direct-connection protection of one client.
+const (
+	directBlocked  = "blocked"
+	directDetected = "detected"
+	directNeither  = "none"
+)
+
+type directJSON struct {
+	Client string `json:"client"`
+	State  string `json:"state"`
+	File   string `json:"file,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// directConnections judges each client: blocked where the service keeps
+// the client's managed settings denying Scispot; otherwise detected, for
+// the clients whose configs this app reads; neither for the others.
+func directConnections(st localapi.Status) []directJSON {
+	out := []directJSON{}
+	kept := map[string]localapi.ClientSettings{}
+	for _, c := range st.ClientSettings {
+		kept[c.Client] = c
+	}
+	seen := map[string]bool{}
+	for _, c := range clients.All() {
+		seen[c.ID] = true
+		d := directJSON{Client: c.ID, State: directDetected, Reason: c.Name + " has no machine-level setting to deny a server: a direct entry is detected and reported, not blocked"}
+		if k, ok := kept[c.ID]; ok {
+			d = keptJSON(k)
+		}
+		out = append(out, d)
+	}
+	for _, k := range st.ClientSettings {
+		if !seen[k.Client] {
+			d := keptJSON(k)
+			if d.State == directDetected {
+				// This app reads no config of this client of its own.
+				d.State = directNeither
+			}
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func keptJSON(k localapi.ClientSettings) directJSON {
+	d := directJSON{Client: k.Client, File: k.File}
+	switch {
+	case k.Blocked:
+		d.State, d.Reason = directBlocked, k.Name+"'s managed settings deny direct Scispot connections"
+	case k.Error != "":
+		d.State, d.Reason = directDetected, "its managed settings could not be kept: "+k.Error
+	default:
+		d.State, d.Reason = directDetected, "the policy's BlockDirectConnections is false"
+	}
+	return d
 }
 
 type clientJSON struct {
@@ -52,6 +115,7 @@ func runStatus(ctx context.Context, env Env, args []string) error {
 		// No service: say so in the same shape.
 		r.Access.Rule, r.Access.Reason = re.r.Rule, re.r.Sentence
 		r.Clients = configuredClients(ctx, env, r.Status)
+		r.DirectConnections = directConnections(r.Status)
 		if *asJSON {
 			enc := json.NewEncoder(env.Stdout)
 			enc.SetIndent("", "  ")
@@ -65,6 +129,7 @@ func runStatus(ctx context.Context, env Env, args []string) error {
 		return apiError(err)
 	}
 	r.Clients = configuredClients(ctx, env, r.Status)
+	r.DirectConnections = directConnections(r.Status)
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -225,6 +290,9 @@ func printStatus(env Env, r statusReport) {
 			verdict = "would be refused: " + c.Reason
 		}
 		fmt.Fprintf(w, "  %s client entry     %s in %s %s\n", mark(!c.Refused), what, c.File, verdict)
+	}
+	for _, d := range r.DirectConnections {
+		fmt.Fprintf(w, "  %s direct entries   %s: %s (%s)\n", mark(d.State == directBlocked), d.Client, d.State, d.Reason)
 	}
 }
 
