@@ -38,6 +38,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	state := fs.String("state", "", "the service's state folder (default: the system path, or the account's demo folder with --user-demo)")
 	idle := fs.Duration("idle-exit", 0, "exit after this long with no connection (default 10m with --user-demo, never otherwise)")
 	clientRoot := fs.String("client-settings-root", "", "keep the AI clients' managed settings (policy BlockDirectConnections) under this folder instead of their system paths (tests)")
+	release := fs.Bool("release-client-settings", false, "take the service's own deny entries out of the AI clients' managed settings and exit (uninstallers)")
 	verbose := fs.Bool("v", false, "log to stderr")
 	printKey := fs.Bool("print-device-key", false, "print the device's checkpoint verifier key (making the key if there is none yet) and exit: for MDM scripts that register it")
 	if len(args) > 0 && args[0] == "version" {
@@ -101,6 +102,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		}
 		fmt.Fprintln(os.Stdout, k.VerifierKey())
 		return 0
+	}
+	if *release {
+		if *userDemo {
+			fmt.Fprintln(stderr, "scispot-mcpd: the demo instance keeps no managed settings")
+			return 2
+		}
+		return releaseClientSettings(ctx, *clientRoot, *state, stderr)
 	}
 	cfg := service.Config{
 		Mode:          mode,
@@ -215,3 +223,21 @@ func (c *countedConn) Close() error {
 
 // NetConn lets peercred look through the counting wrapper.
 func (c *countedConn) NetConn() net.Conn { return c.Conn }
+
+// releaseClientSettings takes the service's deny entries out of the AI
+// clients' managed settings, as when BlockDirectConnections is false, and
+// leaves everything else in them: the uninstallers run it before the
+// program goes.
+func releaseClientSettings(ctx context.Context, root, state string, stderr io.Writer) int {
+	k := clientpolicy.Keeper{Targets: clientpolicy.Targets(root), StateFile: filepath.Join(state, "client-settings.json")}
+	p := policy.Default()
+	p.BlockDirectConnections = false
+	code := 0
+	for _, st := range k.Keep(ctx, p) {
+		if st.Error != "" {
+			fmt.Fprintf(stderr, "scispot-mcpd: %s: %s\n", st.File, st.Error)
+			code = 1
+		}
+	}
+	return code
+}
