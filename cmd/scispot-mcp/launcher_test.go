@@ -3,6 +3,7 @@ package main_test
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -75,6 +76,24 @@ func TestClientKnownByExecutable(t *testing.T) {
 		}
 	})
 
+	t.Run("a copy of the allowed program elsewhere", func(t *testing.T) {
+		// test-helper is this very program, copied beside the binaries:
+		// the same bytes at a path the policy does not name.
+		cmd := w.command(testHelper(), "-test.run=^TestHelperLauncher$")
+		cmd.Env = append(cmd.Env, "SCISPOT_HELPER=launch", "SCISPOT_RELAY="+binary)
+		cmd.Stderr = w.logWriter()
+		client := mcp.NewClient(&mcp.Implementation{Name: "claude-code", Version: "1.0.0"}, nil)
+		cs, err := client.Connect(t.Context(), &mcp.CommandTransport{Command: cmd}, nil)
+		if err != nil {
+			t.Fatalf("connecting: %v\n%s", err, w.logs.String())
+		}
+		defer cs.Close()
+		want := `The program that started this Scispot connection, "` + testHelper() + `", is not an approved AI client`
+		if _, text := callText(t, cs, "scispot_access_status", map[string]any{}); !strings.Contains(text, want) {
+			t.Errorf("scispot_access_status said %q, want %q", text, want)
+		}
+	})
+
 	var refused *audit.Record
 	for _, r := range records(t, w) {
 		if r.Event == audit.EventRefused {
@@ -84,7 +103,7 @@ func TestClientKnownByExecutable(t *testing.T) {
 			t.Errorf("a call from the refused launcher went through: %+v", r)
 		}
 	}
-	if refused == nil || refused.Rule != access.RuleClientExecutable || refused.Client.Exe != shell || refused.Client.Name != "claude-code" {
+	if refused == nil || refused.Rule != access.RuleClientExecutable || refused.Client.Exe == "" || refused.Client.Name != "claude-code" {
 		t.Fatalf("refused record = %+v, want rule %s for %s", refused, access.RuleClientExecutable, shell)
 	}
 
@@ -96,7 +115,24 @@ func TestClientKnownByExecutable(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("status --json: %v\n%s", err, out)
 	}
-	if !slices.Contains(st.ExecutablesSeen, self) || !slices.Contains(st.ExecutablesSeen, shell) || st.SignersSeen == nil {
+	if !slices.Contains(st.ExecutablesSeen, self) || !slices.Contains(st.ExecutablesSeen, shell) || !slices.Contains(st.ExecutablesSeen, testHelper()) || st.SignersSeen == nil {
 		t.Errorf("status executables_seen %q signers_seen %q, want %s and %s", st.ExecutablesSeen, st.SignersSeen, self, shell)
 	}
+}
+
+// TestHelperLauncher is an AI client of its own in a helper process: it
+// launches the relay SCISPOT_RELAY (serve --demo) on its own stdio and
+// stays its parent until it ends.
+func TestHelperLauncher(t *testing.T) {
+	if os.Getenv("SCISPOT_HELPER") != "launch" {
+		t.Skip("a helper process for TestClientKnownByExecutable")
+	}
+	cmd := exec.Command(os.Getenv("SCISPOT_RELAY"), "serve", "--demo")
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
+	err := cmd.Run()
+	// Nothing of the test framework's may follow on stdout.
+	if err != nil {
+		os.Exit(1)
+	}
+	os.Exit(0)
 }
