@@ -161,6 +161,10 @@ func TestClaudeCodeDeniesDirectEntries(t *testing.T) {
 		}
 		return scispot, direct
 	}
+	// ...and allows it in their own settings, which the managed deny list
+	// overrides.
+	w.writeOwned(filepath.Join(w.home, ".claude", "settings.json"),
+		[]byte(fmt.Sprintf(`{"allowedMcpServers": [{"serverUrl": %q}, {"serverName": "direct"}, {"serverName": "scispot"}], "deniedMcpServers": []}`, pattern)), 0o600)
 	scispot, direct := listed()
 	if !strings.Contains(scispot, "✔ Connected") || direct != "" {
 		t.Fatalf("claude mcp list: scispot %q, direct %q; want the gateway connected and no direct entry\n%s", scispot, direct, w.logs.String())
