@@ -56,7 +56,10 @@ func (ws *workstation) start() {
 	if err != nil {
 		ws.t.Fatal(err)
 	}
-	cmd := exec.Command(filepath.Join(filepath.Dir(ws.bin), "scispot-mcpd"), "--socket", ws.socket, "--state", state)
+	// The AI clients' managed settings (BlockDirectConnections) go under
+	// the state folder, never into this machine's /etc.
+	cmd := exec.Command(filepath.Join(filepath.Dir(ws.bin), "scispot-mcpd"), "--socket", ws.socket, "--state", state,
+		"--client-settings-root", filepath.Join(state, "clients"))
 	if os.Geteuid() != 0 {
 		cmd.Args = append(cmd.Args, "--user-demo")
 	}

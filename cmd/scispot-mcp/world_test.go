@@ -47,6 +47,10 @@ type world struct {
 	mcpdArgs []string
 	mu       sync.Mutex
 	logs     bytes.Buffer
+	// clientSettingsAtSystemPaths lets the service write the AI clients'
+	// managed settings where the clients read them (/etc/claude-code):
+	// only for tests that put a tmpfs there first.
+	clientSettingsAtSystemPaths bool
 }
 
 // testUser is an OS account made for one test.
@@ -210,6 +214,12 @@ func (w *world) startService() {
 func (w *world) runService() {
 	w.t.Helper()
 	cmd := exec.Command(mcpdBinary(), append([]string{"--socket", w.socket(), "--state", filepath.Join(w.svcDir, "var")}, w.mcpdArgs...)...)
+	if !w.clientSettingsAtSystemPaths {
+		// The service keeps the AI clients' managed settings
+		// (BlockDirectConnections): in the world's folder, never in this
+		// machine's /etc, unless a test in a private mount namespace asks.
+		cmd.Args = append(cmd.Args, "--client-settings-root", filepath.Join(w.svcDir, "clients"))
+	}
 	if os.Getenv("SCISPOT_TEST_MCPD_VERBOSE") != "" {
 		cmd.Args = append(cmd.Args, "-v")
 	}

@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -21,6 +22,7 @@ import (
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/device/statedir"
 	"github.com/scispot/mcp-desktop/mcpserver/access"
+	"github.com/scispot/mcp-desktop/mcpserver/clientpolicy"
 	"github.com/scispot/mcp-desktop/mcpserver/devicekey"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/localsock"
@@ -35,6 +37,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 	socket := fs.String("socket", "", "the local API's socket or pipe (default: the system path, or the account's demo path with --user-demo)")
 	state := fs.String("state", "", "the service's state folder (default: the system path, or the account's demo folder with --user-demo)")
 	idle := fs.Duration("idle-exit", 0, "exit after this long with no connection (default 10m with --user-demo, never otherwise)")
+	clientRoot := fs.String("client-settings-root", "", "keep the AI clients' managed settings (policy BlockDirectConnections) under this folder instead of their system paths (tests)")
+	release := fs.Bool("release-client-settings", false, "take the service's own deny entries out of the AI clients' managed settings and exit (uninstallers)")
 	verbose := fs.Bool("v", false, "log to stderr")
 	directEvery := fs.Duration("direct-every", 0, "how often to look through the accounts' AI client configs for direct Scispot connections (default 1m)")
 	printKey := fs.Bool("print-device-key", false, "print the device's checkpoint verifier key (making the key if there is none yet) and exit: for MDM scripts that register it")
@@ -100,6 +104,13 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		fmt.Fprintln(os.Stdout, k.VerifierKey())
 		return 0
 	}
+	if *release {
+		if *userDemo {
+			fmt.Fprintln(stderr, "scispot-mcpd: the demo instance keeps no managed settings")
+			return 2
+		}
+		return releaseClientSettings(ctx, *clientRoot, *state, stderr)
+	}
 	cfg := service.Config{
 		Mode:          mode,
 		Socket:        *socket,
@@ -116,6 +127,12 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		CheckPassword: osauth.CheckPassword,
 		FullName:      osauth.FullName,
 		DirectEvery:   *directEvery,
+	}
+	if mode == localapi.ModeSystem {
+		cfg.ClientSettings = &clientpolicy.Keeper{
+			Targets:   clientpolicy.Targets(*clientRoot),
+			StateFile: filepath.Join(*state, "client-settings.json"),
+		}
 	}
 	svc, err := service.New(cfg)
 	if err != nil {
@@ -208,3 +225,21 @@ func (c *countedConn) Close() error {
 
 // NetConn lets peercred look through the counting wrapper.
 func (c *countedConn) NetConn() net.Conn { return c.Conn }
+
+// releaseClientSettings takes the service's deny entries out of the AI
+// clients' managed settings, as when BlockDirectConnections is false, and
+// leaves everything else in them: the uninstallers run it before the
+// program goes.
+func releaseClientSettings(ctx context.Context, root, state string, stderr io.Writer) int {
+	k := clientpolicy.Keeper{Targets: clientpolicy.Targets(root), StateFile: filepath.Join(state, "client-settings.json")}
+	p := policy.Default()
+	p.BlockDirectConnections = false
+	code := 0
+	for _, st := range k.Keep(ctx, p) {
+		if st.Error != "" {
+			fmt.Fprintf(stderr, "scispot-mcpd: %s: %s\n", st.File, st.Error)
+			code = 1
+		}
+	}
+	return code
+}

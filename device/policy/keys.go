@@ -47,6 +47,16 @@ const (
 	KeyAuditSyslog              = "AuditSyslog"
 	KeyAuditCAFile              = "AuditCAFile"
 	KeyAuditMaxUndeliveredHours = "AuditMaxUndeliveredHours"
+	// KeyBlockDirectConnections makes the service keep the AI clients'
+	// own machine-level settings denying direct connections to Scispot
+	// (package mcpserver/sidedoor).
+	// KeyAllowedClientExecutables and KeyAllowedClientSigners pin the
+	// approved AI clients to the program that launches serve, which the
+	// service learns from the kernel (AllowedClients is only the name a
+	// client reports about itself).
+	KeyBlockDirectConnections   = "BlockDirectConnections"
+	KeyAllowedClientExecutables = "AllowedClientExecutables"
+	KeyAllowedClientSigners     = "AllowedClientSigners"
 )
 
 // kind is the type of a policy key's value. Each kind has one canonical Go
@@ -172,6 +182,15 @@ var keyTable = [...]keyDef{
 	{name: KeyAuditMaxUndeliveredHours, kind: kindInt, max: 24 * 366,
 		set: func(p *Policy, v any) { p.AuditMaxUndeliveredHours = int(v.(int64)) },
 		get: func(p Policy) any { return int64(p.AuditMaxUndeliveredHours) }},
+	{name: KeyBlockDirectConnections, kind: kindBool,
+		set: func(p *Policy, v any) { p.BlockDirectConnections = v.(bool) },
+		get: func(p Policy) any { return p.BlockDirectConnections }},
+	{name: KeyAllowedClientExecutables, kind: kindStrings, check: checkExecutableGlobs,
+		set: func(p *Policy, v any) { p.AllowedClientExecutables = cloneList(v.([]string)) },
+		get: func(p Policy) any { return nonNilList(p.AllowedClientExecutables) }},
+	{name: KeyAllowedClientSigners, kind: kindStrings, check: checkSigners,
+		set: func(p *Policy, v any) { p.AllowedClientSigners = cloneList(v.([]string)) },
+		get: func(p Policy) any { return nonNilList(p.AllowedClientSigners) }},
 }
 
 // Keys returns every policy key name, in the order of design.md's table.

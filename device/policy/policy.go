@@ -123,6 +123,19 @@ type Policy struct {
 	// AuditMaxUndeliveredHours refuses new sessions while the oldest
 	// record not yet delivered to a destination is older; 0 is off.
 	AuditMaxUndeliveredHours int
+	// BlockDirectConnections makes the service keep a deniedMcpServers
+	// entry for Scispot in the machine-level managed settings of the AI
+	// clients that have them (Claude Code, GitHub Copilot), so that a
+	// Scispot entry that bypasses the gateway is refused by the client.
+	BlockDirectConnections bool
+	// AllowedClientExecutables are path globs (ExecutableAllowed) of the
+	// programs allowed to launch serve; empty means any.
+	AllowedClientExecutables []string
+	// AllowedClientSigners are the code signers (SignerAllowed: macOS Team
+	// IDs, Windows publisher names) of the programs allowed to launch
+	// serve; empty means any. Linux executables carry no signature, so
+	// there the key has no effect (status says so).
+	AllowedClientSigners []string
 }
 
 // DefaultSignatureMeanings are the meanings when the policy names none.
@@ -145,5 +158,6 @@ func Default() Policy {
 		// it, and for others it costs a sentence per approved write.
 		RequireReasonForChange: true,
 		SignatureMeanings:      DefaultSignatureMeanings(),
+		BlockDirectConnections: true,
 	}
 }

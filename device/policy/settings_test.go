@@ -37,7 +37,10 @@ const allKeysJSON = `{
   "AuditOTLPHeaders": ["Authorization: Splunk 1234"],
   "AuditSyslog": "tls://syslog.lab.example:6514",
   "AuditCAFile": "/etc/ssl/lab-ca.pem",
-  "AuditMaxUndeliveredHours": 72
+  "AuditMaxUndeliveredHours": 72,
+  "BlockDirectConnections": false,
+  "AllowedClientExecutables": ["/usr/bin/claude", "C:\\Program Files\\Claude\\*.exe"],
+  "AllowedClientSigners": ["Q6L2SF6YDW", "Anthropic, PBC"]
 }`
 
 func TestParseJSONEveryKey(t *testing.T) {
@@ -72,6 +75,9 @@ func TestParseJSONEveryKey(t *testing.T) {
 		"AuditSyslog":              "tls://syslog.lab.example:6514",
 		"AuditCAFile":              "/etc/ssl/lab-ca.pem",
 		"AuditMaxUndeliveredHours": int64(72),
+		"BlockDirectConnections":   false,
+		"AllowedClientExecutables": []string{"/usr/bin/claude", `C:\Program Files\Claude\*.exe`},
+		"AllowedClientSigners":     []string{"Q6L2SF6YDW", "Anthropic, PBC"},
 	}
 	if diff := cmp.Diff(want, s); diff != "" {
 		t.Errorf("settings (-want +got):\n%s", diff)
@@ -108,6 +114,8 @@ func TestParseJSONEveryKey(t *testing.T) {
 		AuditSyslog:              "tls://syslog.lab.example:6514",
 		AuditCAFile:              "/etc/ssl/lab-ca.pem",
 		AuditMaxUndeliveredHours: 72,
+		AllowedClientExecutables: []string{"/usr/bin/claude", `C:\Program Files\Claude\*.exe`},
+		AllowedClientSigners:     []string{"Q6L2SF6YDW", "Anthropic, PBC"},
 	}
 	if diff := cmp.Diff(wantPolicy, got); diff != "" {
 		t.Errorf("Resolve (-want +got):\n%s", diff)
@@ -169,6 +177,13 @@ func TestParseJSONRejects(t *testing.T) {
 		{"wrong case", `{"enabled": true}`, `policy key "enabled" is not a known key (key names are case-sensitive: did you mean "Enabled"?)`},
 		{"duplicate key", `{"Enabled": true, "Enabled": true}`, `policy key "Enabled" is set more than once`},
 		{"duplicate through escape", `{"Enabled": true, "Enabl\u0065d": false}`, `policy key "Enabled" is set more than once`},
+
+		{"relative executable glob", `{"AllowedClientExecutables": ["claude"]}`, `policy key "AllowedClientExecutables" item 1 ("claude") must be an absolute path glob, such as "/usr/bin/claude", "/Applications/Claude.app/**" or "C:\\Program Files\\Claude\\*.exe"`},
+		{"unbalanced executable glob", `{"AllowedClientExecutables": ["/usr/bin/claude", "/opt/[ab/claude"]}`, `policy key "AllowedClientExecutables" item 2 ("/opt/[ab/claude") is not a valid path glob (unbalanced [ ] or { }, or a trailing \)`},
+		{"unbalanced windows glob", `{"AllowedClientExecutables": ["C:\\Program Files\\{Claude\\*.exe"]}`, `policy key "AllowedClientExecutables" item 1 ("C:\\Program Files\\{Claude\\*.exe") is not a valid path glob (unbalanced [ ] or { })`},
+		{"empty executable glob", `{"AllowedClientExecutables": [" "]}`, `policy key "AllowedClientExecutables" item 1 is empty (give an absolute path glob such as "/usr/bin/claude")`},
+		{"ad-hoc signer", `{"AllowedClientSigners": ["ad-hoc"]}`, `policy key "AllowedClientSigners" item 1 is "ad-hoc", which names no one: an ad-hoc signature can be made by anybody`},
+		{"empty signer", `{"AllowedClientSigners": [""]}`, `policy key "AllowedClientSigners" must not contain an empty string (item 1)`},
 
 		// Wrong types, one per kind and JSON type.
 		{"bool as string", `{"Enabled": "true"}`, `policy key "Enabled" must be a boolean, got string`},
@@ -363,15 +378,16 @@ func TestFromValuesDoesNotAlias(t *testing.T) {
 
 func TestKeys(t *testing.T) {
 	keys := policy.Keys()
-	if len(keys) != 25 {
-		t.Errorf("Keys() has %d keys, want 25", len(keys))
+	if len(keys) != 28 {
+		t.Errorf("Keys() has %d keys, want 28", len(keys))
 	}
 	want := []string{"Enabled", "UpstreamURL", "UpstreamProxy", "AllowedTools", "DeniedTools", "AllowWriteTools",
 		"AllowedClients", "AuthorizedUsers", "RequireEnrollment", "ManagedBy", "AllowDemo",
 		"AllowLocalHTTP", "MaxCallsPerMinute", "MaxResultBytes", "MaxBytesPerHour",
 		"InjectionAction", "ConfirmWrites", "RequireReasonForChange", "SignatureMeanings",
 		"AcceptedToolDefinitions",
-		"AuditOTLPEndpoint", "AuditOTLPHeaders", "AuditSyslog", "AuditCAFile", "AuditMaxUndeliveredHours"}
+		"AuditOTLPEndpoint", "AuditOTLPHeaders", "AuditSyslog", "AuditCAFile", "AuditMaxUndeliveredHours",
+		"BlockDirectConnections", "AllowedClientExecutables", "AllowedClientSigners"}
 	if diff := cmp.Diff(want, keys); diff != "" {
 		t.Errorf("Keys (-want +got):\n%s", diff)
 	}

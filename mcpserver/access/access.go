@@ -34,7 +34,25 @@ const (
 	// not reached the lab's log pipeline for longer than the policy's
 	// AuditMaxUndeliveredHours.
 	RuleAuditUndelivered = "audit-undelivered"
+	// RuleClientExecutable and RuleClientSigner refuse a session whose
+	// launching program is not one of the policy's
+	// AllowedClientExecutables or AllowedClientSigners.
+	RuleClientExecutable = "client-executable-not-allowed"
+	RuleClientSigner     = "client-signer-not-allowed"
 )
+
+// Launcher is the program that started a session's relay (the AI
+// client), as the service read it from the kernel, never from the client.
+type Launcher struct {
+	// Exe is the program's absolute path; "" when it could not be read.
+	Exe string
+	// Signer is its code signer (package codesign); "" when unsigned or
+	// unreadable.
+	Signer string
+	// SignersApply is false where executables carry no code signature
+	// (Linux): AllowedClientSigners then has no effect.
+	SignersApply bool
+}
 
 // Facts are what the workstation looks like right now. They never hold
 // the token itself.
@@ -64,6 +82,10 @@ type Facts struct {
 	// looked at when a session starts only: a session that started is
 	// not cut off because the network went away.
 	Undelivered time.Duration
+
+	// Launcher is the session's launching program; nil outside a session
+	// (status, the tray), where the launcher rules are not decided.
+	Launcher *Launcher
 }
 
 // Sources are where Gather looks. Nil fields are skipped (their facts
@@ -81,11 +103,13 @@ type Sources struct {
 	Undelivered func() (oldest time.Time, ok bool)
 	// Now is the clock for Undelivered; nil means time.Now.
 	Now func() time.Time
+	// Launcher is the session's launching program; nil outside a session.
+	Launcher *Launcher
 }
 
 // Gather collects the facts and, when one is stored and needed, the token.
 func Gather(ctx context.Context, src Sources, demo bool) (Facts, string) {
-	f := Facts{Policy: policy.Load(ctx, src.Policy...), Demo: demo}
+	f := Facts{Policy: policy.Load(ctx, src.Policy...), Demo: demo, Launcher: src.Launcher}
 	if src.Undelivered != nil && f.Policy.Policy.AuditMaxUndeliveredHours > 0 {
 		if oldest, ok := src.Undelivered(); ok {
 			now := time.Now
@@ -104,7 +128,7 @@ func Refresh(ctx context.Context, src Sources, old Facts) Facts {
 	f := Facts{
 		Policy: policy.Load(ctx, src.Policy...), Demo: old.Demo,
 		TokenPresent: old.TokenPresent, TokenFingerprint: old.TokenFingerprint, TokenErr: old.TokenErr,
-		Undelivered: old.Undelivered,
+		Undelivered: old.Undelivered, Launcher: old.Launcher,
 	}
 	f.refresh(ctx, src, false)
 	return f
@@ -166,6 +190,36 @@ func UndeliveredRefusal(age time.Duration, maxHours int) *gateway.Refusal {
 		roundAge(age), maxHours)}
 }
 
+// LauncherRefusal is the refusal for a session launched by a program the
+// policy's AllowedClientExecutables or AllowedClientSigners do not admit,
+// or nil. It applies to the demo too, like AllowedClients: the policy
+// names which programs may talk to the gateway at all.
+func LauncherRefusal(p policy.Policy, l *Launcher) *gateway.Refusal {
+	if l == nil {
+		return nil
+	}
+	if len(p.AllowedClientExecutables) > 0 && !policy.ExecutableAllowed(p.AllowedClientExecutables, l.Exe) {
+		seen := "a program the service could not identify"
+		if l.Exe != "" {
+			seen = fmt.Sprintf("%q", l.Exe)
+		}
+		return &gateway.Refusal{Rule: RuleClientExecutable, Sentence: fmt.Sprintf(
+			"The program that started this Scispot connection, %s, is not an approved AI client on this workstation; start Scispot from an approved AI client, or ask your IT admin to add that program to the policy's AllowedClientExecutables.", seen)}
+	}
+	if l.SignersApply && len(p.AllowedClientSigners) > 0 && !policy.SignerAllowed(p.AllowedClientSigners, l.Signer) {
+		prog, signer := "the program that started this Scispot connection", "no code signature"
+		if l.Exe != "" {
+			prog = fmt.Sprintf("%s, %q,", prog, l.Exe)
+		}
+		if l.Signer != "" {
+			signer = fmt.Sprintf("the signature %q", l.Signer)
+		}
+		return &gateway.Refusal{Rule: RuleClientSigner, Sentence: fmt.Sprintf(
+			"Scispot refused this connection because %s carries %s, which is not an approved signer on this workstation; ask your IT admin to add its signer to the policy's AllowedClientSigners.", prog, signer)}
+	}
+	return nil
+}
+
 // roundAge says an age in whole hours, or days past two days.
 func roundAge(d time.Duration) string {
 	h := int(d / time.Hour)
@@ -200,6 +254,9 @@ func Decide(f Facts) *gateway.Refusal {
 	}
 	if !f.User.Authorized(p.AuthorizedUsers) {
 		return &gateway.Refusal{Rule: RuleUser, Sentence: fmt.Sprintf("Your account %q is not authorised to use Scispot MCP on this device; ask your IT admin to add it to the policy's AuthorizedUsers.", f.User.Name)}
+	}
+	if r := LauncherRefusal(p, f.Launcher); r != nil {
+		return r
 	}
 	if f.Demo {
 		return nil

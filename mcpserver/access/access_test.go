@@ -60,6 +60,56 @@ func TestDecide(t *testing.T) {
 			f.Demo = true
 			f.Policy.Policy.AuthorizedUsers = []string{"bob"}
 		}, access.RuleUser, "AuthorizedUsers"},
+
+		// The launching program, as the kernel names it.
+		{"no launcher rules outside a session", func(f *access.Facts) {
+			f.Policy.Policy.AllowedClientExecutables = []string{"/usr/bin/claude"}
+			f.Policy.Policy.AllowedClientSigners = []string{"Q6L2SF6YDW"}
+		}, "", ""},
+		{"launcher allowed", func(f *access.Facts) {
+			f.Policy.Policy.AllowedClientExecutables = []string{"/usr/bin/claude"}
+			f.Launcher = &access.Launcher{Exe: "/usr/bin/claude"}
+		}, "", ""},
+		{"launcher not allowed", func(f *access.Facts) {
+			f.Policy.Policy.AllowedClientExecutables = []string{"/usr/bin/claude"}
+			f.Launcher = &access.Launcher{Exe: "/home/alice/bin/claude"}
+		}, access.RuleClientExecutable, `The program that started this Scispot connection, "/home/alice/bin/claude", is not an approved AI client`},
+		{"launcher unknown", func(f *access.Facts) {
+			f.Policy.Policy.AllowedClientExecutables = []string{"/usr/bin/claude"}
+			f.Launcher = &access.Launcher{}
+		}, access.RuleClientExecutable, "a program the service could not identify"},
+		{"any launcher without the key", func(f *access.Facts) { f.Launcher = &access.Launcher{} }, "", ""},
+		{"launcher refused on the demo too", func(f *access.Facts) {
+			f.Demo = true
+			f.Policy.Policy.AllowedClientExecutables = []string{"/usr/bin/claude"}
+			f.Launcher = &access.Launcher{Exe: "/usr/bin/python3"}
+		}, access.RuleClientExecutable, `"/usr/bin/python3"`},
+		{"launcher refused before enrollment is asked about", func(f *access.Facts) {
+			f.Enrollment = enroll.Result{}
+			f.Policy.Policy.AllowedClientExecutables = []string{"/usr/bin/claude"}
+			f.Launcher = &access.Launcher{Exe: "/usr/bin/python3"}
+		}, access.RuleClientExecutable, "AllowedClientExecutables"},
+		{"signer allowed", func(f *access.Facts) {
+			f.Policy.Policy.AllowedClientSigners = []string{"Q6L2SF6YDW"}
+			f.Launcher = &access.Launcher{Exe: "/Applications/Claude.app/Contents/MacOS/Claude", Signer: "Developer ID Application: Anthropic PBC (Q6L2SF6YDW)", SignersApply: true}
+		}, "", ""},
+		{"signer not allowed", func(f *access.Facts) {
+			f.Policy.Policy.AllowedClientSigners = []string{"Q6L2SF6YDW"}
+			f.Launcher = &access.Launcher{Exe: "/Users/a/x", Signer: "ad-hoc", SignersApply: true}
+		}, access.RuleClientSigner, `"/Users/a/x", carries the signature "ad-hoc", which is not an approved signer`},
+		{"unsigned launcher", func(f *access.Facts) {
+			f.Policy.Policy.AllowedClientSigners = []string{"Anthropic, PBC"}
+			f.Launcher = &access.Launcher{Exe: `C:\x.exe`, SignersApply: true}
+		}, access.RuleClientSigner, "carries no code signature"},
+		{"signers have no effect where programs are not signed", func(f *access.Facts) {
+			f.Policy.Policy.AllowedClientSigners = []string{"Anthropic, PBC"}
+			f.Launcher = &access.Launcher{Exe: "/usr/bin/claude"}
+		}, "", ""},
+		{"executable checked before signer", func(f *access.Facts) {
+			f.Policy.Policy.AllowedClientExecutables = []string{"/usr/bin/claude"}
+			f.Policy.Policy.AllowedClientSigners = []string{"Anthropic, PBC"}
+			f.Launcher = &access.Launcher{Exe: "/tmp/x", SignersApply: true}
+		}, access.RuleClientExecutable, `"/tmp/x"`},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -108,6 +158,11 @@ func TestGatherNeverHoldsTheToken(t *testing.T) {
 	f2 := access.Refresh(ctx, src, f)
 	if !f2.TokenPresent {
 		t.Fatal("refresh forgot the token")
+	}
+	src.Launcher = &access.Launcher{Exe: "/usr/bin/claude"}
+	f3, _ := access.Gather(ctx, src, false)
+	if f4 := access.Refresh(ctx, access.Sources{}, f3); f4.Launcher == nil || f4.Launcher.Exe != "/usr/bin/claude" {
+		t.Fatalf("refresh forgot the session's launcher: %+v", f4.Launcher)
 	}
 }
 

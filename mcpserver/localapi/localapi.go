@@ -152,6 +152,14 @@ type Status struct {
 	// ExecutablesSeen are the programs that launched serve, from the
 	// kernel (the relay's parent process).
 	ExecutablesSeen []string `json:"executables_seen"`
+	// SignersSeen are the code signers of those programs (macOS Team
+	// IDs and authorities, Windows publishers; none on Linux), for the
+	// policy's AllowedClientSigners.
+	SignersSeen []string `json:"signers_seen"`
+	// ClientSettings are the AI clients' machine-level managed settings the
+	// service keeps (policy BlockDirectConnections): whether each denies
+	// direct Scispot connections now.
+	ClientSettings []ClientSettings `json:"client_settings"`
 	// Pending are the writes waiting for the person's approval.
 	Pending []Confirmation `json:"pending_confirmations"`
 	// ToolChanges are the allowed tools whose definition Scispot changed
@@ -236,6 +244,16 @@ func ago(now, t time.Time) string {
 type StatusRequest struct {
 	Token      string `json:"token,omitempty"`
 	TokenError string `json:"token_error,omitempty"`
+}
+
+// ClientSettings is one AI client's machine-level managed-settings file.
+type ClientSettings struct {
+	Client string `json:"client"`
+	Name   string `json:"name"`
+	File   string `json:"file"`
+	// Blocked: the file denies direct connections to Scispot.
+	Blocked bool   `json:"blocked"`
+	Error   string `json:"error,omitempty"`
 }
 
 // Session is a live MCP session of the calling account.

@@ -174,10 +174,11 @@ func (s *Service) status(ctx context.Context, c *caller, facts access.Facts) loc
 		st.Kill.Error = facts.KillErr.Error()
 	}
 	st.Sessions = c.user.sessions()
-	st.ClientsSeen, st.ExecutablesSeen = seen(ctx, c.user.auditDir())
+	st.ClientsSeen, st.ExecutablesSeen, st.SignersSeen = seen(ctx, c.user.auditDir())
 	st.Pending = c.user.pendingConfirmations()
 	st.ToolChanges = s.toolChanges(c, facts, s.cfg.Mode == localapi.ModeUserDemo, false)
 	st.AuditDestinations = s.auditDestinations()
+	st.ClientSettings = s.clientSettingsStatus()
 	return st
 }
 
@@ -196,11 +197,15 @@ func (s *Service) auditDestinations() []localapi.AuditDestination {
 }
 
 // seen lists every client name and launching program in the account's
-// trail, so an admin can build AllowedClients and AllowedClientExecutables.
-func seen(ctx context.Context, dir string) (clients, exes []string) {
-	clients, exes = []string{}, []string{}
+// trail, so an admin can build AllowedClients, AllowedClientExecutables
+// and AllowedClientSigners.
+func seen(ctx context.Context, dir string) (clients, exes, signers []string) {
+	clients, exes, signers = []string{}, []string{}, []string{}
 	recs, _ := audit.Read(ctx, dir, audit.Filter{})
 	for _, r := range recs {
+		if s := r.Client.Signer; s != "" && !slices.Contains(signers, s) {
+			signers = append(signers, s)
+		}
 		if n := r.Client.Name; n != "" && !slices.Contains(clients, n) {
 			clients = append(clients, n)
 		}
@@ -208,7 +213,7 @@ func seen(ctx context.Context, dir string) (clients, exes []string) {
 			exes = append(exes, e)
 		}
 	}
-	return clients, exes
+	return clients, exes, signers
 }
 
 func nonNil(s []string) []string {
@@ -577,6 +582,10 @@ func (s *Service) followPolicy(ctx context.Context) {
 		Current: policy.Load(ctx, s.cfg.Policy...),
 		Logger:  s.log,
 		OnChange: func(snap policy.Snapshot) {
+			select {
+			case s.clientSettingsPoke <- struct{}{}:
+			default:
+			}
 			if s.fwd != nil && snap.Err == nil {
 				// An invalid policy blocks AI access but does not stop the
 				// records already written from reaching the lab: the last

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"runtime"
 	"strings"
 	"time"
 
@@ -121,8 +122,10 @@ type hostRequest struct {
 func (s *Service) startHost(ctx context.Context, c *caller, hr hostRequest) (*session.Host, liveHost, error) {
 	exe, signer, pid := s.launcher(ctx, c)
 	l := liveHost{pid: pid, exe: exe, transport: hr.transport, started: s.cfg.Now()}
+	src := s.sourcesFor(c, hr.token, hr.tokenErr)
+	src.Launcher = &access.Launcher{Exe: exe, Signer: signer, SignersApply: signersApply}
 	h, err := session.Start(ctx, session.Config{
-		Sources:   s.sourcesFor(c, hr.token, hr.tokenErr),
+		Sources:   src,
 		Demo:      hr.demo || s.cfg.Mode == localapi.ModeUserDemo,
 		StateDir:  c.user.dir,
 		Device:    s.cfg.DeviceID,
@@ -148,6 +151,11 @@ func (s *Service) startHost(ctx context.Context, c *caller, hr hostRequest) (*se
 	})
 	return h, l, err
 }
+
+// signersApply: only macOS and Windows executables carry a code
+// signature the service reads (package codesign), so only there does
+// AllowedClientSigners decide anything.
+const signersApply = runtime.GOOS == "darwin" || runtime.GOOS == "windows"
 
 // checkpointSigner signs the trails' checkpoints; nil when the service
 // has no device key.

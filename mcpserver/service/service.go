@@ -40,6 +40,7 @@ import (
 	"github.com/scispot/mcp-desktop/device/peercred"
 	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/device/statedir"
+	"github.com/scispot/mcp-desktop/mcpserver/clientpolicy"
 	"github.com/scispot/mcp-desktop/mcpserver/devicekey"
 	"github.com/scispot/mcp-desktop/mcpserver/forward"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
@@ -92,6 +93,13 @@ type Config struct {
 	// accounts' AI client configs for direct Scispot connections; 0
 	// means a minute (tests shorten it).
 	DirectEvery time.Duration
+	// ClientSettings keeps the AI clients' machine-level managed settings
+	// denying direct Scispot connections (policy BlockDirectConnections);
+	// nil keeps none (the user-demo instance, unit tests).
+	ClientSettings *clientpolicy.Keeper
+	// ClientSettingsEvery is how often they are checked again besides
+	// every policy change; 0 means five minutes.
+	ClientSettingsEvery time.Duration
 }
 
 // Service is one running workstation service.
@@ -116,8 +124,15 @@ type Service struct {
 	// destinations; nil in user-demo mode.
 	fwd *forward.Forwarder
 
+	// clientSettingsPoke asks the keeper of the clients' managed
+	// settings to look again (a policy change).
+	clientSettingsPoke chan struct{}
+
 	mu    sync.Mutex
 	users map[string]*user // by owner key (uid:N or sid:S)
+	// clientSettings is where each client's managed settings stood at the
+	// last check.
+	clientSettings []clientpolicy.State
 }
 
 // New prepares the state folder and, in system mode, the service key.
@@ -140,7 +155,7 @@ func New(cfg Config) (*Service, error) {
 	if err := statedir.Ensure(cfg.StateDir); err != nil {
 		return nil, fmt.Errorf("preparing the service's state folder %s: %w", cfg.StateDir, err)
 	}
-	s := &Service{cfg: cfg, log: cfg.Logger, users: map[string]*user{}, ctx: context.Background()}
+	s := &Service{cfg: cfg, log: cfg.Logger, users: map[string]*user{}, ctx: context.Background(), clientSettingsPoke: make(chan struct{}, 1)}
 	pinOpts := pin.Options{Now: cfg.Now, Logger: cfg.Logger, Changed: s.pinsChanged}
 	s.demoPins = pin.Memory(pinOpts)
 	if cfg.Mode == localapi.ModeSystem {
@@ -210,6 +225,9 @@ func (s *Service) Serve(ctx context.Context, ln net.Listener) error {
 			s.fwd.Apply(forward.TargetsFrom(snap.Policy))
 		}
 		go s.fwd.Run(ctx)
+	}
+	if s.cfg.ClientSettings != nil && s.cfg.Mode == localapi.ModeSystem {
+		go s.keepClientSettings(ctx)
 	}
 	go s.followPolicy(ctx)
 	if s.cfg.Mode == localapi.ModeSystem {

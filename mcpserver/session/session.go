@@ -570,7 +570,9 @@ func (h *Host) ensureStarted(ctx context.Context, c *conn, client audit.Client) 
 	}
 	c.started = true
 	if r := h.refusal; r != nil {
-		if _, err := c.w.Append(ctx, audit.Record{Event: audit.EventRefused, Client: client, Outcome: audit.OutcomeDenied, Reason: r.Sentence}); err != nil {
+		// The launcher goes in too: a refusal by AllowedClientExecutables
+		// or AllowedClientSigners is about it.
+		if _, err := c.w.Append(ctx, audit.Record{Event: audit.EventRefused, Client: start, Outcome: audit.OutcomeDenied, Reason: r.Sentence, Rule: r.Rule}); err != nil {
 			return err
 		}
 	}

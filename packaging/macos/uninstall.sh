@@ -21,6 +21,9 @@ case "$user" in
 esac
 # Stopping the service ends every session (each records its session.end).
 /bin/launchctl bootout system/io.scispot.mcpd >/dev/null 2>&1 || true
+# Take the service's deny entries out of Claude Code's and GitHub Copilot's
+# managed settings (policy BlockDirectConnections); the admin's own stay.
+"/Applications/Scispot MCP.app/Contents/MacOS/scispot-mcpd" --release-client-settings || true
 /bin/rm -f /Library/LaunchDaemons/io.scispot.mcpd.plist
 /bin/rm -f /Library/LaunchAgents/io.scispot.mcp.plist
 /bin/rm -rf "/Applications/Scispot MCP.app"

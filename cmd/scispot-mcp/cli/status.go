@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -24,6 +25,69 @@ type statusReport struct {
 	// DirectConnections are client config entries that reach Scispot
 	// without the gateway.
 	DirectConnections []clients.Direct `json:"direct_connections"`
+	// DirectProtection says, per AI client, whether a Scispot entry that
+	// bypasses the gateway is blocked by the client's own managed
+	// settings, only detected (status and the service's scan report it),
+	// or neither.
+	DirectProtection []directJSON `json:"direct_connection_protection"`
+}
+
+// Direct-connection protection of one client.
+const (
+	directBlocked  = "blocked"
+	directDetected = "detected"
+	directNeither  = "none"
+)
+
+type directJSON struct {
+	Client string `json:"client"`
+	State  string `json:"state"`
+	File   string `json:"file,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// directProtection judges each client: blocked where the service keeps
+// the client's managed settings denying Scispot; otherwise detected, for
+// the clients whose configs this app reads; neither for the others.
+func directProtection(st localapi.Status) []directJSON {
+	out := []directJSON{}
+	kept := map[string]localapi.ClientSettings{}
+	for _, c := range st.ClientSettings {
+		kept[c.Client] = c
+	}
+	seen := map[string]bool{}
+	for _, c := range clients.All() {
+		seen[c.ID] = true
+		d := directJSON{Client: c.ID, State: directDetected, Reason: c.Name + " has no machine-level setting to deny a server: a direct entry is detected and reported, not blocked"}
+		if k, ok := kept[c.ID]; ok {
+			d = keptJSON(k)
+		}
+		out = append(out, d)
+	}
+	for _, k := range st.ClientSettings {
+		if !seen[k.Client] {
+			d := keptJSON(k)
+			if d.State == directDetected {
+				// This app reads no config of this client of its own.
+				d.State = directNeither
+			}
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+func keptJSON(k localapi.ClientSettings) directJSON {
+	d := directJSON{Client: k.Client, File: k.File}
+	switch {
+	case k.Blocked:
+		d.State, d.Reason = directBlocked, k.Name+"'s managed settings deny direct Scispot connections"
+	case k.Error != "":
+		d.State, d.Reason = directDetected, "its managed settings could not be kept: "+k.Error
+	default:
+		d.State, d.Reason = directDetected, "the policy's BlockDirectConnections is false"
+	}
+	return d
 }
 
 type clientJSON struct {
@@ -55,6 +119,7 @@ func runStatus(ctx context.Context, env Env, args []string) error {
 		r.Access.Rule, r.Access.Reason = re.r.Rule, re.r.Sentence
 		r.Clients = configuredClients(ctx, env, r.Status)
 		r.DirectConnections = directConnections(ctx, env, r.Status)
+		r.DirectProtection = directProtection(r.Status)
 		if *asJSON {
 			enc := json.NewEncoder(env.Stdout)
 			enc.SetIndent("", "  ")
@@ -69,6 +134,7 @@ func runStatus(ctx context.Context, env Env, args []string) error {
 	}
 	r.Clients = configuredClients(ctx, env, r.Status)
 	r.DirectConnections = directConnections(ctx, env, r.Status)
+	r.DirectProtection = directProtection(r.Status)
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -162,6 +228,9 @@ func printStatus(env Env, r statusReport) {
 	for _, ig := range r.Policy.Ignored {
 		fmt.Fprintf(w, "      ignored: %s\n", ig)
 	}
+	if list, _ := r.Policy.Effective["AllowedClientSigners"].([]any); len(list) > 0 && runtime.GOOS == "linux" {
+		fmt.Fprintln(w, "      note: AllowedClientSigners has no effect on Linux, where programs carry no code signature; AllowedClientExecutables pins the AI clients here")
+	}
 	fmt.Fprintf(w, "  %s user             %s\n", mark(r.User.Authorized), r.User.Name)
 	token := "not stored: run `scispot-mcp token set`"
 	if r.Token.Present {
@@ -199,6 +268,9 @@ func printStatus(env Env, r statusReport) {
 	if len(r.ExecutablesSeen) > 0 {
 		fmt.Fprintf(w, "    programs seen    %s\n", strings.Join(r.ExecutablesSeen, ", "))
 	}
+	if len(r.SignersSeen) > 0 {
+		fmt.Fprintf(w, "    signers seen     %s\n", strings.Join(r.SignersSeen, ", "))
+	}
 	for _, ch := range r.ToolChanges {
 		what := "definition changed"
 		if ch.Rule == pin.RuleUnverified {
@@ -225,6 +297,9 @@ func printStatus(env Env, r statusReport) {
 		fmt.Fprintf(w, "  %s client entry     %s in %s %s\n", mark(!c.Refused), what, c.File, verdict)
 	}
 	printDirect(env, r.DirectConnections)
+	for _, d := range r.DirectProtection {
+		fmt.Fprintf(w, "  %s direct entries   %s: %s (%s)\n", mark(d.State == directBlocked), d.Client, d.State, d.Reason)
+	}
 }
 
 func orDash(s string) string {

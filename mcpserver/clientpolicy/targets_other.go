@@ -1,0 +1,5 @@
+//go:build !linux && !darwin && !windows
+
+package clientpolicy
+
+func targets() []Target { return nil }
