@@ -4,7 +4,8 @@
 #   scispot-mcp-VERSION-x64.msi        Windows per-machine installer
 #   linux-amd64/scispot-mcp, scispot-mcp-tray, scispot-mcpd   the executables inside them
 #   windows-amd64/scispot-mcp.exe, scispot-mcp-tray.exe, scispot-mcpd.exe
-#   policy-templates/                  ADMX/ADML, .mobileconfig, policy.json example
+#   policy-templates/                  ADMX/ADML, .mobileconfig, policy.json example,
+#                                      Claude Code/Desktop profiles and .reg examples
 #   sbom.cdx.json                      CycloneDX SBOM of the Go modules
 #   SHA256SUMS
 # The macOS .pkg needs a Mac: packaging/macos/build-pkg.sh.
@@ -141,6 +142,10 @@ mkdir -p "$out/policy-templates/windows/en-US" "$out/policy-templates/macos" "$o
 install -m 0644 packaging/windows/ScispotMCP.admx "$out/policy-templates/windows/"
 install -m 0644 packaging/windows/en-US/ScispotMCP.adml "$out/policy-templates/windows/en-US/"
 install -m 0644 packaging/macos/io.scispot.mcp.mobileconfig "$out/policy-templates/macos/"
+# The AI clients' own managed settings: Claude Code denies direct Scispot
+# connections, Claude Desktop gets the gateway as a managed server.
+install -m 0644 packaging/macos/com.anthropic.claudecode.mobileconfig packaging/macos/com.anthropic.claudefordesktop.mobileconfig "$out/policy-templates/macos/"
+install -m 0644 packaging/windows/ClaudeCode.reg packaging/windows/Claude.reg "$out/policy-templates/windows/"
 install -m 0644 packaging/linux/policy.example.json "$out/policy-templates/linux/"
 
 # --- Linux --------------------------------------------------------------------

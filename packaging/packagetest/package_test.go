@@ -150,6 +150,10 @@ func TestPackages(t *testing.T) {
 			"policy-templates/windows/ScispotMCP.admx",
 			"policy-templates/windows/en-US/ScispotMCP.adml",
 			"policy-templates/macos/io.scispot.mcp.mobileconfig",
+			"policy-templates/macos/com.anthropic.claudecode.mobileconfig",
+			"policy-templates/macos/com.anthropic.claudefordesktop.mobileconfig",
+			"policy-templates/windows/ClaudeCode.reg",
+			"policy-templates/windows/Claude.reg",
 			"policy-templates/linux/policy.example.json",
 		} {
 			if _, err := os.Stat(filepath.Join(a, rel)); err != nil {
