@@ -10,6 +10,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
 
 	"github.com/scispot/mcp-desktop/app/apptest"
 	"github.com/scispot/mcp-desktop/app/clients"
@@ -91,6 +92,25 @@ func TestChecks(t *testing.T) {
 			in.Clients[0].Direct = []clients.Direct{{Client: clients.ClaudeDesktop, File: "/home/ann/.config/Claude/claude_desktop_config.json", Entry: "remote", Kind: clients.KindBridge}}
 		}, map[string]want{
 			"Claude Desktop": {Fail, `Direct connection: /home/ann/.config/Claude/claude_desktop_config.json: entry "remote" bridges to Scispot directly`},
+		}},
+		{"direct-connection protection as status judges it", func(in *Input) {
+			st(in).ClientSettings = []localapi.ClientSettings{
+				{Client: clients.ClaudeCode, Name: "Claude Code", File: "/etc/claude-code/managed-settings.json", Blocked: true},
+				{Client: "github-copilot", Name: "GitHub Copilot", File: "/etc/github-copilot/managed-settings.json", Error: "deniedMcpServers is not a list"},
+			}
+		}, map[string]want{
+			"Claude Code":    {Fail, "Direct Scispot entries: blocked (Claude Code's managed settings deny direct Scispot connections)."},
+			"Claude Desktop": {OK, "Direct Scispot entries: detected (Claude Desktop has no machine-level setting to deny a server"},
+			"GitHub Copilot": {Info, "Direct Scispot entries: none (its managed settings could not be kept: deniedMcpServers is not a list)."},
+		}},
+		{"direct-connection protection, key false", func(in *Input) {
+			st(in).ClientSettings = []localapi.ClientSettings{
+				{Client: clients.ClaudeCode, Name: "Claude Code", File: "/etc/claude-code/managed-settings.json"},
+				{Client: "github-copilot", Name: "GitHub Copilot", File: "/etc/github-copilot/managed-settings.json", Blocked: true},
+			}
+		}, map[string]want{
+			"Claude Code":    {Fail, "Direct Scispot entries: detected (the policy's BlockDirectConnections is false)."},
+			"GitHub Copilot": {OK, "Direct Scispot entries: blocked"},
 		}},
 		{"busy", func(in *Input) { in.Service, in.Audit = ServiceResult{}, AuditResult{} }, map[string]want{
 			"Scispot MCP service":  {Pending, "Asking"},
@@ -282,11 +302,63 @@ func TestReport(t *testing.T) {
 	r := Report(good())
 	for _, want := range []string{
 		"Time: 2026-02-03T04:05:06Z", "Version: 1.2.3", "Device: dev-1", "Account: ann", "Service: system scispot-mcpd 1.2.3",
-		"✓ AI access: Allowed", "✗ Cursor: The entry launches /old/path.\n    What to do: Reconnect",
+		"✓ AI access: Allowed", "✗ Cursor: The entry launches /old/path. Direct Scispot entries: detected (Cursor has no machine-level setting to deny a server: a direct entry is detected and reported, not blocked).\n    What to do: Reconnect",
 		"– Windsurf",
 	} {
 		if !strings.Contains(r, want) {
 			t.Errorf("report lacks %q:\n%s", want, r)
 		}
 	}
+}
+
+// The window shows each client's direct-connection protection, and says
+// nothing of it while the service has not answered (blocked and detected
+// cannot be told apart then).
+func TestViewDirectProtection(t *testing.T) {
+	a := test.NewTempApp(t)
+	w := a.NewWindow(Title)
+	v := NewView(w, a.Clipboard())
+	w.SetContent(v.Content())
+	w.Resize(fyne.NewSize(720, 1600))
+	in := good()
+	in.Service.Status.ClientSettings = []localapi.ClientSettings{
+		{Client: clients.ClaudeCode, Name: "Claude Code", File: "/etc/claude-code/managed-settings.json", Blocked: true},
+		{Client: "github-copilot", Name: "GitHub Copilot", File: "/etc/github-copilot/managed-settings.json", Blocked: true},
+	}
+	v.Update(in)
+	shown := strings.Join(labels(v.list), "\n")
+	for _, want := range []string{
+		"Direct Scispot entries: blocked (Claude Code's managed settings deny direct Scispot connections).",
+		"GitHub Copilot",
+		"Direct Scispot entries: blocked (GitHub Copilot's managed settings deny direct Scispot connections).",
+		"Direct Scispot entries: detected (Cursor has no machine-level setting",
+	} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the window lacks %q:\n%s", want, shown)
+		}
+	}
+	if r := v.Report(); !strings.Contains(r, "Direct Scispot entries: blocked (GitHub Copilot") {
+		t.Errorf("the copied report lacks GitHub Copilot's protection:\n%s", r)
+	}
+
+	in.Service = ServiceResult{Done: true, Err: errors.New("not running")}
+	v.Update(in)
+	if shown := strings.Join(labels(v.list), "\n"); strings.Contains(shown, "Direct Scispot entries") || strings.Contains(shown, "GitHub Copilot") {
+		t.Errorf("without the service's answer the window still shows a protection:\n%s", shown)
+	}
+}
+
+// labels are the texts of the labels under o, in order.
+func labels(o fyne.CanvasObject) []string {
+	switch o := o.(type) {
+	case *widget.Label:
+		return []string{o.Text}
+	case *fyne.Container:
+		var out []string
+		for _, c := range o.Objects {
+			out = append(out, labels(c)...)
+		}
+		return out
+	}
+	return nil
 }

@@ -106,10 +106,11 @@ func Checks(in Input) []Check {
 			out = append(out, destinationCheck(d, in.Time))
 		}
 	}
+	lines := make([]Check, 0, len(in.Clients))
 	for _, c := range in.Clients {
-		out = append(out, clientCheck(c))
+		lines = append(lines, clientCheck(c))
 	}
-	return out
+	return append(out, protectionChecks(in, lines)...)
 }
 
 func notChecked(in Input) (Status, string, string) {

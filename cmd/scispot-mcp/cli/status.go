@@ -29,65 +29,7 @@ type statusReport struct {
 	// bypasses the gateway is blocked by the client's own managed
 	// settings, only detected (status and the service's scan report it),
 	// or neither.
-	DirectProtection []directJSON `json:"direct_connection_protection"`
-}
-
-// Direct-connection protection of one client.
-const (
-	directBlocked  = "blocked"
-	directDetected = "detected"
-	directNeither  = "none"
-)
-
-type directJSON struct {
-	Client string `json:"client"`
-	State  string `json:"state"`
-	File   string `json:"file,omitempty"`
-	Reason string `json:"reason,omitempty"`
-}
-
-// directProtection judges each client: blocked where the service keeps
-// the client's managed settings denying Scispot; otherwise detected, for
-// the clients whose configs this app reads; neither for the others.
-func directProtection(st localapi.Status) []directJSON {
-	out := []directJSON{}
-	kept := map[string]localapi.ClientSettings{}
-	for _, c := range st.ClientSettings {
-		kept[c.Client] = c
-	}
-	seen := map[string]bool{}
-	for _, c := range clients.All() {
-		seen[c.ID] = true
-		d := directJSON{Client: c.ID, State: directDetected, Reason: c.Name + " has no machine-level setting to deny a server: a direct entry is detected and reported, not blocked"}
-		if k, ok := kept[c.ID]; ok {
-			d = keptJSON(k)
-		}
-		out = append(out, d)
-	}
-	for _, k := range st.ClientSettings {
-		if !seen[k.Client] {
-			d := keptJSON(k)
-			if d.State == directDetected {
-				// This app reads no config of this client of its own.
-				d.State = directNeither
-			}
-			out = append(out, d)
-		}
-	}
-	return out
-}
-
-func keptJSON(k localapi.ClientSettings) directJSON {
-	d := directJSON{Client: k.Client, File: k.File}
-	switch {
-	case k.Blocked:
-		d.State, d.Reason = directBlocked, k.Name+"'s managed settings deny direct Scispot connections"
-	case k.Error != "":
-		d.State, d.Reason = directDetected, "its managed settings could not be kept: "+k.Error
-	default:
-		d.State, d.Reason = directDetected, "the policy's BlockDirectConnections is false"
-	}
-	return d
+	DirectProtection []clients.Protection `json:"direct_connection_protection"`
 }
 
 type clientJSON struct {
@@ -119,7 +61,7 @@ func runStatus(ctx context.Context, env Env, args []string) error {
 		r.Access.Rule, r.Access.Reason = re.r.Rule, re.r.Sentence
 		r.Clients = configuredClients(ctx, env, r.Status)
 		r.DirectConnections = directConnections(ctx, env, r.Status)
-		r.DirectProtection = directProtection(r.Status)
+		r.DirectProtection = clients.Protections(r.Status.ClientSettings)
 		if *asJSON {
 			enc := json.NewEncoder(env.Stdout)
 			enc.SetIndent("", "  ")
@@ -134,7 +76,7 @@ func runStatus(ctx context.Context, env Env, args []string) error {
 	}
 	r.Clients = configuredClients(ctx, env, r.Status)
 	r.DirectConnections = directConnections(ctx, env, r.Status)
-	r.DirectProtection = directProtection(r.Status)
+	r.DirectProtection = clients.Protections(r.Status.ClientSettings)
 	if *asJSON {
 		enc := json.NewEncoder(env.Stdout)
 		enc.SetIndent("", "  ")
@@ -298,7 +240,7 @@ func printStatus(env Env, r statusReport) {
 	}
 	printDirect(env, r.DirectConnections)
 	for _, d := range r.DirectProtection {
-		fmt.Fprintf(w, "  %s direct entries   %s: %s (%s)\n", mark(d.State == directBlocked), d.Client, d.State, d.Reason)
+		fmt.Fprintf(w, "  %s direct entries   %s: %s (%s)\n", mark(d.State == clients.ProtectionBlocked), d.Client, d.State, d.Reason)
 	}
 }
 
