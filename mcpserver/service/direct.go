@@ -13,8 +13,6 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/scispot/mcp-desktop/app/clients"
@@ -70,30 +68,31 @@ func (s *Service) checkDirect(ctx context.Context) {
 		return
 	}
 	for _, e := range entries {
-		uid, err := strconv.Atoi(strings.TrimPrefix(e.Name(), "uid-"))
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), "uid-") || err != nil || uid < 0 {
+		who, ok := folderAccount(e.Name())
+		if !e.IsDir() || !ok {
 			continue
 		}
 		if ctx.Err() != nil {
 			return
 		}
-		if err := s.checkAccount(ctx, uid, filepath.Join(s.cfg.StateDir, "users", e.Name()), hosts); err != nil {
-			s.log.Warn("checking an account's AI client configs for direct Scispot connections", "uid", uid, "err", err)
+		if err := s.checkAccount(ctx, who, filepath.Join(s.cfg.StateDir, "users", e.Name()), hosts); err != nil {
+			s.log.Warn("checking an account's AI client configs for direct Scispot connections", "account", who, "err", err)
 		}
 	}
 }
 
-func (s *Service) checkAccount(ctx context.Context, uid int, dir string, hosts []string) error {
-	// The home comes from the account database, never from the person's
-	// environment, which an agent could point at an empty folder.
-	home, name, err := accountHome(uid)
+func (s *Service) checkAccount(ctx context.Context, who stateAccount, dir string, hosts []string) error {
+	// The home comes from the account database (the registry's profile
+	// list on Windows), never from the person's environment, which an
+	// agent could point at an empty folder.
+	home, name, err := accountHome(who)
 	if err != nil {
 		return err
 	}
 	env := clients.Env{GOOS: runtime.GOOS, Home: home}
-	found, scanErr := clients.FindDirect(ctx, env, clients.DirectOptions{Hosts: hosts, Read: ownedReader(uid)})
+	found, scanErr := clients.FindDirect(ctx, env, clients.DirectOptions{Hosts: hosts, Read: ownedReader(who)})
 	if scanErr != nil {
-		s.log.Debug("some client configs were not checked", "uid", uid, "err", scanErr)
+		s.log.Debug("some client configs were not checked", "account", who, "err", scanErr)
 	}
 	return s.recordDirect(ctx, dir, name, found)
 }

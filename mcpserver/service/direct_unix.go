@@ -10,9 +10,21 @@ import (
 	osuser "os/user"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
+
+// stateAccount is how the periodic check names an account: its uid, from
+// the name of its folder in the service's state (users/uid-N).
+type stateAccount = int
+
+// folderAccount is the account of a users/ folder, if it names one.
+func folderAccount(folder string) (stateAccount, bool) {
+	rest, ok := strings.CutPrefix(folder, "uid-")
+	uid, err := strconv.Atoi(rest)
+	return uid, ok && err == nil && uid >= 0
+}
 
 // accountHome returns the home folder and name of uid from the account
 // database.

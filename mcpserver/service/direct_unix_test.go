@@ -123,3 +123,27 @@ func TestRecordDirectOnce(t *testing.T) {
 		t.Fatalf("%d records after the entry came back, want 3", n)
 	}
 }
+
+// The periodic check takes the account only from the name of its folder
+// in the service's state, never from anything inside it.
+func TestFolderAccount(t *testing.T) {
+	tests := []struct {
+		folder string
+		uid    int
+		ok     bool
+	}{
+		{"uid-1000", 1000, true},
+		{"uid-0", 0, true},
+		{"uid--1", 0, false},
+		{"uid-", 0, false},
+		{"uid-12x", 0, false},
+		{"sid-S-1-5-21-1-2-3-1001", 0, false},
+		{"1000", 0, false},
+	}
+	for _, tt := range tests {
+		uid, ok := folderAccount(tt.folder)
+		if ok != tt.ok || (ok && uid != tt.uid) {
+			t.Errorf("folderAccount(%q) = %d, %v; want %d, %v", tt.folder, uid, ok, tt.uid, tt.ok)
+		}
+	}
+}
