@@ -464,6 +464,19 @@ func checkMSIService(ctx context.Context, t *testing.T, msi string, files []map[
 	if r := seq["RemoveExistingProducts"]; r == 0 || r > seq["InstallInitialize"] {
 		t.Errorf("RemoveExistingProducts at %d, want before InstallInitialize (%d)", r, seq["InstallInitialize"])
 	}
+	// Uninstall takes the service's deny entries out of the clients'
+	// managed settings: the installed scispot-mcpd.exe, deferred, not
+	// impersonated, failure ignored (18+64+1024+2048), after the service
+	// stopped and before its file goes, never in an upgrade's removal.
+	ca := findRow(msiTable(ctx, t, msi, "CustomAction"), "Action", "ReleaseClientSettings")
+	if ca == nil || ca["Type"] != "3154" || ca["Source"] != "ScispotMcpdExe" || ca["Target"] != "--release-client-settings" {
+		t.Errorf("CustomAction ReleaseClientSettings = %v", ca)
+	}
+	rel := findRow(msiTable(ctx, t, msi, "InstallExecuteSequence"), "Action", "ReleaseClientSettings")
+	if r := seq["ReleaseClientSettings"]; rel == nil || rel["Condition"] != `REMOVE="ALL" AND NOT UPGRADINGPRODUCTCODE` ||
+		r <= seq["StopServices"] || r >= seq["RemoveFiles"] {
+		t.Errorf("ReleaseClientSettings scheduled as %v, want after StopServices (%d), before RemoveFiles (%d), on removal only", rel, seq["StopServices"], seq["RemoveFiles"])
+	}
 }
 
 // checkPE checks an executable is 64-bit, of the right subsystem, and
