@@ -82,7 +82,7 @@ test: deps interop-deps lint
 	packaging/with-keyring.sh $(MAKE) --no-print-directory test-go
 
 test-go:
-	$(GO) test -count=1 -timeout 30m ./...
+	packaging/private-system-dirs.sh $(GO) test -count=1 -timeout 30m ./...
 
 # Non-UI packages (none that import Fyne, in their code or their tests)
 # must build and vet for the other desktops; Fyne itself does not vet for
