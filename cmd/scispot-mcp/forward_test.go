@@ -29,13 +29,18 @@ func forwardPolicy(t *testing.T, destination string) {
 
 // busySessions runs sessions demo sessions of calls calls each at once
 // through the real relay and service; midway through session 0 it calls
-// middle. A session whose service went away stops calling.
+// middle. A session whose service went away stops calling. Every session
+// connects before any calls, so that middle (which may stop the service)
+// never meets a session still connecting.
 func busySessions(t *testing.T, w *world, sessions, calls int, middle func()) {
 	t.Helper()
 	var wg sync.WaitGroup
 	var once sync.Once
+	conns := make([]*mcp.ClientSession, sessions)
 	for s := range sessions {
-		cs := w.connect("", fmt.Sprintf("fleet-client-%d", s), "--demo")
+		conns[s] = w.connect("", fmt.Sprintf("fleet-client-%d", s), "--demo")
+	}
+	for s, cs := range conns {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
