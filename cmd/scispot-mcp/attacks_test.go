@@ -257,8 +257,10 @@ func TestServiceRestartMidSession(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("the call in flight was not answered")
 	}
-	if !strings.Contains(w.logs.String(), relay.GoneSentence) {
-		t.Errorf("serve did not say why it ended:\n%s", w.logs.String())
+	// serve's stderr reaches the log through a pipe copied by another
+	// goroutine: the line may land just after the call's answer.
+	if !w.waitLog(relay.GoneSentence, 5*time.Second) {
+		t.Errorf("serve did not say why it ended:\n%s", w.logText())
 	}
 	w.runService()
 	up.SetMode(upstreamtest.Normal())

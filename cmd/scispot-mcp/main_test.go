@@ -135,6 +135,25 @@ func requireKeyring(t *testing.T) {
 
 func (w *world) logWriter() *lockedWriter { return &lockedWriter{w: w} }
 
+// logText is what the world's processes have written to stderr so far.
+func (w *world) logText() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.logs.String()
+}
+
+// waitLog waits up to d for text in the world's log.
+func (w *world) waitLog(text string, d time.Duration) bool {
+	for deadline := time.Now().Add(d); ; time.Sleep(20 * time.Millisecond) {
+		if strings.Contains(w.logText(), text) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 type lockedWriter struct{ w *world }
 
 func (l *lockedWriter) Write(p []byte) (int, error) {
