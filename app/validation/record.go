@@ -28,7 +28,8 @@ type RunRecord struct {
 
 // Rendering makes one of the report's files from the report alone.
 type Rendering struct {
-	// File is the name written under --out, e.g. "report.html".
+	// File is what follows the document ID in the file's name under
+	// --out, e.g. ".html" for VAL-labpc07-20261205T091500Z.html.
 	File   string
 	Render func(r *Report) ([]byte, error)
 }

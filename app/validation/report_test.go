@@ -147,3 +147,35 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestTextHasEveryCaseAndRequirement(t *testing.T) {
+	r := sampleReport()
+	b, err := Text(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := string(b)
+	for _, want := range []string{r.DocID, "IQ-01", "OQ-01", "OQ-02", "PQ-01", "REQ-P11-03", "REQ-POL-05", "REQ-POL-06", "PASS: 2 passed, 0 failed, 1 skipped of 3"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("text lacks %q:\n%s", want, text)
+		}
+	}
+}
+
+func TestFindSecret(t *testing.T) {
+	tests := []struct {
+		in, item string
+		want     bool
+	}{
+		{"nothing here", "sealed-item-xyz", false},
+		{"holds sealed-item-xyz inside", "sealed-item-xyz", true},
+		{"a token sst_abcdefgh12345 shape", "", true},
+		{"assist_notes are fine", "", false},
+		{"short item abc", "abc", false},
+	}
+	for _, tt := range tests {
+		if got := FindSecret([]byte(tt.in), tt.item); got != tt.want {
+			t.Errorf("FindSecret(%q, %q) = %v, want %v", tt.in, tt.item, got, tt.want)
+		}
+	}
+}
