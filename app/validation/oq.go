@@ -65,14 +65,14 @@ func (r *run) oqCases() []caseDef {
 			Requirements: []string{"REQ-POL-10"},
 			Steps:        []string{"Open a validation session.", "Turn the kill switch on and time until the session is closed.", "Open a new session: it must list only scispot_access_status.", "Lift the kill switch with the account password."},
 			Expected:     "The live session ends (design target 50 ms), a new one is refused, the kill and resume are recorded."}, r.checkKill},
-		{Case{ID: "OQ-10", Title: "Calls beyond the per-minute limit are refused",
-			Requirements: []string{"REQ-POL-09"},
-			Steps:        []string{"Open a new session.", "Call " + cheapTool + " MaxCallsPerMinute times, then once more."},
-			Expected:     "Every call within the limit succeeds; the next is refused with rule rate-limit."}, r.checkRate},
-		{Case{ID: "OQ-11", Title: "Only approved AI clients may connect",
+		{Case{ID: "OQ-10", Title: "Only approved AI clients may connect",
 			Requirements: []string{"REQ-POL-08"},
 			Steps:        []string{"Read the policy's AllowedClients.", "When set, open a session as a client not on it."},
 			Expected:     "An unlisted client gets no Scispot tool."}, r.checkClients},
+		{Case{ID: "OQ-11", Title: "Calls beyond the per-minute limit are refused",
+			Requirements: []string{"REQ-POL-09"},
+			Steps:        []string{"Open a new session.", "Call " + cheapTool + " MaxCallsPerMinute times, then once more."},
+			Expected:     "A call beyond the limit is refused with rule rate-limit (the account may then wait up to a minute to call again)."}, r.checkRate},
 	}
 }
 
@@ -486,25 +486,29 @@ func (r *run) checkRate(ctx context.Context, c *Case) {
 		return
 	}
 	defer s.close()
-	for i := 1; i <= limit; i++ {
+	// The service counts the account's calls of the last minute, this
+	// run's earlier ones included, so the refusal may come a few calls
+	// early; it must come by call limit+1.
+	for i := 1; i <= limit+1; i++ {
 		res, text, err := s.call(ctx, cheapTool, map[string]any{})
-		if err != nil || res.IsError {
-			c.fail("call %d of %d was refused: %v %.200s", i, limit, err, text)
+		if err != nil {
+			c.fail("call %d: %v", i, err)
 			return
 		}
-	}
-	res, text, err := s.call(ctx, cheapTool, map[string]any{})
-	if err != nil || !res.IsError {
-		c.fail("call %d was not refused: %v %.200s", limit+1, err, text)
+		if !res.IsError {
+			continue
+		}
+		rec, err := r.lastRecord(ctx, func(x audit.Record) bool { return x.Tool == cheapTool && x.Rule == guard.RuleRateLimit })
+		if err != nil {
+			c.fail("call %d was refused (%q) but no rate-limit record was found: %v", i, text, err)
+			return
+		}
+		c.note("refused at call", "%d", i)
+		c.note("record", "%s seq %d hash %s", rec.Event, rec.Seq, short(rec.Hash))
+		c.pass("call %d of this session refused within the limit of %d per minute: %q", i, limit, text)
 		return
 	}
-	rec, err := r.lastRecord(ctx, func(x audit.Record) bool { return x.Tool == cheapTool && x.Rule == guard.RuleRateLimit })
-	if err != nil {
-		c.fail("call %d was refused (%q) but no rate-limit record was found: %v", limit+1, text, err)
-		return
-	}
-	c.note("record", "%s seq %d hash %s", rec.Event, rec.Seq, short(rec.Hash))
-	c.pass("%d calls allowed, call %d refused: %q", limit, limit+1, text)
+	c.fail("%d calls in a row were allowed; the limit is %d per minute", limit+1, limit)
 }
 
 func (r *run) checkClients(ctx context.Context, c *Case) {
