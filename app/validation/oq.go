@@ -57,8 +57,8 @@ func (r *run) oqCases() []caseDef {
 			Requirements: []string{"REQ-POL-07"},
 			Steps:        []string{"Search the demo's Cell Lines for the row with planted instructions (" + injectedRowID + ").", "Read the call's record."},
 			Expected:     "The record is flagged injection-suspect; with InjectionAction block or redact the instructions do not reach the client."}, r.checkInjection},
-		{Case{ID: "OQ-08", Title: "A write does not reach Scispot without the person's signed confirmation",
-			Requirements: []string{"REQ-P11-03", "REQ-P11-04", "REQ-P11-05", "REQ-A11-01"},
+		{Case{ID: "OQ-08", Title: "A write does not reach Scispot without the person's confirmation",
+			Requirements: []string{"REQ-P11-03"},
 			Steps:        []string{"Call a write tool from a session that cannot ask the person."},
 			Expected:     "The write is refused and its record says so."}, r.checkWrite},
 		{Case{ID: "OQ-09", Title: "The kill switch ends a live session",
@@ -69,7 +69,11 @@ func (r *run) oqCases() []caseDef {
 			Requirements: []string{"REQ-POL-08"},
 			Steps:        []string{"Read the policy's AllowedClients.", "When set, open a session as a client not on it."},
 			Expected:     "An unlisted client gets no Scispot tool."}, r.checkClients},
-		{Case{ID: "OQ-11", Title: "Calls beyond the per-minute limit are refused",
+		{Case{ID: "OQ-11", Title: "A signed write shows who signed, when and why, linked to its call record",
+			Requirements: []string{"REQ-P11-04", "REQ-P11-05", "REQ-A11-01"},
+			Steps:        []string{"Approve a write with the account password, a meaning and a reason.", "Read its signature and call records."},
+			Expected:     "The signature record names the printed name, account, time, meaning and reason and the hash of the call it authorises."}, r.checkSignature},
+		{Case{ID: "OQ-12", Title: "Calls beyond the per-minute limit are refused",
 			Requirements: []string{"REQ-POL-09"},
 			Steps:        []string{"Open a new session.", "Call " + cheapTool + " MaxCallsPerMinute times, then once more."},
 			Expected:     "A call beyond the limit is refused with rule rate-limit (the account may then wait up to a minute to call again)."}, r.checkRate},
@@ -405,7 +409,16 @@ func (r *run) checkWrite(ctx context.Context, c *Case) {
 		return
 	}
 	c.note("record", "%s seq %d hash %s rule %s", rec.Event, rec.Seq, short(rec.Hash), rec.Rule)
-	c.pass("the policy does not allow write tools: %s refused (%q); signatures are not in use on this workstation", write.Tool.Name, text)
+	c.pass("the policy does not allow write tools: %s refused (%q)", write.Tool.Name, text)
+}
+
+func (r *run) checkSignature(ctx context.Context, c *Case) {
+	allow, _ := r.effective("AllowWriteTools").(bool)
+	if !allow {
+		c.skip("not applicable: the policy allows no write tools, so no write is signed on this workstation")
+		return
+	}
+	c.skip("the policy allows write tools; this version does not yet run a signed write (cmd/scispot-mcp:TestSignedWrites covers it), include one in PQ")
 }
 
 func (r *run) checkKill(ctx context.Context, c *Case) {
@@ -526,10 +539,10 @@ func (r *run) checkClients(ctx context.Context, c *Case) {
 	c.skip("checking an unlisted client is not automated yet (mcpserver/gateway:TestUnapprovedClient covers it)")
 }
 
-// tokenCase is OQ-12: no token-shaped word and not the keychain item in
+// tokenCase is OQ-13: no token-shaped word and not the keychain item in
 // anything the run wrote: the report as it stands and the scratch files.
 func (r *run) tokenCase(rep *Report) caseDef {
-	return caseDef{Case{ID: "OQ-12", Title: "The token is absent from every file the run wrote",
+	return caseDef{Case{ID: "OQ-13", Title: "The token is absent from every file the run wrote",
 		Requirements: []string{"REQ-POL-04"},
 		Steps:        []string{"Search the report and every scratch file of the run for the keychain item and any token-shaped word."},
 		Expected:     "None found."},

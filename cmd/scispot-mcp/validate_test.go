@@ -25,9 +25,9 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("validate --json = %d, output not a report: %v\n%s\n%s\n%s", code, err, stdout, stderr, w.logs.String())
 	}
 	// What cannot apply here: no package is installed in the test
-	// (IQ-01, the package tests check it), and the test policy approves any
-	// client (OQ-10).
-	notHere := map[string]bool{"IQ-01": true, "OQ-10": true}
+	// (IQ-01, the package tests check it), the test policy approves any
+	// client (OQ-10) and allows no writes, so nothing is signed (OQ-11).
+	notHere := map[string]bool{"IQ-01": true, "OQ-10": true, "OQ-11": true}
 	for _, c := range append(rep.IQ, rep.OQ...) {
 		want := validation.Pass
 		if notHere[c.ID] {
@@ -85,7 +85,7 @@ func TestValidate(t *testing.T) {
 	}
 
 	// The kill switch case left access on (calls may wait out the rate
-	// limit OQ-11 reached).
+	// limit OQ-12 reached).
 	o, e, code := w.run("", "status", "--json")
 	var st struct {
 		Killed bool `json:"killed"`
