@@ -535,8 +535,22 @@ func (r *run) checkClients(ctx context.Context, c *Case) {
 		c.fail("AllowedClients does not list %s, so the other OQ cases could not run; add it for validation", ClientName)
 		return
 	}
-	// The unlisted client: open a session under another name.
-	c.skip("checking an unlisted client is not automated yet (mcpserver/gateway:TestUnapprovedClient covers it)")
+	// A client the policy does not list gets the refused state: one tool,
+	// scispot_access_status, and no Scispot tool.
+	const unlisted = ClientName + "-unlisted"
+	s, err := r.openAs(ctx, unlisted)
+	if err != nil {
+		c.pass("a session as %s was refused: %v", unlisted, err)
+		return
+	}
+	defer s.close()
+	names := s.names()
+	c.note("unlisted client's tools", "%s", strings.Join(names, ", "))
+	if !slices.Equal(names, []string{gateway.StatusToolName}) {
+		c.fail("a session as %s, which AllowedClients does not list, lists %v", unlisted, names)
+		return
+	}
+	c.pass("a session as %s lists only %s", unlisted, gateway.StatusToolName)
 }
 
 // tokenCase is OQ-13: no token-shaped word and not the keychain item in

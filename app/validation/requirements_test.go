@@ -198,3 +198,21 @@ func TestSumsCheck(t *testing.T) {
 		t.Fatalf("IQ-01 without SHA256SUMS = %s %s", c.Result, c.Actual)
 	}
 }
+
+func FuzzCheckSums(f *testing.F) {
+	f.Add([]byte(Digest("", []byte("x")).SHA256 + "  a\n"))
+	f.Add([]byte(Digest("", nil).SHA256 + " *b/c\n\n"))
+	f.Add([]byte("garbage"))
+	root := f.TempDir()
+	os.WriteFile(filepath.Join(root, "a"), []byte("x"), 0o644)
+	f.Fuzz(func(t *testing.T, sums []byte) {
+		p := filepath.Join(t.TempDir(), "SHA256SUMS")
+		if err := os.WriteFile(p, sums, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		files, bad, err := CheckSums(p, root)
+		if err == nil && (files == 0 || len(bad) > files) {
+			t.Fatalf("CheckSums = %d files, %d bad, no error", files, len(bad))
+		}
+	})
+}

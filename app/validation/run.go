@@ -176,12 +176,15 @@ type session struct {
 	tools []*mcp.Tool
 }
 
-func (r *run) open(ctx context.Context) (*session, error) {
+func (r *run) open(ctx context.Context) (*session, error) { return r.openAs(ctx, ClientName) }
+
+// openAs opens a session whose client calls itself name.
+func (r *run) openAs(ctx context.Context, name string) (*session, error) {
 	conn, _, err := r.o.Service.OpenMCP(ctx, localapi.MCPOptions{Demo: true, Transport: string(audit.TransportCLI)})
 	if err != nil {
 		return nil, fmt.Errorf("opening a validation session on the demo workspace: %w", err)
 	}
-	cl := mcp.NewClient(&mcp.Implementation{Name: ClientName, Version: r.o.Version}, nil)
+	cl := mcp.NewClient(&mcp.Implementation{Name: name, Version: r.o.Version}, nil)
 	cs, err := cl.Connect(ctx, &mcp.IOTransport{Reader: conn, Writer: conn}, nil)
 	if err != nil {
 		conn.Close()

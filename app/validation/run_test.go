@@ -7,8 +7,10 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/scispot/mcp-desktop/device/peercred"
+	"github.com/scispot/mcp-desktop/device/policy"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/localsock"
 	"github.com/scispot/mcp-desktop/mcpserver/service"
@@ -18,7 +20,7 @@ import (
 // caller being this test's own account as the kernel reports it; the
 // account password is "right". (cmd/scispot-mcp's TestValidate runs the
 // real root service with an unprivileged account.)
-func startService(t *testing.T) *localapi.Client {
+func startService(t *testing.T, pol ...policy.Store) *localapi.Client {
 	t.Helper()
 	dir, err := os.MkdirTemp("", "val-") // a short socket path
 	if err != nil {
@@ -37,6 +39,7 @@ func startService(t *testing.T) *localapi.Client {
 		},
 		ProcessExe: peercred.ProcessExe,
 		ParentPID:  peercred.ParentPID,
+		Policy:     pol,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -105,6 +108,48 @@ func TestRunCatchesABrokenControl(t *testing.T) {
 				if c.Result == Fail {
 					t.Errorf("%s %s failed: %s", c.ID, c.Title, c.Actual)
 				}
+			}
+		})
+	}
+}
+
+// policyText is an admin's policy held in memory.
+type policyText string
+
+func (p policyText) Name() string { return "test policy" }
+func (p policyText) Read(context.Context) (policy.Settings, error) {
+	return policy.ParseJSON([]byte(p))
+}
+
+// TestApprovedClients: with AllowedClients set, a client it does not list
+// gets no Scispot tool (OQ-10 passes); a policy that leaves out the
+// validation's own client fails the case and says what to add.
+func TestApprovedClients(t *testing.T) {
+	tests := []struct {
+		policy string
+		want   Result
+		actual string
+	}{
+		{`{"AllowedClients": ["claude-code", "scispot-mcp-validate"]}`, Pass, "lists only scispot_access_status"},
+		{`{"AllowedClients": ["claude-code"]}`, Fail, "add it for validation"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy, func(t *testing.T) {
+			svc := startService(t, policyText(tt.policy))
+			st, err := svc.Status(context.Background(), localapi.StatusRequest{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := &run{o: Options{Service: svc, Version: "test", Now: time.Now}, status: st, by: Executor{Account: st.User.Name}}
+			var d caseDef
+			for _, x := range r.oqCases() {
+				if x.ID == "OQ-10" {
+					d = x
+				}
+			}
+			c := r.exec(context.Background(), d)
+			if c.Result != tt.want || !strings.Contains(c.Actual, tt.actual) {
+				t.Fatalf("OQ-10 = %s %q, want %s with %q", c.Result, c.Actual, tt.want, tt.actual)
 			}
 		})
 	}
