@@ -446,13 +446,17 @@ func (r *run) checkKill(ctx context.Context, c *Case) {
 		s.cs.Wait()
 		ended <- time.Now()
 	}()
+	// Lifting it must happen even when the run is interrupted, or the
+	// account is left without AI access.
+	resume := func() error {
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+		defer cancel()
+		return r.o.Service.Resume(rctx, localapi.KillRequest{Source: "cli", Password: password})
+	}
 	t0 := time.Now()
-	if err := r.o.Service.Kill(ctx, localapi.KillRequest{Reason: "validation " + "OQ-09", Source: "cli"}); err != nil {
+	if err := r.o.Service.Kill(ctx, localapi.KillRequest{Reason: "validation OQ-09", Source: "cli"}); err != nil {
 		c.fail("turning the kill switch on: %v", err)
 		return
-	}
-	resume := func() error {
-		return r.o.Service.Resume(ctx, localapi.KillRequest{Source: "cli", Password: password})
 	}
 	var took time.Duration
 	select {
