@@ -366,6 +366,19 @@ func (r *run) checkInjection(ctx context.Context, c *Case) {
 	}
 }
 
+// demoWrite is a write the demo workspace accepts, for OQ-08 when the
+// policy makes writes visible: it changes one sample row's status.
+var demoWrite = struct {
+	tool string
+	args map[string]any
+}{"update_labsheet_rows", map[string]any{"labsheet": "Cell Lines", "updates": []any{
+	map[string]any{"row_uuid": "CL-0001", "values": map[string]any{"Status": "Frozen"}},
+}}}
+
+// Rules a write without the person's approval is refused with
+// (session.RuleWriteUnconfirmed, session.RuleWriteDeclined).
+var unconfirmedRules = []string{"write-unconfirmed", "write-declined"}
+
 func (r *run) checkWrite(ctx context.Context, c *Case) {
 	verdicts, err := r.toolVerdicts(ctx)
 	if err != nil {
@@ -374,23 +387,23 @@ func (r *run) checkWrite(ctx context.Context, c *Case) {
 	}
 	var write *localapi.ToolInfo
 	for i, t := range verdicts {
-		if t.Write {
+		if t.Write && (write == nil || t.Tool.Name == demoWrite.tool && t.Visible) {
 			write = &verdicts[i]
-			if t.Visible {
-				break
-			}
 		}
 	}
 	if write == nil {
 		c.fail("the service classifies no demo tool as a write")
 		return
 	}
+	args := map[string]any{}
+	if write.Tool.Name == demoWrite.tool {
+		args = demoWrite.args
+	}
 	c.note("tool", "%s (visible %v)", write.Tool.Name, write.Visible)
 	if write.Visible {
-		// A session that cannot ask sends the question to the tray, which
-		// this run does not answer; that path is not automated yet.
-		c.skip("the policy allows write tools; this version does not yet run a confirmed or signed write (cmd/scispot-mcp:TestSignedWrites covers it), include one in PQ")
-		return
+		confirm, _ := r.effective("ConfirmWrites").(bool)
+		c.note("ConfirmWrites", "%v", confirm)
+		c.Steps = append(c.Steps, "The policy allows writes: if the tray asks to approve this write, deny it.")
 	}
 	s, err := r.open(ctx)
 	if err != nil {
@@ -398,9 +411,13 @@ func (r *run) checkWrite(ctx context.Context, c *Case) {
 		return
 	}
 	defer s.close()
-	res, text, err := s.call(ctx, write.Tool.Name, map[string]any{})
-	if err != nil || !res.IsError {
-		c.fail("calling %s: %v %.200s", write.Tool.Name, err, text)
+	res, text, err := s.call(ctx, write.Tool.Name, args)
+	if err != nil {
+		c.fail("calling %s: %v", write.Tool.Name, err)
+		return
+	}
+	if !res.IsError {
+		c.fail("the write %s reached Scispot without the person's confirmation: %.200s", write.Tool.Name, text)
 		return
 	}
 	rec, err := r.lastRecord(ctx, func(x audit.Record) bool { return x.Tool == write.Tool.Name && x.Outcome == audit.OutcomeDenied })
@@ -409,7 +426,14 @@ func (r *run) checkWrite(ctx context.Context, c *Case) {
 		return
 	}
 	c.note("record", "%s seq %d hash %s rule %s", rec.Event, rec.Seq, short(rec.Hash), rec.Rule)
-	c.pass("the policy does not allow write tools: %s refused (%q)", write.Tool.Name, text)
+	switch {
+	case !write.Visible:
+		c.pass("the policy does not allow write tools: %s refused (%q)", write.Tool.Name, text)
+	case slices.Contains(unconfirmedRules, rec.Rule):
+		c.pass("%s refused without the person's approval (rule %s): %q", write.Tool.Name, rec.Rule, text)
+	default:
+		c.fail("%s was refused for another reason (rule %s: %q), so confirmation was not shown to be required", write.Tool.Name, rec.Rule, text)
+	}
 }
 
 func (r *run) checkSignature(ctx context.Context, c *Case) {

@@ -135,22 +135,51 @@ func TestApprovedClients(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.policy, func(t *testing.T) {
-			svc := startService(t, policyText(tt.policy))
-			st, err := svc.Status(context.Background(), localapi.StatusRequest{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			r := &run{o: Options{Service: svc, Version: "test", Now: time.Now}, status: st, by: Executor{Account: st.User.Name}}
-			var d caseDef
-			for _, x := range r.oqCases() {
-				if x.ID == "OQ-10" {
-					d = x
-				}
-			}
-			c := r.exec(context.Background(), d)
+			c := runCase(t, startService(t, policyText(tt.policy)), "OQ-10")
 			if c.Result != tt.want || !strings.Contains(c.Actual, tt.actual) {
 				t.Fatalf("OQ-10 = %s %q, want %s with %q", c.Result, c.Actual, tt.want, tt.actual)
 			}
 		})
 	}
+}
+
+// TestWriteNeedsConfirmation: OQ-08 against a policy that allows writes
+// passes when a write waits for the person (nobody approves here) and
+// fails when ConfirmWrites is off and the write goes through.
+func TestWriteNeedsConfirmation(t *testing.T) {
+	const writes = `"AllowWriteTools": true, "AllowedTools": ["update_labsheet_rows", "list_labsheets"]`
+	tests := []struct {
+		policy string
+		want   Result
+		actual string
+	}{
+		{`{` + writes + `}`, Pass, "refused without the person's approval"},
+		{`{` + writes + `, "ConfirmWrites": false}`, Fail, "reached Scispot without the person's confirmation"},
+		{`{}`, Pass, "does not allow write tools"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.policy, func(t *testing.T) {
+			c := runCase(t, startService(t, policyText(tt.policy)), "OQ-08")
+			if c.Result != tt.want || !strings.Contains(c.Actual, tt.actual) {
+				t.Fatalf("OQ-08 = %s %q, want %s with %q", c.Result, c.Actual, tt.want, tt.actual)
+			}
+		})
+	}
+}
+
+// runCase runs one OQ case against svc.
+func runCase(t *testing.T, svc *localapi.Client, id string) Case {
+	t.Helper()
+	st, err := svc.Status(context.Background(), localapi.StatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &run{o: Options{Service: svc, Version: "test", Now: time.Now}, status: st, by: Executor{Account: st.User.Name}}
+	for _, d := range r.oqCases() {
+		if d.ID == id {
+			return r.exec(context.Background(), d)
+		}
+	}
+	t.Fatalf("no case %s", id)
+	return Case{}
 }
