@@ -84,6 +84,29 @@ func TestValidate(t *testing.T) {
 		}
 	}
 
+	// A record in a trail someone edited proves nothing: root edits the
+	// validation.run line's time, and --verify refuses the report.
+	trails, _ := filepath.Glob(filepath.Join(w.auditDir(), "*.jsonl"))
+	edited := false
+	for _, p := range trails {
+		b, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(b), `"event":"validation.run"`) {
+			continue
+		}
+		i := strings.Index(string(b), `"time":"20`)
+		b[i+len(`"time":"20`)+1] ^= 0x01
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		edited = true
+	}
+	if !edited {
+		t.Fatalf("no trail file in %s holds the validation.run record", w.auditDir())
+	}
+	if o, e, code := w.run("", "validate", "--verify", files[0]); code != 1 || !strings.Contains(e, "does not verify") {
+		t.Errorf("validate --verify against an edited trail = %d %s %s", code, o, e)
+	}
+
 	// The kill switch case left access on (calls may wait out the rate
 	// limit OQ-12 reached).
 	o, e, code := w.run("", "status", "--json")

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/scispot/mcp-desktop/app/validation"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
@@ -154,6 +155,9 @@ func verifyReport(ctx context.Context, env Env, c *localapi.Client, path string)
 		}
 		for _, f := range run.Files {
 			if f.SHA256 == d.SHA256 {
+				if err := recordIntact(ctx, c, r); err != nil {
+					return err
+				}
 				fmt.Fprintf(env.Stdout, "%s is %s of validation %s, recorded %s by %s on device %s (record %s); summary: %s, %d passed, %d failed, %d skipped.\n",
 					path, f.Name, run.DocID, r.Time.UTC().Format("2006-01-02 15:04:05 UTC"), r.User, r.Device, r.Hash, run.Summary.Result, run.Summary.Pass, run.Summary.Fail, run.Summary.Skip)
 				return nil
@@ -161,4 +165,24 @@ func verifyReport(ctx context.Context, env Env, c *localapi.Client, path string)
 		}
 	}
 	return fmt.Errorf("%s (SHA-256 %s) matches no validation run in the audit trail you can read: it was changed after the run, or was made on another workstation or by another account", path, d.SHA256)
+}
+
+// recordIntact checks the chain of the trail file holding the
+// validation.run record r: a record in a broken file proves nothing.
+func recordIntact(ctx context.Context, c *localapi.Client, r audit.Record) error {
+	res, err := c.Verify(ctx, true)
+	if err != nil {
+		return apiError(err)
+	}
+	for _, f := range res.Report.Files {
+		// A broken file may not name its session; its file name does.
+		if f.Session != r.Session && !strings.HasSuffix(strings.TrimSuffix(f.Name, ".jsonl"), "-"+r.Session) {
+			continue
+		}
+		if f.Status == audit.StatusBroken || f.Status == audit.StatusUnreadable {
+			return fmt.Errorf("the validation.run record of %s is in a trail file that does not verify (%s)", r.Reason, f)
+		}
+		return nil
+	}
+	return fmt.Errorf("the trail file holding the validation.run record of %s (session %s) was not found by audit verify", r.Reason, r.Session)
 }
