@@ -100,7 +100,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		ExecutedBy: r.by,
 	}
 	iq, oq := r.iqCases(), r.oqCases()
-	total := len(iq) + len(oq)
+	total := len(iq) + len(oq) + 1 // and the token case
 	done := 0
 	exec := func(cs []caseDef) []Case {
 		var out []Case
@@ -121,7 +121,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	tc := r.exec(ctx, r.tokenCase(rep))
 	rep.OQ = append(rep.OQ, tc)
 	if o.Progress != nil {
-		o.Progress(total+1, total+1, tc)
+		o.Progress(total, total, tc)
 	}
 	rep.PQ = pqTemplate()
 	rep.Summary = Summarize(rep.IQ, rep.OQ)

@@ -47,7 +47,7 @@ func runValidate(ctx context.Context, env Env, args []string) error {
 		return verifyReport(ctx, env, c, *verify)
 	}
 	if fi, err := os.Stat(*out); err != nil || !fi.IsDir() {
-		return usagef("--out %s is not a folder", *out)
+		return usagef("--out %s is not an existing folder", *out)
 	}
 	token, tokenErr := storedToken(ctx, env)
 	st, err := c.Status(ctx, localapi.StatusRequest{})
