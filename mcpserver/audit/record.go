@@ -73,6 +73,10 @@ const (
 	// without the gateway, found by the service's periodic check: Client
 	// names the AI client, Reason the file and entry, Args the finding.
 	EventBypassFound Event = "bypass.found"
+	// EventValidationRun is one `scispot-mcp validate` run: Reason names
+	// the report's document ID, Args holds each report file's SHA-256 and
+	// the summary, so `validate --verify` can check a filed report.
+	EventValidationRun Event = "validation.run"
 )
 
 // Known reports whether e is one of the events this version writes.
@@ -82,7 +86,8 @@ func (e Event) Known() bool {
 		EventSessionEnd, EventKill, EventResume, EventPolicyChange,
 		EventRefused, EventTokenSet, EventTokenRemove, EventSetupWrite,
 		EventSignature, EventCheckpoint,
-		EventToolPinned, EventToolChanged, EventToolAccepted, EventBypassFound:
+		EventToolPinned, EventToolChanged, EventToolAccepted, EventBypassFound,
+		EventValidationRun:
 		return true
 	}
 	return false

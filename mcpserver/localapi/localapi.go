@@ -392,14 +392,21 @@ type ToolsRequest struct {
 }
 
 // RecordRequest asks the service to record an action taken in the
-// person's session (a client config written), attributed by the kernel.
+// person's session (a client config written, a validation run),
+// attributed by the kernel.
 type RecordRequest struct {
 	Event  audit.Event `json:"event"`
 	Tool   string      `json:"tool,omitempty"`
 	Reason string      `json:"reason,omitempty"`
 	Token  string      `json:"token,omitempty"`
 	Client string      `json:"client,omitempty"`
+	// Args is a JSON object, for validation.run only (the report files'
+	// digests); the service keeps at most MaxRecordArgs bytes.
+	Args json.RawMessage `json:"args,omitempty"`
 }
+
+// MaxRecordArgs is the largest Args a RecordRequest may carry.
+const MaxRecordArgs = 4096
 
 // Confirmation is a write waiting for the person's approval, shown by the
 // tray when the AI client cannot ask.

@@ -463,8 +463,20 @@ func (s *Service) handleRecord(w http.ResponseWriter, r *http.Request, c *caller
 		writeError(w, e)
 		return
 	}
-	// Only what a person's own tools do may be recorded this way.
-	if req.Event != audit.EventSetupWrite {
+	// Only what a person's own tools do may be recorded this way: a
+	// client config written, or a validation run's report digests (the
+	// person's attestation, kept where the person cannot edit it).
+	switch req.Event {
+	case audit.EventSetupWrite:
+		req.Args = nil
+	case audit.EventValidationRun:
+		var obj map[string]json.RawMessage
+		if len(req.Args) > localapi.MaxRecordArgs || json.Unmarshal(req.Args, &obj) != nil {
+			writeError(w, errorf(http.StatusBadRequest, "", "A validation.run record needs a JSON object of at most %d bytes as args.", localapi.MaxRecordArgs))
+			return
+		}
+		req.Token = ""
+	default:
 		writeError(w, errorf(http.StatusBadRequest, "", "The service records %q itself.", req.Event))
 		return
 	}
@@ -472,7 +484,7 @@ func (s *Service) handleRecord(w http.ResponseWriter, r *http.Request, c *caller
 	if client == "" {
 		client = "scispot-mcp-cli"
 	}
-	if err := s.record(r.Context(), c, client, audit.Record{Event: req.Event, Outcome: audit.OutcomeOK, Tool: req.Tool, Reason: req.Reason, Token: req.Token}); err != nil {
+	if err := s.record(r.Context(), c, client, audit.Record{Event: req.Event, Outcome: audit.OutcomeOK, Tool: req.Tool, Reason: req.Reason, Token: req.Token, Args: req.Args}); err != nil {
 		writeError(w, errorf(http.StatusInternalServerError, "", "%v", err))
 		return
 	}

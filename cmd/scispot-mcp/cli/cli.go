@@ -121,6 +121,7 @@ func commands() []command {
 		{"resume", "resume", "allow AI access again after kill (asks for your account password)", runResume},
 		{"audit", "audit verify|tail|export|fleet-verify ...", "check, follow or export the tamper-evident audit trail; verify the fleet's", runAudit},
 		{"token", "token set [--no-verify] | token status | token remove", "manage the Scispot API token in the OS keychain", runToken},
+		{"validate", validateUsage, "run IQ/OQ validation on this workstation and write the report QA signs; --verify checks a filed report", runValidate},
 		{"version", "version", "print version, commit and build date", runVersion},
 	}
 }

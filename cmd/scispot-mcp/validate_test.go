@@ -1,0 +1,126 @@
+package main_test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/scispot/mcp-desktop/app/validation"
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
+)
+
+// TestValidate runs `validate --json` as the scientist's account against
+// the real root service: every IQ and OQ case that applies to this
+// workstation passes, the report's files are written and recorded as a
+// validation.run, --verify accepts each file and rejects one changed byte.
+func TestValidate(t *testing.T) {
+	w, _, token := managedWorld(t)
+	out := w.mkdirOwned("scispot-validate-", 0o700)
+
+	stdout, stderr, code := w.run(w.password()+"\n", "validate", "--json", "--out", out, "--operator", "Dana Reviewer")
+	rep, err := validation.Parse([]byte(stdout))
+	if err != nil {
+		t.Fatalf("validate --json = %d, output not a report: %v\n%s\n%s\n%s", code, err, stdout, stderr, w.logs.String())
+	}
+	// What cannot apply here: no package is installed in the test
+	// (IQ-01, the package tests check it), the test policy approves any
+	// client (OQ-10) and allows no writes, so nothing is signed (OQ-11).
+	notHere := map[string]bool{"IQ-01": true, "OQ-10": true, "OQ-11": true}
+	for _, c := range append(rep.IQ, rep.OQ...) {
+		want := validation.Pass
+		if notHere[c.ID] {
+			want = validation.Skip
+		}
+		if c.Result != want {
+			t.Errorf("%s %s: %s, want %s: %s", c.ID, c.Title, c.Result, want, c.Actual)
+		}
+		if c.ExecutedBy.Account != w.account() || c.ExecutedBy.Operator != "Dana Reviewer" || c.Time.IsZero() {
+			t.Errorf("%s executed by %+v at %v", c.ID, c.ExecutedBy, c.Time)
+		}
+	}
+	if code != 0 || rep.Summary.Result != validation.Pass || rep.Summary.Fail != 0 {
+		t.Fatalf("validate = %d, summary %+v\n%s", code, rep.Summary, stderr)
+	}
+	if rep.Workstation.Device == "" || rep.Workstation.Hostname == "" || len(rep.PQ) == 0 {
+		t.Errorf("workstation %+v, %d PQ cases", rep.Workstation, len(rep.PQ))
+	}
+
+	// The files, and the record holding their hashes.
+	files, _ := filepath.Glob(filepath.Join(out, rep.DocID+".*"))
+	if len(files) < 2 {
+		t.Fatalf("report files %v", files)
+	}
+	if txt, err := os.ReadFile(filepath.Join(out, rep.DocID+".txt")); err == nil {
+		t.Logf("the text report:\n%s", txt)
+	}
+	var run *audit.Record
+	for _, r := range records(t, w) {
+		if r.Event == audit.EventValidationRun && r.Reason == rep.DocID {
+			run = &r
+		}
+	}
+	if run == nil || run.User != w.account() {
+		t.Fatalf("no validation.run record for %s by %s: %+v", rep.DocID, w.account(), run)
+	}
+	var rr validation.RunRecord
+	if err := json.Unmarshal(run.Args, &rr); err != nil || len(rr.Files) != len(files) || rr.Summary != rep.Summary {
+		t.Fatalf("validation.run args %s: %v", run.Args, err)
+	}
+	for _, f := range files {
+		if o, e, code := w.run("", "validate", "--verify", f); code != 0 || !strings.Contains(o, rep.DocID) {
+			t.Errorf("validate --verify %s = %d %s %s", f, code, o, e)
+		}
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b[len(b)/2] ^= 0x01
+		changed := filepath.Join(out, "changed-"+filepath.Base(f))
+		w.writeOwned(changed, b, 0o644)
+		if o, e, code := w.run("", "validate", "--verify", changed); code != 1 || !strings.Contains(e, "matches no validation run") {
+			t.Errorf("validate --verify of a one-byte change = %d %s %s", code, o, e)
+		}
+	}
+
+	// A record in a trail someone edited proves nothing: root edits the
+	// validation.run line's time, and --verify refuses the report.
+	trails, _ := filepath.Glob(filepath.Join(w.auditDir(), "*.jsonl"))
+	edited := false
+	for _, p := range trails {
+		b, err := os.ReadFile(p)
+		if err != nil || !strings.Contains(string(b), `"event":"validation.run"`) {
+			continue
+		}
+		i := strings.Index(string(b), `"time":"20`)
+		b[i+len(`"time":"20`)+1] ^= 0x01
+		if err := os.WriteFile(p, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		edited = true
+	}
+	if !edited {
+		t.Fatalf("no trail file in %s holds the validation.run record", w.auditDir())
+	}
+	if o, e, code := w.run("", "validate", "--verify", files[0]); code != 1 || !strings.Contains(e, "does not verify") {
+		t.Errorf("validate --verify against an edited trail = %d %s %s", code, o, e)
+	}
+
+	// The kill switch case left access on (calls may wait out the rate
+	// limit OQ-12 reached).
+	o, e, code := w.run("", "status", "--json")
+	var st struct {
+		Killed bool `json:"killed"`
+	}
+	if code != 0 || json.Unmarshal([]byte(o), &st) != nil || st.Killed {
+		t.Fatalf("status after validate = %d %s %s", code, o, e)
+	}
+	w.assertNoSecret(token, stdout, stderr)
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if strings.Contains(string(b), token) {
+			t.Errorf("%s holds the token", f)
+		}
+	}
+}
