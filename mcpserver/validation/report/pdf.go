@@ -21,9 +21,6 @@ const (
 	labelW     = 42.0
 )
 
-// pdfNbAlias is replaced by the page count when the document is closed.
-const pdfNbAlias = "{nb}"
-
 // asciiFallback spells the symbols that code page 1252 lacks — which the
 // core fonts cannot show — in plain text, so "≥ 3" prints as ">= 3" and not
 // as a dot. Everything else outside the code page becomes "?".
@@ -72,7 +69,16 @@ func PDF(w io.Writer, r Report, reqs []Requirement) error {
 	if err != nil {
 		return err
 	}
-	d := newPDFDoc(v)
+	// Rendered twice: the first time counts the pages for "Page N of M".
+	// (fpdf's page-count alias would be replaced in the report's own text
+	// too, were a tool output to contain it.) The footer sits below the
+	// body, so the count cannot change between the two.
+	count := newPDFDoc(v, 0)
+	count.render()
+	if err := count.pdf.Error(); err != nil {
+		return fmt.Errorf("rendering the PDF report: %w", err)
+	}
+	d := newPDFDoc(v, count.pdf.PageNo())
 	d.render()
 	// Rendered into a buffer first so an error leaves w untouched.
 	var b bytes.Buffer
@@ -87,6 +93,8 @@ type pdfDoc struct {
 	pdf *fpdf.Fpdf
 	tr  func(string) string
 	v   view
+	// pages is the document's page count, 0 while it is being counted.
+	pages int
 	// repeat redraws a table's header row on a page the table continues on.
 	repeat func()
 }
@@ -99,12 +107,11 @@ type cell struct {
 	color [3]int
 }
 
-func newPDFDoc(v view) *pdfDoc {
+func newPDFDoc(v view, pages int) *pdfDoc {
 	pdf := fpdf.New("P", "mm", "A4", "")
-	d := &pdfDoc{pdf: pdf, tr: pdfText(pdf), v: v}
+	d := &pdfDoc{pdf: pdf, tr: pdfText(pdf), v: v, pages: pages}
 	pdf.SetMargins(pageMargin, topMargin, pageMargin)
 	pdf.SetAutoPageBreak(false, bottomEdge)
-	pdf.AliasNbPages(pdfNbAlias)
 	// The same report gives the same bytes: the dates are the run's, and
 	// the catalogs are sorted.
 	when := v.Finished
@@ -146,7 +153,7 @@ func (d *pdfDoc) footer() {
 	p.SetFont("Helvetica", "", 8)
 	p.SetTextColor(85, 85, 85)
 	p.CellFormat(90, 4, d.tr(d.v.DocID), "", 0, "L", false, 0, "")
-	p.CellFormat(0, 4, fmt.Sprintf("Page %d of %s", p.PageNo(), pdfNbAlias), "", 0, "R", false, 0, "")
+	p.CellFormat(0, 4, fmt.Sprintf("Page %d of %d", p.PageNo(), d.pages), "", 0, "R", false, 0, "")
 	p.SetTextColor(17, 17, 17)
 }
 

@@ -118,7 +118,7 @@ func TestPDFIsDeterministic(t *testing.T) {
 }
 
 func TestPDFText(t *testing.T) {
-	tr := pdfText(newPDFDoc(view{}).pdf)
+	tr := pdfText(newPDFDoc(view{}, 0).pdf)
 	tests := map[string]struct{ in, want string }{
 		"ascii":                   {"IQ-01 ok", "IQ-01 ok"},
 		"code page 1252":          {"§ — “é”", "\xa7 \x97 \x93\xe9\x94"},
@@ -145,5 +145,15 @@ func TestPDFRefusesBadReport(t *testing.T) {
 	}
 	if b.Len() != 0 {
 		t.Errorf("PDF wrote %d bytes before failing", b.Len())
+	}
+}
+
+// Text that looks like a page-count placeholder is printed as it is.
+func TestPDFKeepsPlaceholderLikeText(t *testing.T) {
+	r := sampleReport()
+	r.OQ[3].Actual = "output: {nb} pages, (parens) and \\backslash"
+	text := strings.Join(pdfPages(t, renderPDF(t, r, nil)), "\n")
+	if !strings.Contains(text, r.OQ[3].Actual) {
+		t.Errorf("the PDF's text lacks %q", r.OQ[3].Actual)
 	}
 }
