@@ -85,12 +85,15 @@ func domText(t *testing.T, dom []byte) (text string, scripts int) {
 
 func TestHTMLInChromium(t *testing.T) {
 	r, reqs := sampleReport(), sampleRequirements()
-	dir := t.TempDir()
-	files, err := Write(dir, r, reqs)
+	doc, err := HTML(r, reqs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	page := fileURL(files[0].Path)
+	path := filepath.Join(t.TempDir(), r.DocID+".html")
+	if err := os.WriteFile(path, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	page := fileURL(path)
 
 	t.Run("screenshot is not blank", func(t *testing.T) {
 		shot := filepath.Join(t.TempDir(), "report.png")

@@ -5,7 +5,6 @@ import (
 	_ "embed"
 	"fmt"
 	"html/template"
-	"io"
 	"strings"
 )
 
@@ -16,10 +15,15 @@ var htmlSource string
 // would be shared state, and parsing costs little next to a validation run.
 func htmlTemplate() (*template.Template, error) {
 	return template.New("report").Funcs(template.FuncMap{
-		"stamp":      stamp,
-		"join":       func(s []string) string { return strings.Join(s, ", ") },
-		"resultWord": resultWord,
-		"classOf":    func(s string) string { return strings.ReplaceAll(s, " ", "") },
+		"stamp":        stamp,
+		"executor":     executor,
+		"osLine":       osLine,
+		"appLine":      appLine,
+		"evidenceLine": evidenceLine,
+		"when":         when,
+		"join":         func(s []string) string { return strings.Join(s, ", ") },
+		"resultWord":   resultWord,
+		"classOf":      func(s string) string { return strings.ReplaceAll(s, " ", "") },
 		"failed": func(cs []Case) int {
 			n := 0
 			for _, c := range cs {
@@ -32,23 +36,23 @@ func htmlTemplate() (*template.Template, error) {
 	}).Parse(htmlSource)
 }
 
-// HTML writes the report as one self-contained HTML file: inline CSS, no
+// HTML renders the report as one self-contained HTML file: inline CSS, no
 // script, nothing fetched, printable with a page per part. Text from the
 // run (hostile or not) is escaped by html/template for where it lands.
-func HTML(w io.Writer, r Report, reqs []Requirement) error {
+// reqs gives the matrix its requirement texts and order; nil lists only the
+// IDs the cases name.
+func HTML(r *Report, reqs []Requirement) ([]byte, error) {
 	v, err := newView(r, reqs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t, err := htmlTemplate()
 	if err != nil {
-		return fmt.Errorf("parsing the report template: %w", err)
+		return nil, fmt.Errorf("parsing the report template: %w", err)
 	}
-	// Rendered into a buffer first so a template error leaves w untouched.
 	var b bytes.Buffer
 	if err := t.Execute(&b, v); err != nil {
-		return fmt.Errorf("rendering the HTML report: %w", err)
+		return nil, fmt.Errorf("rendering the HTML report: %w", err)
 	}
-	_, err = w.Write(b.Bytes())
-	return err
+	return b.Bytes(), nil
 }

@@ -25,19 +25,20 @@ func FuzzRender(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {
 		r := sampleReport()
-		r.IQ, r.Summary = r.IQ[:1], Summary{Pass: 3, Fail: 1, Skip: 1} // small: two PDFs per input
-		r.Operator, r.Workstation.Hostname = a, b
+		r.IQ = r.IQ[:1] // small: two PDFs per input
+		r.Summary = Summarize(r.IQ, r.OQ)
+		r.ExecutedBy.Operator, r.Workstation.Hostname = a, b
 		r.OQ[0].Actual, r.OQ[0].Title = a, b
-		r.OQ[1].Evidence = []string{a, b}
+		r.OQ[1].Evidence = []Evidence{{Name: a, Value: b}}
 		r.OQ[1].Steps = []string{b}
 		r.IQ[0].Requirements = []string{a}
 		reqs := append(sampleRequirements(), Requirement{ID: b, Text: a})
 
-		var h bytes.Buffer
-		if err := HTML(&h, r, reqs); err != nil {
+		h, err := HTML(r, reqs)
+		if err != nil {
 			t.Fatalf("HTML: %v", err)
 		}
-		doc, err := html.Parse(&h)
+		doc, err := html.Parse(bytes.NewReader(h))
 		if err != nil {
 			t.Fatalf("parsing the HTML: %v", err)
 		}
@@ -57,11 +58,11 @@ func FuzzRender(f *testing.F) {
 		}
 		walk(doc)
 
-		var p bytes.Buffer
-		if err := PDF(&p, r, reqs); err != nil {
+		p, err := PDF(r, reqs)
+		if err != nil {
 			t.Fatalf("PDF: %v", err)
 		}
-		if !bytes.HasPrefix(p.Bytes(), []byte("%PDF-")) {
+		if !bytes.HasPrefix(p, []byte("%PDF-")) {
 			t.Fatal("the PDF does not start with %PDF-")
 		}
 	})

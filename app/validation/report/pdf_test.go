@@ -12,13 +12,13 @@ import (
 	"time"
 )
 
-func renderPDF(t *testing.T, r Report, reqs []Requirement) []byte {
+func renderPDF(t *testing.T, r *Report, reqs []Requirement) []byte {
 	t.Helper()
-	var b bytes.Buffer
-	if err := PDF(&b, r, reqs); err != nil {
+	b, err := PDF(r, reqs)
+	if err != nil {
 		t.Fatalf("PDF: %v", err)
 	}
-	return b.Bytes()
+	return b
 }
 
 // pdfPages extracts the text of each page with poppler's pdftotext, the
@@ -50,16 +50,19 @@ func pdfPages(t *testing.T, pdf []byte) []string {
 func TestPDFTextHasEveryCaseAndRequirement(t *testing.T) {
 	r, reqs := sampleReport(), sampleRequirements()
 	pages := pdfPages(t, renderPDF(t, r, reqs))
-	text := strings.Join(pages, "\n")
+	// Cells wrap: compare with every run of white space made one space.
+	text := strings.Join(strings.Fields(strings.Join(pages, "\n")), " ")
 	for _, id := range allIDs(r, reqs) {
 		if !strings.Contains(text, id) {
 			t.Errorf("the PDF's text lacks %s", id)
 		}
 	}
 	for _, want := range []string{
-		"§11.10(e) Secure, computer-generated",             // the code page carries §
-		"Annex 11 §12 Security: rate limit >= 1 request/s", // ≥ has a spelling
-		"— “no bulk export”",                               // dashes and quotes
+		"21 CFR §11.10(e)",                            // the code page carries §
+		"calls per minute >= the limit",               // ≥ has a spelling
+		"“no bulk export”",                            // quotes
+		"Lab data flows only on managed devices — an", // dashes
+		"sha256 /usr/bin/scispot-mcp: abab",
 		"Dana Q. Åström",
 		"<script>alert('actual')</script>", // text, shown as it was
 		"(not in the requirements list)",
@@ -100,7 +103,10 @@ func TestPDFLongEvidenceContinues(t *testing.T) {
 	for i := range 150 {
 		ev = append(ev, fmt.Sprintf("line-%03d %s", i, strings.Repeat("e", 64)))
 	}
-	r.IQ[0].Evidence = ev
+	r.IQ[0].Evidence = nil
+	for _, e := range ev {
+		r.IQ[0].Evidence = append(r.IQ[0].Evidence, Evidence{Name: "output", Value: e})
+	}
 	text := strings.Join(pdfPages(t, renderPDF(t, r, nil)), "\n")
 	for _, e := range []string{"line-000", "line-075", "line-149"} {
 		if !strings.Contains(text, e) {
@@ -139,12 +145,8 @@ func TestPDFText(t *testing.T) {
 func TestPDFRefusesBadReport(t *testing.T) {
 	r := sampleReport()
 	r.Summary.Pass = 0
-	var b bytes.Buffer
-	if err := PDF(&b, r, nil); err == nil {
-		t.Fatal("PDF rendered a report whose summary is wrong")
-	}
-	if b.Len() != 0 {
-		t.Errorf("PDF wrote %d bytes before failing", b.Len())
+	if b, err := PDF(r, nil); err == nil || b != nil {
+		t.Fatalf("PDF of a report whose summary is wrong = %d bytes, %v; want an error", len(b), err)
 	}
 }
 

@@ -3,7 +3,6 @@ package report
 import (
 	"bytes"
 	"fmt"
-	"io"
 	"math"
 	"strings"
 	"time"
@@ -64,10 +63,10 @@ func pdfText(pdf *fpdf.Fpdf) func(string) string {
 // summary first, then the cases, the matrix and the signature block. It
 // uses the standard Helvetica and Courier fonts, so its text is
 // extractable (pdftotext) and nothing is embedded.
-func PDF(w io.Writer, r Report, reqs []Requirement) error {
+func PDF(r *Report, reqs []Requirement) ([]byte, error) {
 	v, err := newView(r, reqs)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	// Rendered twice: the first time counts the pages for "Page N of M".
 	// (fpdf's page-count alias would be replaced in the report's own text
@@ -76,17 +75,15 @@ func PDF(w io.Writer, r Report, reqs []Requirement) error {
 	count := newPDFDoc(v, 0)
 	count.render()
 	if err := count.pdf.Error(); err != nil {
-		return fmt.Errorf("rendering the PDF report: %w", err)
+		return nil, fmt.Errorf("rendering the PDF report: %w", err)
 	}
 	d := newPDFDoc(v, count.pdf.PageNo())
 	d.render()
-	// Rendered into a buffer first so an error leaves w untouched.
 	var b bytes.Buffer
 	if err := d.pdf.Output(&b); err != nil {
-		return fmt.Errorf("rendering the PDF report: %w", err)
+		return nil, fmt.Errorf("rendering the PDF report: %w", err)
 	}
-	_, err = w.Write(b.Bytes())
-	return err
+	return b.Bytes(), nil
 }
 
 type pdfDoc struct {
@@ -114,10 +111,7 @@ func newPDFDoc(v view, pages int) *pdfDoc {
 	pdf.SetAutoPageBreak(false, bottomEdge)
 	// The same report gives the same bytes: the dates are the run's, and
 	// the catalogs are sorted.
-	when := v.Finished
-	if when.IsZero() {
-		when = v.Started
-	}
+	when := v.Generated
 	if when.IsZero() {
 		when = time.Unix(0, 0)
 	}
@@ -127,7 +121,7 @@ func newPDFDoc(v view, pages int) *pdfDoc {
 	pdf.SetTitle("Validation report "+v.DocID, true)
 	pdf.SetSubject("Scispot MCP Desktop IQ/OQ/PQ validation report", true)
 	pdf.SetCreator("Scispot MCP Desktop "+v.Workstation.AppVersion, true)
-	pdf.SetAuthor(v.Operator, true)
+	pdf.SetAuthor(executor(v.ExecutedBy), true)
 	pdf.SetLang("en")
 	pdf.SetHeaderFunc(d.header)
 	pdf.SetFooterFunc(d.footer)
@@ -179,17 +173,17 @@ func (d *pdfDoc) render() {
 	r := d.v.Report
 	d.kv([][2]string{
 		{"Document ID", r.DocID},
-		{"Cases passed", fmt.Sprint(r.Summary.Pass)},
+		{"Result", strings.ToUpper(string(r.Summary.Result))},
+		{"Cases passed", fmt.Sprintf("%d of %d", r.Summary.Pass, r.Summary.Total)},
 		{"Cases failed", fmt.Sprint(r.Summary.Fail)},
 		{"Cases skipped", fmt.Sprint(r.Summary.Skip)},
 		{"Device", r.Workstation.Device},
 		{"Host name", r.Workstation.Hostname},
-		{"Operating system", r.Workstation.OS},
-		{"Application version", r.Workstation.AppVersion},
-		{"Operator", r.Operator},
-		{"OS account", r.Account},
-		{"Started", stamp(r.Started)},
-		{"Finished", stamp(r.Finished)},
+		{"Operating system", osLine(r.Workstation)},
+		{"Application version", appLine(r.Workstation)},
+		{"Service version", r.Workstation.ServiceVersion},
+		{"Executed by", executor(r.ExecutedBy)},
+		{"Generated", stamp(r.Generated)},
 	})
 	p.Ln(3)
 	widths := []float64{110, 35, 35}
@@ -223,8 +217,8 @@ func (d *pdfDoc) render() {
 	p.AddPage()
 	d.heading("Traceability matrix", 0)
 	d.muted("Each requirement, the cases that verify it and its result: pass when a case verifying it passed and none failed; PQ template cases, not yet run, decide nothing.")
-	mw := []float64{24, 78, 56, 22}
-	mh := []cell{{text: "Requirement", bold: true, fill: true}, {text: "Text", bold: true, fill: true}, {text: "Cases", bold: true, fill: true}, {text: "Result", bold: true, fill: true}}
+	mw := []float64{26, 62, 26, 46, 20}
+	mh := []cell{{text: "Requirement", bold: true, fill: true}, {text: "Text", bold: true, fill: true}, {text: "Source", bold: true, fill: true}, {text: "Cases", bold: true, fill: true}, {text: "Result", bold: true, fill: true}}
 	d.table(mw, mh, func() {
 		for _, m := range d.v.Matrix {
 			refs := make([]string, len(m.Cases))
@@ -235,7 +229,7 @@ func (d *pdfDoc) render() {
 			if cases == "" {
 				cases = "none"
 			}
-			d.row(mw, []cell{{text: m.ID, mono: true}, {text: m.Text}, {text: cases}, {text: strings.ToUpper(m.Result), bold: true, color: resultColor(m.Result)}})
+			d.row(mw, []cell{{text: m.ID, mono: true}, {text: m.Text}, {text: m.Source}, {text: cases}, {text: strings.ToUpper(m.Result), bold: true, color: resultColor(m.Result)}})
 		}
 	})
 
@@ -340,9 +334,9 @@ func (d *pdfDoc) caseBlock(c Case, template bool) {
 	if c.Result == "" && template {
 		result = "\n\n(pass / fail)"
 	}
-	executed := c.ExecutedBy.Operator
-	if c.ExecutedBy.Account != "" {
-		executed += " (account " + c.ExecutedBy.Account + ")"
+	evidence := make([]string, len(c.Evidence))
+	for i, e := range c.Evidence {
+		evidence[i] = evidenceLine(e)
 	}
 	widths := []float64{labelW, 210 - 2*pageMargin - labelW}
 	lab := func(s string) cell { return cell{text: s, bold: true, fill: true} }
@@ -352,9 +346,9 @@ func (d *pdfDoc) caseBlock(c Case, template bool) {
 	d.row(widths, []cell{lab("Expected result"), {text: c.Expected}})
 	d.row(widths, []cell{lab("Actual result"), {text: blank(c.Actual)}})
 	d.row(widths, []cell{lab("Result"), {text: strings.ToUpper(result), bold: true, color: resultColor(string(c.Result))}})
-	d.row(widths, []cell{lab("Evidence"), {text: blank(strings.Join(c.Evidence, "\n")), mono: true}})
-	d.row(widths, []cell{lab("Executed by"), {text: blank(strings.TrimSpace(executed))}})
-	d.row(widths, []cell{lab("Date and time"), {text: blank(stamp(c.Time))}})
+	d.row(widths, []cell{lab("Evidence"), {text: blank(strings.Join(evidence, "\n")), mono: true}})
+	d.row(widths, []cell{lab("Executed by"), {text: blank(executor(c.ExecutedBy))}})
+	d.row(widths, []cell{lab("Date and time"), {text: blank(when(c))}})
 	d.pdf.Ln(4)
 }
 

@@ -15,15 +15,16 @@ func TestNewViewRejectsInconsistentReports(t *testing.T) {
 		text string
 	}{
 		"summary counts too many passes":   {edit: func(r *Report) { r.Summary.Pass++ }, want: ErrSummaryMismatch},
-		"summary hides a failure":          {edit: func(r *Report) { r.Summary.Fail = 0; r.Summary.Pass++ }, want: ErrSummaryMismatch},
+		"summary hides a failure":          {edit: func(r *Report) { r.Summary.Fail, r.Summary.Result = 0, Pass }, want: ErrSummaryMismatch},
+		"summary says pass over a failure": {edit: func(r *Report) { r.Summary.Result = Pass }, want: ErrSummaryMismatch},
 		"no document ID":                   {edit: func(r *Report) { r.DocID = " " }, want: ErrNoDocID},
-		"an OQ case without a result":      {edit: func(r *Report) { r.OQ[0].Result = "" }, text: `case "OQ-01" has result ""`},
+		"an OQ case without a result":      {edit: func(r *Report) { r.OQ[0].Result = NotRun }, text: `case "OQ-01" has result ""`},
 		"an IQ case with a made-up result": {edit: func(r *Report) { r.IQ[0].Result = "ok" }, text: `case "IQ-01" has result "ok"`},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			r := sampleReport()
-			tt.edit(&r)
+			tt.edit(r)
 			_, err := newView(r, sampleRequirements())
 			if err == nil {
 				t.Fatal("newView accepted the report")
@@ -35,6 +36,9 @@ func TestNewViewRejectsInconsistentReports(t *testing.T) {
 				t.Errorf("err = %q, want it to contain %q", err, tt.text)
 			}
 		})
+	}
+	if _, err := newView(nil, nil); err == nil {
+		t.Error("newView accepted no report")
 	}
 }
 
@@ -52,21 +56,24 @@ func TestMatrixTracesRequirementsToCases(t *testing.T) {
 		got[m.ID] = m.Result + ": " + strings.Join(refs, ", ")
 	}
 	want := map[string]string{
-		"POL-01":  "not verified: ",
-		"POL-02":  "pass: OQ-01 (pass), PQ-01 (not run)",
-		"POL-05":  "fail: OQ-02 (fail), OQ-03 (skip)",
-		"P11-10D": "pass: IQ-01 (pass), IQ-02 (pass), IQ-03 (pass), IQ-04 (pass), IQ-05 (pass), IQ-06 (pass), IQ-07 (pass), IQ-08 (pass), IQ-09 (pass), OQ-01 (pass)",
-		"P11-10E": "fail: OQ-02 (fail)",
-		"A11-12":  "pass: OQ-04 (pass)",
-		"P11-50":  "not verified: ",
-		"XX-99":   "pass: OQ-04 (pass)",
+		"REQ-POL-01": "not verified: ",
+		"REQ-POL-05": "pass: OQ-01 (pass), PQ-01 (not run)",
+		"REQ-POL-06": "fail: OQ-02 (fail), OQ-03 (skip)",
+		"REQ-POL-09": "pass: OQ-04 (pass)",
+		"REQ-P11-01": "pass: IQ-01 (pass), IQ-02 (pass), IQ-03 (pass), IQ-04 (pass), IQ-05 (pass), IQ-06 (pass), IQ-07 (pass), IQ-08 (pass), IQ-09 (pass), OQ-01 (pass)",
+		"REQ-P11-02": "fail: OQ-02 (fail)",
+		"REQ-A11-01": "not verified: ",
+		"REQ-XX-99":  "pass: OQ-04 (pass)",
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("matrix (-want +got):\n%s", d)
 	}
+	if v.Matrix[0].ID != "REQ-POL-01" || v.Matrix[0].Source != "Seed policy: only managed devices" {
+		t.Errorf("first row = %+v, want the list's first requirement with its source", v.Matrix[0])
+	}
 	last := v.Matrix[len(v.Matrix)-1]
-	if last.ID != "XX-99" || !last.Unlisted {
-		t.Errorf("last row = %+v, want the unlisted XX-99", last)
+	if last.ID != "REQ-XX-99" || !last.Unlisted {
+		t.Errorf("last row = %+v, want the unlisted REQ-XX-99", last)
 	}
 }
 
@@ -78,17 +85,19 @@ func TestVerdict(t *testing.T) {
 		"a failure names the case": {edit: func(*Report) {}, want: "FAIL: 1 of 13 cases failed (OQ-02)."},
 		"all pass with a skip": {edit: func(r *Report) {
 			r.OQ[1].Result = Pass
-			r.Summary = Summary{Pass: 12, Skip: 1}
 		}, want: "PASS: 12 of 13 cases passed, 1 skipped as not applicable."},
+		"only skips": {edit: func(r *Report) {
+			r.IQ, r.OQ = nil, r.OQ[2:3]
+		}, want: "FAIL: no case passed (1 run, 1 skipped)."},
 		"nothing run": {edit: func(r *Report) {
 			r.IQ, r.OQ = nil, nil
-			r.Summary = Summary{}
-		}, want: "NOT RUN: the report holds no IQ or OQ case."},
+		}, want: "FAIL: no case passed (0 run, 0 skipped)."},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			r := sampleReport()
-			tt.edit(&r)
+			tt.edit(r)
+			r.Summary = Summarize(r.IQ, r.OQ)
 			v, err := newView(r, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -1,19 +1,18 @@
 package report
 
 import (
-	"bytes"
 	"regexp"
 	"strings"
 	"testing"
 )
 
-func renderHTML(t *testing.T, r Report, reqs []Requirement) string {
+func renderHTML(t *testing.T, r *Report, reqs []Requirement) string {
 	t.Helper()
-	var b bytes.Buffer
-	if err := HTML(&b, r, reqs); err != nil {
+	b, err := HTML(r, reqs)
+	if err != nil {
 		t.Fatalf("HTML: %v", err)
 	}
-	return b.String()
+	return string(b)
 }
 
 func TestHTMLShowsEveryCaseAndRequirement(t *testing.T) {
@@ -27,12 +26,16 @@ func TestHTMLShowsEveryCaseAndRequirement(t *testing.T) {
 	for _, want := range []string{
 		`id="case-OQ-02"`, // every case has an anchor the matrix links to
 		`<a href="#case-OQ-04">OQ-04</a>&nbsp;(pass)`, // the matrix
-		"(not in the requirements list)",              // XX-99
+		"(not in the requirements list)",              // REQ-XX-99
 		"FAIL: 1 of 13 cases failed (OQ-02).",         // the verdict
-		"§11.10(e) Secure, computer-generated",        // requirement text as written
-		"Dana Q. Åström (account labadmin)",           // executed by
-		"2026-12-05 09:02:00 UTC",                     // a case's time
-		"Meaning of signature",                        // the signature block
+		"Secure, computer-generated, time-stamped",    // requirement text
+		"21 CFR §11.10(e)",                            // and its source
+		"linux, Debian GNU/Linux 12 (bookworm), amd64",
+		"1.4.0 (commit 43a59ac)",
+		"Dana Q. Åström (account labadmin)", // executed by
+		"2026-12-05 09:00:01 UTC (4 ms)",    // a case's time and duration
+		"sha256 /usr/bin/scispot-mcp: abab", // evidence
+		"Meaning of signature",              // the signature block
 		"Reviewer", "Approver",
 		`content: "Page " counter(page) " of " counter(pages)`, // page numbers
 		`break-before: page`,
@@ -61,9 +64,9 @@ func TestHTMLEscapesHostileText(t *testing.T) {
 	tests := map[string]func(*Report){
 		"actual result":  func(r *Report) { r.OQ[0].Actual = hostile },
 		"case title":     func(r *Report) { r.IQ[0].Title = `"><img src=x onerror=alert(1)>` + hostile },
-		"evidence":       func(r *Report) { r.IQ[0].Evidence = []string{hostile} },
+		"evidence":       func(r *Report) { r.IQ[0].Evidence = []Evidence{{Name: hostile, Value: hostile}} },
 		"step":           func(r *Report) { r.IQ[0].Steps = []string{hostile} },
-		"operator":       func(r *Report) { r.Operator = hostile; r.OQ[0].ExecutedBy.Operator = hostile },
+		"operator":       func(r *Report) { r.ExecutedBy.Operator = hostile; r.OQ[0].ExecutedBy.Operator = hostile },
 		"host name":      func(r *Report) { r.Workstation.Hostname = hostile },
 		"requirement ID": func(r *Report) { r.OQ[0].Requirements = []string{`" onmouseover="alert(1)`} },
 		// The document ID also lands in CSS (the running header) and in a
@@ -74,7 +77,7 @@ func TestHTMLEscapesHostileText(t *testing.T) {
 	for name, edit := range tests {
 		t.Run(name, func(t *testing.T) {
 			r := sampleReport()
-			edit(&r)
+			edit(r)
 			out := renderHTML(t, r, sampleRequirements())
 			for _, bad := range []string{"<script", "<img", `" onmouseover=`, `" onclick=`, "</style><"} {
 				if strings.Contains(out, bad) {
@@ -124,11 +127,7 @@ func TestHTMLPQTemplateLeavesBlanks(t *testing.T) {
 func TestHTMLRefusesBadReport(t *testing.T) {
 	r := sampleReport()
 	r.Summary.Fail = 0
-	var b bytes.Buffer
-	if err := HTML(&b, r, nil); err == nil {
-		t.Fatal("HTML rendered a report whose summary hides a failure")
-	}
-	if b.Len() != 0 {
-		t.Errorf("HTML wrote %d bytes before failing", b.Len())
+	if b, err := HTML(r, nil); err == nil || b != nil {
+		t.Fatalf("HTML of a report whose summary hides a failure = %d bytes, %v; want an error", len(b), err)
 	}
 }

@@ -47,6 +47,7 @@ type part struct {
 type matrixRow struct {
 	ID       string
 	Text     string
+	Source   string
 	Cases    []caseRef
 	Result   string // "pass", "fail" or "not verified"
 	Unlisted bool   // named by a case but absent from the requirements list
@@ -72,29 +73,25 @@ const (
 	reqNotVerified = "not verified"
 )
 
-func newView(r Report, reqs []Requirement) (view, error) {
+func newView(r *Report, reqs []Requirement) (view, error) {
+	if r == nil {
+		return view{}, errors.New("no report to render")
+	}
 	if strings.TrimSpace(r.DocID) == "" {
 		return view{}, ErrNoDocID
 	}
-	var counted Summary
 	for _, c := range slices.Concat(r.IQ, r.OQ) {
-		switch c.Result {
-		case Pass:
-			counted.Pass++
-		case Fail:
-			counted.Fail++
-		case Skip:
-			counted.Skip++
-		default:
+		if c.Result != Pass && c.Result != Fail && c.Result != Skip {
 			return view{}, fmt.Errorf("case %q has result %q, not pass, fail or skip", c.ID, c.Result)
 		}
 	}
-	if counted != r.Summary {
-		return view{}, fmt.Errorf("%w: it says %d pass, %d fail, %d skip; the cases are %d, %d, %d",
-			ErrSummaryMismatch, r.Summary.Pass, r.Summary.Fail, r.Summary.Skip, counted.Pass, counted.Fail, counted.Skip)
+	if s := Summarize(r.IQ, r.OQ); s != r.Summary {
+		return view{}, fmt.Errorf("%w: it says %s with %d pass, %d fail, %d skip of %d; the cases give %s with %d, %d, %d of %d",
+			ErrSummaryMismatch, r.Summary.Result, r.Summary.Pass, r.Summary.Fail, r.Summary.Skip, r.Summary.Total,
+			s.Result, s.Pass, s.Fail, s.Skip, s.Total)
 	}
 	return view{
-		Report:  r,
+		Report:  *r,
 		Verdict: verdict(r),
 		Parts: []part{
 			{Key: "iq", Title: "Installation qualification (IQ)", Cases: r.IQ,
@@ -112,9 +109,10 @@ func newView(r Report, reqs []Requirement) (view, error) {
 	}, nil
 }
 
-func verdict(r Report) string {
+// verdict is page one's sentence. It follows Summary.Result, which the
+// runner and --json use: pass needs no failure and at least one pass.
+func verdict(r *Report) string {
 	s := r.Summary
-	run := s.Pass + s.Fail + s.Skip
 	if s.Fail > 0 {
 		var failed []string
 		for _, c := range slices.Concat(r.IQ, r.OQ) {
@@ -122,12 +120,12 @@ func verdict(r Report) string {
 				failed = append(failed, c.ID)
 			}
 		}
-		return fmt.Sprintf("FAIL: %d of %d cases failed (%s).", s.Fail, run, strings.Join(failed, ", "))
+		return fmt.Sprintf("FAIL: %d of %d cases failed (%s).", s.Fail, s.Total, strings.Join(failed, ", "))
 	}
-	if run == 0 {
-		return "NOT RUN: the report holds no IQ or OQ case."
+	if s.Result != Pass {
+		return fmt.Sprintf("FAIL: no case passed (%d run, %d skipped).", s.Total, s.Skip)
 	}
-	v := fmt.Sprintf("PASS: %d of %d cases passed", s.Pass, run)
+	v := fmt.Sprintf("PASS: %d of %d cases passed", s.Pass, s.Total)
 	if s.Skip > 0 {
 		v += fmt.Sprintf(", %d skipped as not applicable", s.Skip)
 	}
@@ -138,7 +136,7 @@ func verdict(r Report) string {
 // passes when an executed case verifies it and none fails; PQ template cases
 // are listed but, not having run, decide nothing. Requirement IDs that cases
 // name but the list lacks get rows of their own, so a typo shows.
-func matrix(r Report, reqs []Requirement) []matrixRow {
+func matrix(r *Report, reqs []Requirement) []matrixRow {
 	byReq := map[string][]caseRef{}
 	for _, c := range slices.Concat(r.IQ, r.OQ, r.PQ) {
 		for _, id := range c.Requirements {
@@ -149,7 +147,7 @@ func matrix(r Report, reqs []Requirement) []matrixRow {
 	var rows []matrixRow
 	for _, q := range reqs {
 		listed[q.ID] = true
-		rows = append(rows, matrixRow{ID: q.ID, Text: q.Text})
+		rows = append(rows, matrixRow{ID: q.ID, Text: q.Text, Source: q.Source})
 	}
 	var extra []string
 	for id := range byReq {
@@ -189,4 +187,51 @@ func stamp(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05 UTC")
+}
+
+// executor is how a person appears: "Dana Reviewer (account qa)".
+func executor(e Executor) string {
+	switch {
+	case e.Operator == "" && e.Account == "":
+		return ""
+	case e.Operator == "":
+		return "account " + e.Account
+	case e.Account == "":
+		return e.Operator
+	}
+	return e.Operator + " (account " + e.Account + ")"
+}
+
+// osLine is "linux, Debian GNU/Linux 13 (trixie), amd64", leaving out what
+// the run did not learn.
+func osLine(w Workstation) string {
+	return joinSet(", ", w.OS, w.OSVersion, w.Arch)
+}
+
+// appLine is "1.4.0 (commit 43a59ac)".
+func appLine(w Workstation) string {
+	if w.AppCommit == "" {
+		return w.AppVersion
+	}
+	return w.AppVersion + " (commit " + w.AppCommit + ")"
+}
+
+func evidenceLine(e Evidence) string {
+	if e.Name == "" {
+		return e.Value
+	}
+	return e.Name + ": " + e.Value
+}
+
+// when is a case's date and time, with how long it took.
+func when(c Case) string {
+	s := stamp(c.Time)
+	if s != "" && c.DurationMS > 0 {
+		s += fmt.Sprintf(" (%d ms)", c.DurationMS)
+	}
+	return s
+}
+
+func joinSet(sep string, parts ...string) string {
+	return strings.Join(slices.DeleteFunc(parts, func(s string) bool { return s == "" }), sep)
 }
