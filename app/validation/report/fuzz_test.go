@@ -20,7 +20,7 @@ func FuzzRender(f *testing.F) {
 		f.Add(s, s)
 	}
 	allowed := map[string]bool{}
-	for _, e := range strings.Fields("html head body meta title style header h1 h2 h3 p section div table tbody tr th td a span article ol ul li") {
+	for _, e := range strings.Fields("html head body meta title style header h1 h2 h3 p section div table tbody tr th td a span article ol ul li br") {
 		allowed[e] = true
 	}
 	f.Fuzz(func(t *testing.T, a, b string) {

@@ -118,9 +118,18 @@ func TestHTMLIsDeterministic(t *testing.T) {
 
 func TestHTMLPQTemplateLeavesBlanks(t *testing.T) {
 	out := renderHTML(t, sampleReport(), nil)
-	pq := out[strings.Index(out, `id="pq"`):strings.Index(out, `id="matrix"`)]
-	if n := strings.Count(pq, `class="blank"`); n < 5 {
-		t.Errorf("the PQ template has %d blanks, want one each for actual, result, evidence, executed by and time", n)
+	for _, tt := range []struct {
+		id     string
+		blanks int
+	}{
+		{"PQ-01", 5},  // actual, result, evidence, executed by, time
+		{"PQ-02", 10}, // and requirements, three lines of steps, expected
+	} {
+		start := strings.Index(out, `id="case-`+tt.id+`"`)
+		end := start + strings.Index(out[start:], "</article>")
+		if n := strings.Count(out[start:end], `class="blank"`); n != tt.blanks {
+			t.Errorf("%s has %d blanks to fill in, want %d", tt.id, n, tt.blanks)
+		}
 	}
 }
 

@@ -341,9 +341,9 @@ func (d *pdfDoc) caseBlock(c Case, template bool) {
 	widths := []float64{labelW, 210 - 2*pageMargin - labelW}
 	lab := func(s string) cell { return cell{text: s, bold: true, fill: true} }
 	d.row(widths, []cell{lab("Case ID"), {text: c.ID, mono: true}})
-	d.row(widths, []cell{lab("Requirements"), {text: strings.Join(c.Requirements, ", "), mono: true}})
-	d.row(widths, []cell{lab("Steps"), {text: strings.Join(steps, "\n")}})
-	d.row(widths, []cell{lab("Expected result"), {text: c.Expected}})
+	d.row(widths, []cell{lab("Requirements"), {text: blank(strings.Join(c.Requirements, ", ")), mono: true}})
+	d.row(widths, []cell{lab("Steps"), {text: blank(strings.Join(steps, "\n"))}})
+	d.row(widths, []cell{lab("Expected result"), {text: blank(c.Expected)}})
 	d.row(widths, []cell{lab("Actual result"), {text: blank(c.Actual)}})
 	d.row(widths, []cell{lab("Result"), {text: strings.ToUpper(result), bold: true, color: resultColor(string(c.Result))}})
 	d.row(widths, []cell{lab("Evidence"), {text: blank(strings.Join(evidence, "\n")), mono: true}})

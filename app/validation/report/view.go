@@ -99,7 +99,7 @@ func newView(r *Report, reqs []Requirement) (view, error) {
 			{Key: "oq", Title: "Operational qualification (OQ)", Cases: r.OQ,
 				Intro: "Scripted cases run through the real service path on the demo workspace, in a validation session recorded apart from lab work."},
 			{Key: "pq", Title: "Performance qualification (PQ) — template", Cases: r.PQ, Template: true,
-				Intro: "The lab's own scenarios on this workstation. Fill in the actual result, the result, who executed each case and when."},
+				Intro: "The lab's own scenarios on this workstation, from its validation plan: fill in every blank field as each case is written and run."},
 		},
 		Matrix: matrix(r, reqs),
 		Signoffs: []signoff{
