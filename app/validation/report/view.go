@@ -4,9 +4,15 @@
 // OQ and PQ cases, the traceability matrix (requirement → cases → result)
 // and the signature block for the reviewer and the approver.
 //
-// Both renderings are deterministic: the same report gives the same bytes,
-// so the SHA-256 that Write returns (and the runner records in the audit
-// trail as a validation.run record) identifies the document.
+// HTML and PDF return the document's bytes, to be written as
+// <doc_id>.html and <doc_id>.pdf beside the JSON: the caller (the validate
+// command) hashes what it wrote into the validation.run audit record, which
+// `validate --verify` checks a filed copy against. Both renderings are
+// deterministic — the same report gives the same bytes — so a report can be
+// rendered again from its JSON and compared.
+//
+//	html, err := report.HTML(rep, reqs) // reqs from ParseRequirements; nil lists the cases' IDs only
+//	pdf, err := report.PDF(rep, reqs)
 package report
 
 import (
