@@ -58,7 +58,7 @@ func pdfText(pdf *fpdf.Fpdf) func(string) string {
 	}
 }
 
-// PDF writes the report as a PDF with the same content and order as the
+// PDF renders the report as a PDF with the same content and order as the
 // HTML: a header with the document ID and "Page N of M" on every page, the
 // summary first, then the cases, the matrix and the signature block. It
 // uses the standard Helvetica and Courier fonts, so its text is
