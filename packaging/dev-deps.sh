@@ -15,6 +15,7 @@ packages=(
   libsecret-tools  # secret-tool, to inspect the keychain by hand
   git make ca-certificates
   rsyslog rsyslog-gnutls  # a real syslog server (TLS listener) for the audit forwarding tests
+  chromium poppler-utils  # the validation report: HTML opened and printed headless, PDF text read by pdftotext
 )
 # make package: the Windows cross-compiler, the MSI and .deb tools and
 # their linters. Only asked for with --package: they are large.
