@@ -1,7 +1,6 @@
 package validation
 
 import (
-	"bufio"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -12,46 +11,14 @@ import (
 	"github.com/scispot/mcp-desktop/mcpserver/demo"
 )
 
-// requirement is one row of docs/validation/requirements.md.
-type requirement struct {
-	id    string
-	tests []string // package-dir:TestName
-	cases []string
-}
-
-func readRequirements(t *testing.T) []requirement {
+// readRequirements is the table as the binary embeds it.
+func readRequirements(t *testing.T) []Requirement {
 	t.Helper()
-	f, err := os.Open(filepath.Join("..", "..", "docs", "validation", "requirements.md"))
+	reqs, err := Requirements()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	var out []requirement
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := sc.Text()
-		if !strings.HasPrefix(line, "| REQ-") {
-			continue
-		}
-		cells := strings.Split(line, "|")
-		if len(cells) != 7 {
-			t.Fatalf("requirements.md row has %d cells, want 5: %s", len(cells)-2, line)
-		}
-		list := func(s string) []string {
-			var l []string
-			for _, x := range strings.Split(s, ",") {
-				if x = strings.TrimSpace(x); x != "" {
-					l = append(l, x)
-				}
-			}
-			return l
-		}
-		out = append(out, requirement{id: strings.TrimSpace(cells[1]), tests: list(cells[4]), cases: list(cells[5])})
-	}
-	if len(out) == 0 {
-		t.Fatal("requirements.md has no requirement rows")
-	}
-	return out
+	return reqs
 }
 
 // runnerCases are the IDs and requirements of every case a run produces.
@@ -74,29 +41,29 @@ func TestRequirementsTrace(t *testing.T) {
 	testName := regexp.MustCompile(`^[a-z0-9/_-]+:Test[A-Za-z0-9_]+$`)
 	ids := map[string]bool{}
 	for _, q := range reqs {
-		if !reqID.MatchString(q.id) || ids[q.id] {
-			t.Errorf("requirement ID %q is malformed or repeated", q.id)
+		if !reqID.MatchString(q.ID) || ids[q.ID] {
+			t.Errorf("requirement ID %q is malformed or repeated", q.ID)
 		}
-		ids[q.id] = true
-		if len(q.tests) == 0 || len(q.cases) == 0 {
-			t.Errorf("%s names %d tests and %d cases; it needs at least one of each", q.id, len(q.tests), len(q.cases))
+		ids[q.ID] = true
+		if len(q.Tests) == 0 || len(q.Cases) == 0 {
+			t.Errorf("%s names %d tests and %d cases; it needs at least one of each", q.ID, len(q.Tests), len(q.Cases))
 		}
-		for _, tn := range q.tests {
+		for _, tn := range q.Tests {
 			if !testName.MatchString(tn) {
-				t.Errorf("%s: test %q is not package-dir:TestName", q.id, tn)
+				t.Errorf("%s: test %q is not package-dir:TestName", q.ID, tn)
 				continue
 			}
 			dir, name, _ := strings.Cut(tn, ":")
 			if !testExists(t, filepath.Join("..", "..", dir), name) {
-				t.Errorf("%s names %s, which is not a test in %s", q.id, name, dir)
+				t.Errorf("%s names %s, which is not a test in %s", q.ID, name, dir)
 			}
 		}
-		for _, c := range q.cases {
+		for _, c := range q.Cases {
 			reqsOfCase, ok := cases[c]
 			if !ok {
-				t.Errorf("%s names case %s, which the runner does not make", q.id, c)
-			} else if !slices.Contains(reqsOfCase, q.id) {
-				t.Errorf("%s names case %s, but %s verifies %v", q.id, c, c, reqsOfCase)
+				t.Errorf("%s names case %s, which the runner does not make", q.ID, c)
+			} else if !slices.Contains(reqsOfCase, q.ID) {
+				t.Errorf("%s names case %s, but %s verifies %v", q.ID, c, c, reqsOfCase)
 			}
 		}
 	}
@@ -105,13 +72,13 @@ func TestRequirementsTrace(t *testing.T) {
 			if !ids[q] {
 				t.Errorf("case %s verifies %s, which requirements.md does not list", id, q)
 			}
-			var row *requirement
+			var row *Requirement
 			for i := range reqs {
-				if reqs[i].id == q {
+				if reqs[i].ID == q {
 					row = &reqs[i]
 				}
 			}
-			if row != nil && !slices.Contains(row.cases, id) {
+			if row != nil && !slices.Contains(row.Cases, id) {
 				t.Errorf("case %s verifies %s, but its row does not name %s", id, q, id)
 			}
 		}

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/scispot/mcp-desktop/app/validation"
+
 	"bytes"
 	"strings"
 	"testing"
@@ -26,7 +28,7 @@ func FuzzRender(f *testing.F) {
 	f.Fuzz(func(t *testing.T, a, b string) {
 		r := sampleReport()
 		r.IQ = r.IQ[:1] // small: two PDFs per input
-		r.Summary = Summarize(r.IQ, r.OQ)
+		r.Summary = validation.Summarize(r.IQ, r.OQ)
 		r.ExecutedBy.Operator, r.Workstation.Hostname = a, b
 		r.OQ[0].Actual, r.OQ[0].Title = a, b
 		r.OQ[1].Evidence = []Evidence{{Name: a, Value: b}}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"html/template"
 	"strings"
+
+	"github.com/scispot/mcp-desktop/app/validation"
 )
 
 //go:embed report.html.tmpl
@@ -55,4 +57,15 @@ func HTML(r *Report, reqs []Requirement) ([]byte, error) {
 		return nil, fmt.Errorf("rendering the HTML report: %w", err)
 	}
 	return b.Bytes(), nil
+}
+
+// Renderings are every file of a report: its JSON, plain text, HTML and
+// PDF, the last two with the traceability matrix quoting reqs.
+func Renderings(reqs []validation.Requirement) []validation.Rendering {
+	return []validation.Rendering{
+		{File: ".json", Render: func(r *validation.Report) ([]byte, error) { return r.Marshal() }},
+		{File: ".txt", Render: validation.Text},
+		{File: ".html", Render: func(r *validation.Report) ([]byte, error) { return HTML(r, reqs) }},
+		{File: ".pdf", Render: func(r *validation.Report) ([]byte, error) { return PDF(r, reqs) }},
+	}
 }

@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/scispot/mcp-desktop/app/validation"
+
 	"fmt"
 	"slices"
 	"strings"
@@ -92,7 +94,7 @@ func sampleReport() *Report {
 		ID: "PQ-02", Title: "The lab's log pipeline receives and verifies this workstation's records",
 		Requirements: []string{}, Steps: []string{},
 	}}
-	r.Summary = Summarize(r.IQ, r.OQ)
+	r.Summary = validation.Summarize(r.IQ, r.OQ)
 	return r
 }
 

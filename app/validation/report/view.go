@@ -16,6 +16,8 @@
 package report
 
 import (
+	"github.com/scispot/mcp-desktop/app/validation"
+
 	"errors"
 	"fmt"
 	"slices"
@@ -91,7 +93,7 @@ func newView(r *Report, reqs []Requirement) (view, error) {
 			return view{}, fmt.Errorf("case %q has result %q, not pass, fail or skip", c.ID, c.Result)
 		}
 	}
-	if s := Summarize(r.IQ, r.OQ); s != r.Summary {
+	if s := validation.Summarize(r.IQ, r.OQ); s != r.Summary {
 		return view{}, fmt.Errorf("%w: it says %s with %d pass, %d fail, %d skip of %d; the cases give %s with %d, %d, %d of %d",
 			ErrSummaryMismatch, r.Summary.Result, r.Summary.Pass, r.Summary.Fail, r.Summary.Skip, r.Summary.Total,
 			s.Result, s.Pass, s.Fail, s.Skip, s.Total)

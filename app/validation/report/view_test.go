@@ -1,6 +1,8 @@
 package report
 
 import (
+	"github.com/scispot/mcp-desktop/app/validation"
+
 	"errors"
 	"strings"
 	"testing"
@@ -97,7 +99,7 @@ func TestVerdict(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			r := sampleReport()
 			tt.edit(r)
-			r.Summary = Summarize(r.IQ, r.OQ)
+			r.Summary = validation.Summarize(r.IQ, r.OQ)
 			v, err := newView(r, nil)
 			if err != nil {
 				t.Fatal(err)

@@ -3,7 +3,6 @@ package cli
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -11,20 +10,12 @@ import (
 	"strings"
 
 	"github.com/scispot/mcp-desktop/app/validation"
+	validationreport "github.com/scispot/mcp-desktop/app/validation/report"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
 const validateUsage = "validate [--out DIR] [--operator NAME] [--json] | validate --verify FILE"
-
-// reportRenderings are the files a validation run writes, each made from
-// the report alone.
-func reportRenderings() []validation.Rendering {
-	return []validation.Rendering{
-		{File: ".json", Render: func(r *validation.Report) ([]byte, error) { return r.Marshal() }},
-		{File: ".txt", Render: validation.Text},
-	}
-}
 
 func runValidate(ctx context.Context, env Env, args []string) error {
 	fs := newFlags(env, "validate", validateUsage)
@@ -72,22 +63,15 @@ func runValidate(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	files, err := writeReport(*out, rep, token)
+	reqs, err := validation.Requirements()
 	if err != nil {
 		return err
 	}
-	var digests []validation.FileDigest
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			return fmt.Errorf("reading back %s: %w", f, err)
-		}
-		digests = append(digests, validation.Digest(filepath.Base(f), b))
+	filed, err := validation.File(ctx, c, rep, *out, token, validationreport.Renderings(reqs))
+	if err != nil {
+		return apiError(err)
 	}
-	rec, _ := json.Marshal(validation.RunRecord{DocID: rep.DocID, Files: digests, Summary: rep.Summary})
-	if err := c.Record(ctx, localapi.RecordRequest{Event: audit.EventValidationRun, Reason: rep.DocID, Client: cliClientName, Args: rec}); err != nil {
-		return fmt.Errorf("recording the validation run in the audit trail: %w", apiError(err))
-	}
+	files := filed.Files
 	if *asJSON {
 		b, err := rep.Marshal()
 		if err != nil {
@@ -106,32 +90,6 @@ func runValidate(ctx context.Context, env Env, args []string) error {
 		return &exitCodeError{code: ExitFailed}
 	}
 	return nil
-}
-
-// writeReport writes every rendering as <out>/<DocID><ext>, never over an
-// existing file, and refuses to write one that holds a token.
-func writeReport(out string, rep *validation.Report, token string) ([]string, error) {
-	var files []string
-	for _, r := range reportRenderings() {
-		b, err := r.Render(rep)
-		if err != nil {
-			return files, fmt.Errorf("rendering %s: %w", r.File, err)
-		}
-		if validation.FindSecret(b, token) {
-			return files, fmt.Errorf("the %s report would contain a token; nothing more was written", r.File)
-		}
-		path := filepath.Join(out, rep.DocID+r.File)
-		f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-		if err != nil {
-			return files, fmt.Errorf("writing the report: %w", err)
-		}
-		_, werr := f.Write(b)
-		if err := errors.Join(werr, f.Sync(), f.Close()); err != nil {
-			return files, fmt.Errorf("writing %s: %w", path, err)
-		}
-		files = append(files, path)
-	}
-	return files, nil
 }
 
 // verifyReport finds the validation.run record naming the file's SHA-256.

@@ -1,11 +1,14 @@
-package report
+package validation
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+
+	validationdocs "github.com/scispot/mcp-desktop/docs/validation"
 )
 
 // ErrRequirements means the requirements list could not be read as the
@@ -35,7 +38,7 @@ func ParseRequirements(r io.Reader) ([]Requirement, error) {
 		if len(cells) != 5 {
 			return nil, fmt.Errorf("%w: line %d has %d cells, want 5 (ID, requirement, source, tests, cases)", ErrRequirements, n, len(cells))
 		}
-		q := Requirement{ID: cells[0], Text: cells[1], Source: cells[2]}
+		q := Requirement{ID: cells[0], Text: cells[1], Source: cells[2], Tests: list(cells[3]), Cases: list(cells[4])}
 		if strings.ContainsAny(q.ID, " \t") || q.Text == "" {
 			return nil, fmt.Errorf("%w: line %d: requirement %q has no text or a malformed ID", ErrRequirements, n, q.ID)
 		}
@@ -76,4 +79,31 @@ func splitRow(line string) []string {
 		}
 	}
 	return append(cells, strings.TrimSpace(b.String()))
+}
+
+// list splits a comma-separated cell into its trimmed, non-empty items.
+func list(cell string) []string {
+	var l []string
+	for _, x := range strings.Split(cell, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			l = append(l, x)
+		}
+	}
+	return l
+}
+
+// Requirement is one row of docs/validation/requirements.md: its ID, what
+// it requires, where that comes from (seed policy, 21 CFR 11, Annex 11),
+// the repository's tests that verify it and the IQ/OQ cases that do.
+type Requirement struct {
+	ID     string   `json:"id"`
+	Text   string   `json:"text"`
+	Source string   `json:"source,omitempty"`
+	Tests  []string `json:"tests,omitempty"`
+	Cases  []string `json:"cases,omitempty"`
+}
+
+// Requirements is the list this build was validated against.
+func Requirements() ([]Requirement, error) {
+	return ParseRequirements(bytes.NewReader(validationdocs.Requirements()))
 }

@@ -1,4 +1,4 @@
-package report
+package validation
 
 import (
 	"errors"
@@ -8,7 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// A few rows as docs/validation/requirements.md (branch i17-run) has them.
+// A few rows as docs/validation/requirements.md has them.
 const requirementsMD = `# Requirements traced by validation
 
 Rows are ` + "`| ID | requirement | source | tests | cases |`" + `.
@@ -28,9 +28,9 @@ func TestParseRequirements(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Requirement{
-		{ID: "REQ-POL-01", Text: "Lab data flows only on managed (MDM-enrolled) devices; a device the user's account merely claims to be managed does not count.", Source: "Seed policy: only managed devices"},
-		{ID: "REQ-P11-02", Text: "Secure, computer-generated, time-stamped audit trail that records actions independently, keeps previous values and makes tampering evident.", Source: "21 CFR 11.10(e)"},
-		{ID: "REQ-A11-01", Text: "A change to GxP data carries the reason for the change | and says who.", Source: "EU GMP Annex 11 §9"},
+		{ID: "REQ-POL-01", Text: "Lab data flows only on managed (MDM-enrolled) devices; a device the user's account merely claims to be managed does not count.", Source: "Seed policy: only managed devices", Tests: []string{"cmd/scispot-mcp:TestAUserWrittenEnrollmentDoesNotCount"}, Cases: []string{"IQ-06"}},
+		{ID: "REQ-P11-02", Text: "Secure, computer-generated, time-stamped audit trail that records actions independently, keeps previous values and makes tampering evident.", Source: "21 CFR 11.10(e)", Tests: []string{"mcpserver/audit:TestVerifyEverySingleByteEdit"}, Cases: []string{"OQ-03", "OQ-04"}},
+		{ID: "REQ-A11-01", Text: "A change to GxP data carries the reason for the change | and says who.", Source: "EU GMP Annex 11 §9", Tests: []string{"cmd/scispot-mcp:TestSignedWrites"}, Cases: []string{"OQ-08"}},
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("requirements (-want +got):\n%s", d)
