@@ -10,6 +10,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	validationreport "github.com/scispot/mcp-desktop/app/validation/report"
 	"github.com/scispot/mcp-desktop/device/enroll"
 	"github.com/scispot/mcp-desktop/device/osauth"
 	"github.com/scispot/mcp-desktop/device/peercred"
@@ -101,7 +102,8 @@ func NewService(t testing.TB, o ServiceOptions) *Service {
 			}
 			return osauth.ErrWrongPassword
 		},
-		Upstream: o.Upstream,
+		Upstream:   o.Upstream,
+		FileReport: validationreport.Filer("", ""),
 	})
 	if err != nil {
 		t.Fatal(err)

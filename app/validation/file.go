@@ -2,56 +2,63 @@ package validation
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
-	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
-// Recorder is what filing a report needs of the service; *localapi.Client
+// Filer is what filing a report needs of the service; *localapi.Client
 // is one.
-type Recorder interface {
-	Record(ctx context.Context, r localapi.RecordRequest) error
+type Filer interface {
+	FileValidation(ctx context.Context, r localapi.FileValidationRequest) (localapi.FiledValidation, error)
 }
 
-// Filed is a report written to disk and recorded in the audit trail.
+var _ Filer = (*localapi.Client)(nil)
+
+// Filed is a report the service checked, rendered and recorded, and the
+// files written from it.
 type Filed struct {
 	DocID string
-	// Files are the paths written, JSON first.
+	// Files are the paths written: JSON, text, HTML, PDF.
 	Files []string
+	// Record is the hash of the validation.run record.
+	Record string
 }
 
-// File writes every rendering of rep into the folder out as
-// <DocID><ext>, never over an existing file and never one holding token,
-// then records their SHA-256 in the audit trail as validation.run.
-func File(ctx context.Context, svc Recorder, rep *Report, out, token string, renderings []Rendering) (Filed, error) {
+// File hands rep to the service, which holds it against what it observed,
+// renders its files and records their SHA-256 as validation.run; File then
+// writes them into the folder out, never over an existing file and never
+// one holding token.
+func File(ctx context.Context, svc Filer, rep *Report, out, token string) (Filed, error) {
 	filed := Filed{DocID: rep.DocID}
-	var digests []FileDigest
-	for _, r := range renderings {
-		b, err := r.Render(rep)
-		if err != nil {
-			return filed, fmt.Errorf("rendering %s: %w", r.File, err)
-		}
-		if FindSecret(b, token) {
-			return filed, fmt.Errorf("the %s report would contain a token; nothing more was written", r.File)
-		}
-		path := filepath.Join(out, rep.DocID+r.File)
-		if err := writeNew(path, b); err != nil {
-			return filed, err
-		}
-		filed.Files = append(filed.Files, path)
-		digests = append(digests, Digest(filepath.Base(path), b))
-	}
-	rec, err := json.Marshal(RunRecord{DocID: rep.DocID, Files: digests, Summary: rep.Summary})
+	b, err := rep.Marshal()
 	if err != nil {
 		return filed, err
 	}
-	if err := svc.Record(ctx, localapi.RecordRequest{Event: audit.EventValidationRun, Reason: rep.DocID, Client: "scispot-mcp-cli", Args: rec}); err != nil {
-		return filed, fmt.Errorf("recording the validation run in the audit trail: %w", err)
+	if FindSecret(b, token) {
+		return filed, errors.New("the report would contain a token; nothing was filed")
+	}
+	got, err := svc.FileValidation(ctx, localapi.FileValidationRequest{Report: b})
+	if err != nil {
+		return filed, err
+	}
+	filed.Record = got.Record
+	for _, f := range got.Files {
+		if f.Name != filepath.Base(f.Name) || !strings.HasPrefix(f.Name, rep.DocID+".") {
+			return filed, fmt.Errorf("the service returned a report file named %q", f.Name)
+		}
+		if FindSecret(f.Content, token) {
+			return filed, fmt.Errorf("%s would contain a token; nothing more was written", f.Name)
+		}
+		path := filepath.Join(out, f.Name)
+		if err := writeNew(path, f.Content); err != nil {
+			return filed, fmt.Errorf("%w (the run is recorded as %s; run validate again to write a full report)", err, rep.DocID)
+		}
+		filed.Files = append(filed.Files, path)
 	}
 	return filed, nil
 }

@@ -170,15 +170,22 @@ func (r *Report) Trace() []Traceability {
 var (
 	caseID = regexp.MustCompile(`^(IQ|OQ|PQ)-[0-9]{2,3}$`)
 	reqID  = regexp.MustCompile(`^REQ-[A-Z0-9]+-[0-9]{2}$`)
+	// docIDPattern is docID's output: it names files, so no separators.
+	docIDPattern = regexp.MustCompile(`^VAL-[A-Za-z0-9-]{1,80}-[0-9]{8}T[0-9]{6}Z$`)
 )
 
 // ErrInvalid is returned for a report that breaks the model's rules.
 var ErrInvalid = errors.New("invalid validation report")
 
-// Check reports the first rule the report breaks: case IDs unique and of
+// Check reports the first rule the report breaks: a document ID as the
+// runner makes them, case IDs unique and of
 // their section, requirement IDs well formed, every executed case with
 // at least one requirement and a known result, the summary matching.
 func (r *Report) Check() error {
+	// The document ID names the report's files.
+	if !docIDPattern.MatchString(r.DocID) {
+		return fmt.Errorf("%w: document ID %q", ErrInvalid, r.DocID)
+	}
 	seen := map[string]bool{}
 	for _, sec := range []struct {
 		name  string

@@ -138,6 +138,9 @@ func docID(host string, t time.Time) string {
 	if h == "" {
 		h = "workstation"
 	}
+	if len(h) > 63 { // a DNS label's length keeps the file names short
+		h = h[:63]
+	}
 	return "VAL-" + h + "-" + t.UTC().Format("20060102T150405Z")
 }
 

@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/scispot/mcp-desktop/app/validation"
+	validationreport "github.com/scispot/mcp-desktop/app/validation/report"
 	"github.com/scispot/mcp-desktop/device/codesign"
 	"github.com/scispot/mcp-desktop/device/enroll"
 	"github.com/scispot/mcp-desktop/device/identity"
@@ -127,6 +129,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		CheckPassword: osauth.CheckPassword,
 		FullName:      osauth.FullName,
 		DirectEvery:   *directEvery,
+		FileReport:    validationreport.Filer(validation.DefaultSums, "/"),
 	}
 	if mode == localapi.ModeSystem {
 		cfg.ClientSettings = &clientpolicy.Keeper{

@@ -213,6 +213,14 @@ func (c *Client) Record(ctx context.Context, r RecordRequest) error {
 	return c.do(ctx, false, http.MethodPost, "record", r, nil)
 }
 
+// FileValidation asks the service to check, render and record a
+// validation report; the caller writes the files it returns.
+func (c *Client) FileValidation(ctx context.Context, r FileValidationRequest) (FiledValidation, error) {
+	var out FiledValidation
+	err := c.do(ctx, false, http.MethodPost, "validation/file", r, &out)
+	return out, err
+}
+
 // Records returns the calling account's audit records (an administrator's
 // All returns every account's).
 func (c *Client) Records(ctx context.Context, q RecordsQuery) ([]audit.Record, error) {

@@ -392,21 +392,39 @@ type ToolsRequest struct {
 }
 
 // RecordRequest asks the service to record an action taken in the
-// person's session (a client config written, a validation run),
-// attributed by the kernel.
+// person's session (a client config written), attributed by the kernel.
 type RecordRequest struct {
 	Event  audit.Event `json:"event"`
 	Tool   string      `json:"tool,omitempty"`
 	Reason string      `json:"reason,omitempty"`
 	Token  string      `json:"token,omitempty"`
 	Client string      `json:"client,omitempty"`
-	// Args is a JSON object, for validation.run only (the report files'
-	// digests); the service keeps at most MaxRecordArgs bytes.
-	Args json.RawMessage `json:"args,omitempty"`
 }
 
-// MaxRecordArgs is the largest Args a RecordRequest may carry.
-const MaxRecordArgs = 4096
+// FileValidationRequest asks the service to file a validation report
+// (the JSON `scispot-mcp validate` made): the service holds its claims
+// against what it observed, renders the report's files itself and records
+// their SHA-256 as validation.run.
+type FileValidationRequest struct {
+	Report json.RawMessage `json:"report"`
+}
+
+// MaxValidationReport is the largest report JSON the service files.
+const MaxValidationReport = 4 << 20
+
+// ReportFile is one rendering of a filed report, to be written as Name.
+type ReportFile struct {
+	Name    string `json:"name"`
+	Content []byte `json:"content"`
+}
+
+// FiledValidation is a report the service accepted and recorded.
+type FiledValidation struct {
+	DocID string       `json:"doc_id"`
+	Files []ReportFile `json:"files"`
+	// Record is the hash of the validation.run record.
+	Record string `json:"record"`
+}
 
 // Confirmation is a write waiting for the person's approval, shown by the
 // tray when the AI client cannot ask.

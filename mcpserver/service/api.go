@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"os"
@@ -35,21 +36,22 @@ func (s *Service) handler() http.Handler {
 	mux.HandleFunc("POST "+p+"mcp", s.serveMCP)
 	mux.HandleFunc(p+"mcp-http/", s.serveMCPHTTP)
 	verbs := map[string]func(http.ResponseWriter, *http.Request, *caller){
-		"POST " + p + "status":         s.handleStatus,
-		"POST " + p + "kill":           s.handleKill,
-		"POST " + p + "resume":         s.handleResume,
-		"POST " + p + "sessions/stop":  s.handleStopSession,
-		"POST " + p + "token/seal":     s.handleSeal,
-		"POST " + p + "token/status":   s.handleTokenStatus,
-		"POST " + p + "token/removed":  s.handleTokenRemoved,
-		"POST " + p + "tools":          s.handleTools,
-		"POST " + p + "tools/changes":  s.handleToolChanges,
-		"POST " + p + "tools/accept":   s.handleAcceptTool,
-		"POST " + p + "record":         s.handleRecord,
-		"POST " + p + "audit/records":  s.handleRecords,
-		"POST " + p + "audit/verify":   s.handleVerify,
-		"GET " + p + "events":          s.handleEvents,
-		"POST " + p + "confirm/answer": s.handleAnswer,
+		"POST " + p + "status":          s.handleStatus,
+		"POST " + p + "kill":            s.handleKill,
+		"POST " + p + "resume":          s.handleResume,
+		"POST " + p + "sessions/stop":   s.handleStopSession,
+		"POST " + p + "token/seal":      s.handleSeal,
+		"POST " + p + "token/status":    s.handleTokenStatus,
+		"POST " + p + "token/removed":   s.handleTokenRemoved,
+		"POST " + p + "tools":           s.handleTools,
+		"POST " + p + "tools/changes":   s.handleToolChanges,
+		"POST " + p + "tools/accept":    s.handleAcceptTool,
+		"POST " + p + "record":          s.handleRecord,
+		"POST " + p + "validation/file": s.handleFileValidation,
+		"POST " + p + "audit/records":   s.handleRecords,
+		"POST " + p + "audit/verify":    s.handleVerify,
+		"GET " + p + "events":           s.handleEvents,
+		"POST " + p + "confirm/answer":  s.handleAnswer,
 	}
 	for pattern, h := range verbs {
 		mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
@@ -85,9 +87,19 @@ func readJSON(r *http.Request, v any) *localapi.Error {
 // record writes a one-record session for an action of the account,
 // attributed as the kernel says.
 func (s *Service) record(ctx context.Context, c *caller, client string, r audit.Record) error {
+	_, err := s.recordOnce(ctx, c, client, r)
+	return err
+}
+
+// recordOnce is record, returning the record as written (its hash).
+func (s *Service) recordOnce(ctx context.Context, c *caller, client string, r audit.Record) (audit.Record, error) {
 	info := audit.SessionInfo{PID: c.cred.PID, User: c.account.Name, Device: s.cfg.DeviceID,
 		Transport: audit.TransportCLI, Client: audit.Client{Name: client, Version: s.cfg.Version}}
-	return apitoken.Record(ctx, c.user.dir, info, r)
+	out, err := audit.AppendOnce(ctx, c.user.auditDir(), info, r)
+	if err != nil {
+		return out, fmt.Errorf("recording %s in the audit trail: %w", r.Event, err)
+	}
+	return out, nil
 }
 
 // facts are the account's access facts now, for status; token is what the
@@ -464,19 +476,9 @@ func (s *Service) handleRecord(w http.ResponseWriter, r *http.Request, c *caller
 		return
 	}
 	// Only what a person's own tools do may be recorded this way: a
-	// client config written, or a validation run's report digests (the
-	// person's attestation, kept where the person cannot edit it).
-	switch req.Event {
-	case audit.EventSetupWrite:
-		req.Args = nil
-	case audit.EventValidationRun:
-		var obj map[string]json.RawMessage
-		if len(req.Args) > localapi.MaxRecordArgs || json.Unmarshal(req.Args, &obj) != nil {
-			writeError(w, errorf(http.StatusBadRequest, "", "A validation.run record needs a JSON object of at most %d bytes as args.", localapi.MaxRecordArgs))
-			return
-		}
-		req.Token = ""
-	default:
+	// client config written. A validation run is filed through
+	// validation/file, which checks the report first.
+	if req.Event != audit.EventSetupWrite {
 		writeError(w, errorf(http.StatusBadRequest, "", "The service records %q itself.", req.Event))
 		return
 	}
@@ -484,7 +486,7 @@ func (s *Service) handleRecord(w http.ResponseWriter, r *http.Request, c *caller
 	if client == "" {
 		client = "scispot-mcp-cli"
 	}
-	if err := s.record(r.Context(), c, client, audit.Record{Event: req.Event, Outcome: audit.OutcomeOK, Tool: req.Tool, Reason: req.Reason, Token: req.Token, Args: req.Args}); err != nil {
+	if err := s.record(r.Context(), c, client, audit.Record{Event: req.Event, Outcome: audit.OutcomeOK, Tool: req.Tool, Reason: req.Reason, Token: req.Token}); err != nil {
 		writeError(w, errorf(http.StatusInternalServerError, "", "%v", err))
 		return
 	}

@@ -97,6 +97,9 @@ type Config struct {
 	// denying direct Scispot connections (policy BlockDirectConnections);
 	// nil keeps none (the user-demo instance, unit tests).
 	ClientSettings *clientpolicy.Keeper
+	// FileReport checks and renders the validation reports accounts file
+	// (validation/file); nil: this service files none.
+	FileReport ReportFiler
 	// ClientSettingsEvery is how often they are checked again besides
 	// every policy change; 0 means five minutes.
 	ClientSettingsEvery time.Duration

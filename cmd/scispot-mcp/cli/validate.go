@@ -10,7 +10,6 @@ import (
 	"strings"
 
 	"github.com/scispot/mcp-desktop/app/validation"
-	validationreport "github.com/scispot/mcp-desktop/app/validation/report"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
@@ -63,11 +62,7 @@ func runValidate(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	reqs, err := validation.Requirements()
-	if err != nil {
-		return err
-	}
-	filed, err := validation.File(ctx, c, rep, *out, token, validationreport.Renderings(reqs))
+	filed, err := validation.File(ctx, c, rep, *out, token)
 	if err != nil {
 		return apiError(err)
 	}

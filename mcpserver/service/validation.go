@@ -1,0 +1,76 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"time"
+
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/localapi"
+)
+
+// ReportFiler checks a validation report an account files against what
+// the service observed (st, the caller's status as the service gives it,
+// and trail, the account's records since the report was generated) and
+// renders its files. record is the validation.run record's args. It is a
+// function of the composition root so the service does not carry the
+// report's renderers (app/validation/report); errors are sentences.
+type ReportFiler func(ctx context.Context, report []byte, st localapi.Status, trail []audit.Record) (filed localapi.FiledValidation, record json.RawMessage, err error)
+
+// reportHead is what the service reads of a report before the filer:
+// when its run began, to read the trail from then on.
+type reportHead struct {
+	DocID     string    `json:"doc_id"`
+	Generated time.Time `json:"generated"`
+}
+
+// handleFileValidation files a validation report: the account's program
+// ran the cases, but only the service writes validation.run, and only for
+// a report its own observations support, so a report an agent running as
+// the account made up cannot be filed as the workstation's validation.
+func (s *Service) handleFileValidation(w http.ResponseWriter, r *http.Request, c *caller) {
+	if s.cfg.FileReport == nil {
+		writeError(w, errorf(http.StatusNotImplemented, "validation-unavailable", "This Scispot MCP service cannot file validation reports."))
+		return
+	}
+	var req localapi.FileValidationRequest
+	if err := json.NewDecoder(io.LimitReader(r.Body, localapi.MaxValidationReport+1024)).Decode(&req); err != nil {
+		writeError(w, errorf(http.StatusBadRequest, "", "The validation report could not be read (at most %d MiB of JSON): %v.", localapi.MaxValidationReport>>20, err))
+		return
+	}
+	var head reportHead
+	if err := json.Unmarshal(req.Report, &head); err != nil || head.Generated.IsZero() {
+		writeError(w, errorf(http.StatusBadRequest, "", "The validation report has no generation time."))
+		return
+	}
+	ctx := r.Context()
+	facts, _ := s.facts(ctx, c, false, "", "")
+	st := s.status(ctx, c, facts)
+	trail, err := audit.Read(ctx, c.user.auditDir(), audit.Filter{Since: head.Generated})
+	if err != nil && !errors.Is(err, io.EOF) {
+		writeError(w, errorf(http.StatusInternalServerError, "", "Reading the audit trail to check the report: %v.", err))
+		return
+	}
+	filed, args, err := s.cfg.FileReport(ctx, req.Report, st, trail)
+	if err != nil {
+		sentence := "The validation report was not filed: " + err.Error() + "."
+		s.record(ctx, c, validationClient, audit.Record{Event: audit.EventRefused, Outcome: audit.OutcomeDenied,
+			Rule: "validation-unsupported", Reason: sentence})
+		writeError(w, errorf(http.StatusUnprocessableEntity, "validation-unsupported", "%s", sentence))
+		return
+	}
+	rec := audit.Record{Event: audit.EventValidationRun, Outcome: audit.OutcomeOK, Reason: filed.DocID, Args: args}
+	written, err := s.recordOnce(ctx, c, validationClient, rec)
+	if err != nil {
+		writeError(w, errorf(http.StatusInternalServerError, "", "Recording the validation run: %v.", err))
+		return
+	}
+	filed.Record = written.Hash
+	writeJSON(w, filed)
+}
+
+// validationClient attributes what filing a report records.
+const validationClient = "scispot-mcp-cli"
