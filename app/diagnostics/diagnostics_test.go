@@ -292,10 +292,33 @@ func TestViewGolden(t *testing.T) {
 	v := NewView(w, a.Clipboard())
 	w.SetContent(v.Content())
 	w.Resize(fyne.NewSize(720, 1400))
+	v.SetOnValidate(func() {})
 	in := good()
 	in.Clients = in.Clients[:2]
 	v.Update(in)
 	apptest.Golden(t, "testdata/mixed.xml", test.RenderToMarkup(w.Canvas()), *update)
+}
+
+// The "Run validation…" button opens what the tray gives it, and is not
+// there when it gives nothing.
+func TestRunValidationButton(t *testing.T) {
+	a := test.NewTempApp(t)
+	w := a.NewWindow(Title)
+	v := NewView(w, a.Clipboard())
+	w.SetContent(v.Content())
+	if b := apptest.Button(w.Content(), "Run validation…"); b == nil || b.Visible() {
+		t.Fatalf("without a validation window the button shows: %v", b)
+	}
+	opened := 0
+	v.SetOnValidate(func() { opened++ })
+	b := apptest.Button(w.Content(), "Run validation…")
+	if !b.Visible() {
+		t.Fatal("the button is hidden")
+	}
+	test.Tap(b)
+	if opened != 1 {
+		t.Errorf("tapping opened %d windows", opened)
+	}
 }
 
 func TestReport(t *testing.T) {

@@ -8,6 +8,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/layout"
 	"fyne.io/fyne/v2/widget"
 
 	"github.com/scispot/mcp-desktop/app"
@@ -19,10 +20,11 @@ import (
 const Title = "Scispot MCP diagnostics"
 
 // Open shows the diagnostics window (or brings it forward) and runs the
-// checks in the background.
-func Open(d *app.Deps) { open(d, func(f func()) { go f() }) }
+// checks in the background. validate opens the validation window; nil
+// leaves the "Run validation…" button out.
+func Open(d *app.Deps, validate func()) { open(d, validate, func(f func()) { go f() }) }
 
-func open(d *app.Deps, spawn func(func())) {
+func open(d *app.Deps, validate func(), spawn func(func())) {
 	for _, w := range d.App.Driver().AllWindows() {
 		if w.Title() == Title {
 			w.Show()
@@ -47,6 +49,7 @@ func open(d *app.Deps, spawn func(func())) {
 	w := d.App.NewWindow(Title)
 	v := NewView(w, d.App.Clipboard())
 	v.spawn = spawn
+	v.SetOnValidate(validate)
 	ctx, cancel := context.WithCancel(context.Background())
 	w.SetOnClosed(cancel)
 	v.OnRefresh = func() { v.spawn(func() { Collect(ctx, env, v.Update) }) }
@@ -75,7 +78,9 @@ type View struct {
 	copy    *widget.Button
 	refresh *widget.Button
 	copied  *widget.Label
-	content fyne.CanvasObject
+	// validate opens the validation window; hidden until SetOnValidate.
+	validate *widget.Button
+	content  fyne.CanvasObject
 }
 
 // NewView builds the window's widgets; Update fills them.
@@ -89,14 +94,25 @@ func NewView(win fyne.Window, clip fyne.Clipboard) *View {
 			v.OnRefresh()
 		}
 	})
+	v.validate = widget.NewButton("Run validation…", nil)
+	v.validate.Hide()
 	heading := widget.NewLabelWithStyle("Why AI clients can or cannot reach Scispot here", fyne.TextAlignLeading, fyne.TextStyle{Bold: true})
 	v.content = container.NewBorder(
 		heading,
-		container.NewHBox(v.refresh, v.copy, v.copied),
+		container.NewHBox(v.refresh, v.copy, v.copied, layout.NewSpacer(), v.validate),
 		nil, nil,
 		container.NewVScroll(v.list),
 	)
 	return v
+}
+
+// SetOnValidate shows the "Run validation…" button, which calls f (IQ/OQ
+// on this workstation, the answer to "is it fit for GxP use"); nil hides
+// it.
+func (v *View) SetOnValidate(f func()) {
+	v.validate.OnTapped = f
+	v.validate.Hidden = f == nil
+	v.validate.Refresh()
 }
 
 // Content is the window's content.

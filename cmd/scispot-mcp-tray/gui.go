@@ -19,6 +19,7 @@ import (
 	"github.com/scispot/mcp-desktop/app/token"
 	"github.com/scispot/mcp-desktop/app/toolchanges"
 	"github.com/scispot/mcp-desktop/app/tray"
+	"github.com/scispot/mcp-desktop/app/validationrun"
 	"github.com/scispot/mcp-desktop/cmd/scispot-mcp/cli"
 )
 
@@ -69,7 +70,7 @@ func runTray(ctx context.Context, env cli.Env, req cli.TrayRequest) error {
 		Logger:     env.Logger,
 	}
 	act := activity.New(d, activity.Options{})
-	windows := trayWindows(d, act)
+	windows := trayWindows(d, act, validateRun(host, env.Build))
 	open := func(name string) {
 		if name == "" {
 			name = app.WindowActivity
@@ -177,12 +178,13 @@ func runGUI(a fyne.App, env cli.Env) {
 
 // trayWindows maps --window names (and the tray menu's items) to windows.
 // Each opens its window or brings it forward; call them on the UI thread.
-func trayWindows(d *app.Deps, act *activity.Activity) map[string]func() {
+// validate is the Diagnostics window's "Run validation…".
+func trayWindows(d *app.Deps, act *activity.Activity, validate validationrun.RunFunc) map[string]func() {
 	return map[string]func(){
 		app.WindowActivity:    act.Open,
 		app.WindowSetup:       func() { connect.Open(d) },
 		app.WindowToken:       func() { token.Open(d) },
-		app.WindowDiagnostics: func() { diagnostics.Open(d) },
+		app.WindowDiagnostics: func() { diagnostics.Open(d, func() { validationrun.Open(d, validate) }) },
 		app.WindowToolChanges: func() { toolchanges.Open(d) },
 	}
 }

@@ -113,6 +113,12 @@ func (h *TrayHost) Service(ctx context.Context, demo bool) (*localapi.Client, er
 	return c, err
 }
 
+// StoredToken is the keychain's token item, and why it could not be read,
+// as `validate` reads them: the tray's validation runs the same checks.
+func (h *TrayHost) StoredToken(ctx context.Context) (token, problem string) {
+	return storedToken(ctx, h.env)
+}
+
 // trayClientName labels the tray's own actions in the audit trail.
 const trayClientName = "scispot-mcp-tray"
 
