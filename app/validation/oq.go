@@ -69,14 +69,25 @@ func (r *run) oqCases() []caseDef {
 			Requirements: []string{"REQ-POL-08"},
 			Steps:        []string{"Read the policy's AllowedClients.", "When set, open a session as a client not on it."},
 			Expected:     "An unlisted client gets no Scispot tool."}, r.checkClients},
-		{Case{ID: "OQ-11", Title: "A signed write shows who signed, when and why, linked to its call record",
+		{Case{ID: "OQ-11", Title: "A signed write shows who signed, when, what it means and why, linked to its call record",
 			Requirements: []string{"REQ-P11-04", "REQ-P11-05", "REQ-A11-01"},
-			Steps:        []string{"Approve a write with the account password, a meaning and a reason.", "Read its signature and call records."},
-			Expected:     "The signature record names the printed name, account, time, meaning and reason and the hash of the call it authorises."}, r.checkSignature},
+			Steps: []string{"Follow the account's approvals as the tray does.",
+				"From a validation session that cannot ask the person, make a write on the demo workspace carrying a random mark.",
+				"Answer that write, and only that one, with an approving meaning, a reason for the change and the account password (a tray of the person's that is running shows the question until then).",
+				"Read its signature and call records; have the service verify the trail."},
+			Expected: "The write goes through; the signature record, written before the call's, names the printed name, the account, the time, the meaning and the reason, says the service checked the password, and carries the digest of the call it authorises; the call's record links the signature record's hash, and the trail verifies."}, r.checkSignature},
+		// OQ-14 comes before OQ-12 because OQ-12 must be the last case that
+		// calls a tool; the report lists the cases by ID.
+		{Case{ID: "OQ-14", Title: "A record of this run reaches the lab's audit destinations",
+			Requirements: []string{"REQ-P11-07"},
+			Steps:        []string{"Read the audit destinations the policy names from the service.", "Wait (at most " + fleetWait.String() + ") until each reports a delivery after this run's latest record and no older record waiting."},
+			Expected:     "Every destination received the run's record, none refused it; not applicable when the policy names no destination."}, r.checkFleet},
 		{Case{ID: "OQ-12", Title: "Calls beyond the per-minute limit are refused",
 			Requirements: []string{"REQ-POL-09"},
 			Steps:        []string{"Open a new session.", "Call " + cheapTool + " MaxCallsPerMinute times, then once more."},
-			Expected:     "A call beyond the limit is refused with rule rate-limit (the account may then wait up to a minute to call again)."}, r.checkRate},
+			Expected: "A call beyond MaxCallsPerMinute in a minute is refused with rule rate-limit. The service counts the account's calls across all its sessions (the refusal's sentence says \"this session\"), " +
+				"so the refusal comes at this session's call MaxCallsPerMinute+1 at the latest, earlier by the account's calls of the last minute. " +
+				"The case runs last and spends the minute's calls: the account's AI clients may be refused for up to a minute after it."}, r.checkRate},
 	}
 }
 
@@ -366,14 +377,17 @@ func (r *run) checkInjection(ctx context.Context, c *Case) {
 	}
 }
 
-// demoWrite is a write the demo workspace accepts, for OQ-08 when the
-// policy makes writes visible: it changes one sample row's status.
-var demoWrite = struct {
-	tool string
-	args map[string]any
-}{"update_labsheet_rows", map[string]any{"labsheet": "Cell Lines", "updates": []any{
-	map[string]any{"row_uuid": "CL-0001", "values": map[string]any{"Status": "Frozen"}},
-}}}
+// demoWriteTool is the write the run makes on the demo workspace (OQ-08
+// when the policy makes writes visible, OQ-11); each session's demo
+// starts from the sample data, so nothing of it outlives the session.
+const demoWriteTool = "update_labsheet_rows"
+
+// demoWriteArgs sets values on one sample row of the demo's Cell Lines.
+func demoWriteArgs(values map[string]any) map[string]any {
+	return map[string]any{"labsheet": "Cell Lines", "updates": []any{
+		map[string]any{"row_uuid": "CL-0001", "values": values},
+	}}
+}
 
 // Rules a write without the person's approval is refused with
 // (session.RuleWriteUnconfirmed, session.RuleWriteDeclined).
@@ -387,7 +401,7 @@ func (r *run) checkWrite(ctx context.Context, c *Case) {
 	}
 	var write *localapi.ToolInfo
 	for i, t := range verdicts {
-		if t.Write && (write == nil || t.Tool.Name == demoWrite.tool && t.Visible) {
+		if t.Write && (write == nil || t.Tool.Name == demoWriteTool && t.Visible) {
 			write = &verdicts[i]
 		}
 	}
@@ -396,8 +410,8 @@ func (r *run) checkWrite(ctx context.Context, c *Case) {
 		return
 	}
 	args := map[string]any{}
-	if write.Tool.Name == demoWrite.tool {
-		args = demoWrite.args
+	if write.Tool.Name == demoWriteTool {
+		args = demoWriteArgs(map[string]any{"Status": "Frozen"})
 	}
 	c.note("tool", "%s (visible %v)", write.Tool.Name, write.Visible)
 	if write.Visible {
@@ -436,26 +450,17 @@ func (r *run) checkWrite(ctx context.Context, c *Case) {
 	}
 }
 
-func (r *run) checkSignature(ctx context.Context, c *Case) {
-	allow, _ := r.effective("AllowWriteTools").(bool)
-	if !allow {
-		c.skip("not applicable: the policy allows no write tools, so no write is signed on this workstation")
-		return
-	}
-	c.skip("the policy allows write tools; this version does not yet run a signed write (cmd/scispot-mcp:TestSignedWrites covers it), include one in PQ")
-}
-
 func (r *run) checkKill(ctx context.Context, c *Case) {
 	if r.status.Killed {
 		c.skip("the kill switch is already on; run validation after `scispot-mcp resume`")
 		return
 	}
-	if r.o.Password == nil {
+	password, err := r.password()
+	switch {
+	case errors.Is(err, errNoPassword):
 		c.skip("no account password was available to lift the kill switch afterwards; run validate interactively to include this case")
 		return
-	}
-	password, err := r.o.Password()
-	if err != nil || password == "" {
+	case err != nil:
 		c.skip("no account password was given (%v); the kill switch was not tried", err)
 		return
 	}
@@ -521,15 +526,24 @@ func (r *run) checkRate(ctx context.Context, c *Case) {
 		c.skip("MaxCallsPerMinute is %d; this check makes that many calls and runs only up to 600", limit)
 		return
 	}
+	// The service counts the account's calls of the last minute, this
+	// run's earlier ones and those of the person's AI clients included,
+	// so the refusal may come early; it must come by call limit+1.
+	earlier := 0
+	if recs, err := r.o.Service.Records(ctx, localapi.RecordsQuery{Since: r.o.Now().Add(-guard.RateWindow)}); err == nil {
+		for _, x := range recs {
+			if countsAgainstRate(x) {
+				earlier++
+			}
+		}
+		c.note("account's calls in the minute before", "%d", earlier)
+	}
 	s, err := r.open(ctx)
 	if err != nil {
 		c.fail("%v", err)
 		return
 	}
 	defer s.close()
-	// The service counts the account's calls of the last minute, this
-	// run's earlier ones included, so the refusal may come a few calls
-	// early; it must come by call limit+1.
 	for i := 1; i <= limit+1; i++ {
 		res, text, err := s.call(ctx, cheapTool, map[string]any{})
 		if err != nil {
@@ -546,7 +560,7 @@ func (r *run) checkRate(ctx context.Context, c *Case) {
 		}
 		c.note("refused at call", "%d", i)
 		c.note("record", "%s seq %d hash %s", rec.Event, rec.Seq, short(rec.Hash))
-		c.pass("call %d of this session refused within the limit of %d per minute: %q", i, limit, text)
+		c.pass("call %d of this session refused within the limit of %d per minute (the account had made %d calls in the minute before): %q", i, limit, earlier, text)
 		return
 	}
 	c.fail("%d calls in a row were allowed; the limit is %d per minute", limit+1, limit)

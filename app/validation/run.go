@@ -31,6 +31,11 @@ type Service interface {
 	Verify(ctx context.Context, all bool) (localapi.VerifyResult, error)
 	Kill(ctx context.Context, r localapi.KillRequest) error
 	Resume(ctx context.Context, r localapi.KillRequest) error
+	// Approvals follows the account's events as the tray does, so that
+	// the signed-write case can answer its own write with the password;
+	// Answer gives that answer.
+	Approvals(ctx context.Context) (*localapi.EventStream, error)
+	Answer(ctx context.Context, a localapi.Answer) error
 }
 
 var _ Service = (*localapi.Client)(nil)
@@ -46,14 +51,18 @@ type Options struct {
 	// could not be read, for the token's IQ case (never printed).
 	Token, TokenError string
 	// Password returns the account password, which lifting the kill
-	// switch after its OQ case needs; nil or an error skips that case
-	// rather than leave AI access stopped.
+	// switch after its OQ case and signing the demo write need; nil or an
+	// error skips those cases rather than leave AI access stopped. It is
+	// called at most once per run (the CLI reads it from stdin).
 	Password func() (string, error)
 	// SumsFile lists the installed files and their SHA-256 (sha256sum
 	// format, paths relative to SumsRoot); "" or missing: no package
 	// install to check.
 	SumsFile, SumsRoot string
-	// Progress, if set, hears each case as it ends.
+	// Progress, if set, hears each case as it ends. While the run waits
+	// before a case (for the account's earlier calls to leave the
+	// rate-limit window), it hears that case with Result NotRun and a
+	// Title saying what it waits for, about every ten seconds: no verdict.
 	Progress func(done, total int, c Case)
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
@@ -65,6 +74,10 @@ type run struct {
 	by     Executor
 	status localapi.Status
 	start  time.Time
+	docID  string
+	// pw is the account password once asked for: Options.Password may
+	// read stdin, which gives it only once.
+	pw *passwordAnswer
 	// scratch holds files the run writes besides the report (the
 	// trail copy of OQ-06); the token check reads them.
 	scratch string
@@ -82,6 +95,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, fmt.Errorf("asking the Scispot MCP service for its status: %w", err)
 	}
 	r := &run{o: o, status: st, start: o.Now().UTC(), by: Executor{Account: st.User.Name, Operator: o.Operator}}
+	host, _ := os.Hostname()
+	r.docID = docID(host, r.start)
 	scratch, err := os.MkdirTemp("", "scispot-validate-")
 	if err != nil {
 		return nil, fmt.Errorf("making a scratch folder: %w", err)
@@ -89,9 +104,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	defer os.RemoveAll(scratch)
 	r.scratch = scratch
 
-	host, _ := os.Hostname()
 	rep := &Report{
-		DocID:     docID(host, r.start),
+		DocID:     r.docID,
 		Generated: r.start,
 		Workstation: Workstation{
 			Device: st.Device, Hostname: host, OS: runtime.GOOS, OSVersion: osVersion(), Arch: runtime.GOARCH,
@@ -115,6 +129,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return out
 	}
 	rep.IQ = exec(iq)
+	// Calls the account made in the last minute (an earlier validation
+	// run's OQ-12 uses up the whole minute) would have the call cases
+	// refused for the rate limit rather than for what they check.
+	if err := r.waitForRate(ctx, oq[0].Case, func(c Case) {
+		if o.Progress != nil {
+			o.Progress(done, total, c)
+		}
+	}); err != nil {
+		return nil, err
+	}
 	// The token check reads everything the run wrote, so it comes last
 	// and sees the report as the other cases left it.
 	rep.OQ = exec(oq)
@@ -123,6 +147,10 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Progress != nil {
 		o.Progress(total, total, tc)
 	}
+	// The cases run in the order their effects need (OQ-12 spends the
+	// minute's calls, so it comes after every case that calls a tool);
+	// the report lists them by ID.
+	slices.SortStableFunc(rep.OQ, func(a, b Case) int { return strings.Compare(a.ID, b.ID) })
 	rep.PQ = pqTemplate()
 	rep.Summary = Summarize(rep.IQ, rep.OQ)
 	return rep, nil
@@ -263,4 +291,28 @@ func short(h string) string {
 		return h[:16]
 	}
 	return h
+}
+
+// passwordAnswer is what Options.Password gave.
+type passwordAnswer struct {
+	value string
+	err   error
+}
+
+// errNoPassword: the run was given no way to ask for the password.
+var errNoPassword = errors.New("no account password can be asked for in this run")
+
+// password asks Options.Password once and gives the same answer to every
+// case after.
+func (r *run) password() (string, error) {
+	if r.pw == nil {
+		r.pw = &passwordAnswer{err: errNoPassword}
+		if r.o.Password != nil {
+			r.pw.value, r.pw.err = r.o.Password()
+			if r.pw.err == nil && r.pw.value == "" {
+				r.pw.err = errors.New("the password given was empty")
+			}
+		}
+	}
+	return r.pw.value, r.pw.err
 }

@@ -170,16 +170,30 @@ func TestWriteNeedsConfirmation(t *testing.T) {
 // runCase runs one OQ case against svc.
 func runCase(t *testing.T, svc *localapi.Client, id string) Case {
 	t.Helper()
-	st, err := svc.Status(context.Background(), localapi.StatusRequest{})
+	return runCases(t, Options{Service: svc}, id)[0]
+}
+
+// runCases runs OQ cases, in the order given, in one run with o.
+func runCases(t *testing.T, o Options, ids ...string) []Case {
+	t.Helper()
+	st, err := o.Service.Status(context.Background(), localapi.StatusRequest{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &run{o: Options{Service: svc, Version: "test", Now: time.Now}, status: st, by: Executor{Account: st.User.Name}}
-	for _, d := range r.oqCases() {
-		if d.ID == id {
-			return r.exec(context.Background(), d)
+	o.Version, o.Now = "test", time.Now
+	r := &run{o: o, status: st, by: Executor{Account: st.User.Name}, docID: "VAL-test"}
+	var out []Case
+	for _, id := range ids {
+		found := false
+		for _, d := range r.oqCases() {
+			if d.ID == id {
+				out = append(out, r.exec(context.Background(), d))
+				found = true
+			}
+		}
+		if !found {
+			t.Fatalf("no case %s", id)
 		}
 	}
-	t.Fatalf("no case %s", id)
-	return Case{}
+	return out
 }

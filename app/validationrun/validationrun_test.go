@@ -109,6 +109,9 @@ func TestProgressThenReport(t *testing.T) {
 		}
 		progress(1, 3, pass("IQ-01", "Binaries installed"))
 		<-step
+		// A notice between cases: the run waits out the rate limit.
+		progress(1, 3, validation.Case{ID: "OQ-04", Title: "waiting 59 s for this account's calls of the last minute"})
+		<-step
 		progress(2, 3, validation.Case{ID: "OQ-04", Title: "Rate limit", Result: validation.Fail, Actual: "41 calls in a row were allowed; the limit is 40 per minute"})
 		<-step
 		progress(3, 3, pass("OQ-10", "Token never written"))
@@ -135,6 +138,8 @@ func TestProgressThenReport(t *testing.T) {
 	if got.Operator != "Ann Example, QA" || got.Folder != x.folder || got.Password == nil {
 		t.Errorf("the run got %+v", got)
 	}
+	step <- struct{}{}
+	x.shows(t, "Before OQ-04: waiting 59 s for this account's calls of the last minute.")
 	step <- struct{}{}
 	x.shows(t, "Finished OQ-04 Rate limit: failed.")
 	if x.v.bar.Value != 2 {

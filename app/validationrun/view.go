@@ -233,6 +233,10 @@ func (v *View) render(s State) {
 			v.current.SetText("Cancelling… If the kill switch is set, it is lifted before the run ends.")
 		case s.Done == 0:
 			v.current.SetText("Checking the installation and the Scispot MCP service…")
+		case s.LastResult == validation.NotRun:
+			// A notice between cases (waiting out the rate limit) says
+			// what the run waits for in its title.
+			v.current.SetText(fmt.Sprintf("Before %s: %s.", s.Last.ID, s.Last.Title))
 		default:
 			v.current.SetText(fmt.Sprintf("Finished %s %s: %s.", s.Last.ID, s.Last.Title, resultWord(s.LastResult)))
 		}

@@ -2,9 +2,13 @@ package main_test
 
 import (
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/scispot/mcp-desktop/app/validation"
@@ -15,8 +19,16 @@ import (
 // the real root service: every IQ and OQ case that applies to this
 // workstation passes, the report's files are written and recorded as a
 // validation.run, --verify accepts each file and rejects one changed byte.
+// The policy allows a signed demo write, approves only validation's own
+// client and forwards the trail to an OTLP receiver on loopback, so OQ-10,
+// OQ-11 and OQ-14 run; a second run right after the first passes too.
 func TestValidate(t *testing.T) {
-	w, _, token := managedWorld(t)
+	receiver := otlpReceiver(t)
+	w, _, token := managedWorld(t,
+		`"AllowWriteTools": true, "ConfirmWrites": true, "RequireReasonForChange": true`,
+		`"AllowedTools": ["list_labsheets", "search_labsheet_rows", "get_labsheet_row", "update_labsheet_rows"]`,
+		`"AllowedClients": ["`+validation.ClientName+`"]`,
+		`"AuditOTLPEndpoint": "`+receiver.URL+`"`)
 	out := w.mkdirOwned("scispot-validate-", 0o700)
 
 	stdout, stderr, code := w.run(w.password()+"\n", "validate", "--json", "--out", out, "--operator", "Dana Reviewer")
@@ -25,9 +37,8 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("validate --json = %d, output not a report: %v\n%s\n%s\n%s", code, err, stdout, stderr, w.logs.String())
 	}
 	// What cannot apply here: no package is installed in the test
-	// (IQ-01, the package tests check it), the test policy approves any
-	// client (OQ-10) and allows no writes, so nothing is signed (OQ-11).
-	notHere := map[string]bool{"IQ-01": true, "OQ-10": true, "OQ-11": true}
+	// (IQ-01, the package tests check it).
+	notHere := map[string]bool{"IQ-01": true}
 	for _, c := range append(rep.IQ, rep.OQ...) {
 		want := validation.Pass
 		if notHere[c.ID] {
@@ -84,6 +95,56 @@ func TestValidate(t *testing.T) {
 		}
 	}
 
+	// The signed write, the approved clients and the delivery to the
+	// audit destination were checked, not skipped; OQ-11's evidence
+	// names the signature record and its manifestation.
+	evidence := map[string]string{}
+	for _, c := range rep.OQ {
+		if c.ID == "OQ-11" {
+			for _, e := range c.Evidence {
+				evidence[e.Name] = e.Value
+			}
+		}
+	}
+	for _, k := range []string{"signature record", "call record", "signer", "meaning", "signed at", "reason", "method"} {
+		if evidence[k] == "" {
+			t.Errorf("OQ-11 evidence lacks %q: %v", k, evidence)
+		}
+	}
+	if !strings.Contains(evidence["method"], "tray-password, password checked by the service: true") {
+		t.Errorf("OQ-11 method = %q", evidence["method"])
+	}
+	if receiver.batches.Load() == 0 {
+		t.Errorf("the OTLP receiver got no batch")
+	}
+
+	// A second run right after the first: OQ-12 spent the account's calls
+	// for the minute, so the run waits for the window (saying so) instead
+	// of failing OQ-02…OQ-08 on the rate limit.
+	out2 := w.mkdirOwned("scispot-validate-", 0o700)
+	o2, e2, code := w.run(w.password()+"\n", "validate", "--out", out2, "--operator", "Dana Reviewer")
+	if code != 0 || !strings.Contains(e2, "waiting") {
+		t.Fatalf("a second validate = %d, want 0 after waiting for the rate limit\n%s\n%s", code, o2, e2)
+	}
+	t.Logf("the second run:\n%s%s", e2, o2)
+	second, _ := filepath.Glob(filepath.Join(out2, "*.json"))
+	if len(second) != 1 {
+		t.Fatalf("second run's files: %v", second)
+	}
+	b, err := os.ReadFile(second[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	rep2, err := validation.Parse(b)
+	if err != nil || rep2.Summary.Result != validation.Pass || rep2.DocID == rep.DocID {
+		t.Fatalf("second run %s: %v %+v", second[0], err, rep2.Summary)
+	}
+	for _, c := range append(rep2.IQ, rep2.OQ...) {
+		if c.Result != validation.Pass && !notHere[c.ID] {
+			t.Errorf("second run: %s %s: %s", c.ID, c.Result, c.Actual)
+		}
+	}
+
 	// A record in a trail someone edited proves nothing: root edits the
 	// validation.run line's time, and --verify refuses the report.
 	trails, _ := filepath.Glob(filepath.Join(w.auditDir(), "*.jsonl"))
@@ -123,4 +184,28 @@ func TestValidate(t *testing.T) {
 			t.Errorf("%s holds the token", f)
 		}
 	}
+}
+
+// receiver is an OTLP/HTTP logs endpoint on loopback that acknowledges
+// every batch, as a lab's collector would.
+type receiver struct {
+	*httptest.Server
+	batches atomic.Int64
+}
+
+func otlpReceiver(t *testing.T) *receiver {
+	t.Helper()
+	r := &receiver{}
+	r.Server = httptest.NewServer(http.HandlerFunc(func(rw http.ResponseWriter, req *http.Request) {
+		io.Copy(io.Discard, req.Body)
+		if req.URL.Path != "/v1/logs" {
+			http.NotFound(rw, req)
+			return
+		}
+		r.batches.Add(1)
+		// An empty ExportLogsServiceResponse: every record accepted.
+		rw.Header().Set("Content-Type", "application/x-protobuf")
+	}))
+	t.Cleanup(r.Close)
+	return r
 }

@@ -246,8 +246,20 @@ func (c *Client) Answer(ctx context.Context, a Answer) error {
 // Events follows the calling account's events until ctx ends or the
 // service goes away; the channel is closed then, and Err says why.
 func (c *Client) Events(ctx context.Context) (*EventStream, error) {
+	return c.events(ctx, c.Approves)
+}
+
+// Approvals is Events as a front end that puts writes to the person,
+// whatever Approves says: validate's signed-write case answers its own
+// demo write this way, with the password the service checks, as the tray
+// would.
+func (c *Client) Approvals(ctx context.Context) (*EventStream, error) {
+	return c.events(ctx, true)
+}
+
+func (c *Client) events(ctx context.Context, approves bool) (*EventStream, error) {
 	url := "http://" + host + Prefix + "events"
-	if c.Approves {
+	if approves {
 		url += "?approves=1"
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
