@@ -63,7 +63,7 @@ func (r *run) oqCases() []caseDef {
 			Expected:     "The write is refused and its record says so."}, r.checkWrite},
 		{Case{ID: "OQ-09", Title: "The kill switch ends a live session",
 			Requirements: []string{"REQ-POL-10"},
-			Steps:        []string{"Open a validation session.", "Turn the kill switch on and time until the session is closed.", "Open a new session: it must list only scispot_access_status.", "Lift the kill switch with the account password."},
+			Steps:        []string{"Check the account password with the service (lift the switch while it is off).", "Open a validation session.", "Turn the kill switch on and time until the session is closed.", "Open a new session: it must list only scispot_access_status.", "Lift the kill switch with the account password."},
 			Expected:     "The live session ends (design target 50 ms), a new one is refused, the kill and resume are recorded."}, r.checkKill},
 		{Case{ID: "OQ-10", Title: "Only approved AI clients may connect",
 			Requirements: []string{"REQ-POL-08"},
@@ -462,6 +462,13 @@ func (r *run) checkKill(ctx context.Context, c *Case) {
 		return
 	case err != nil:
 		c.skip("no account password was given (%v); the kill switch was not tried", err)
+		return
+	}
+	// A wrong password would only show when lifting the switch, leaving
+	// the account without AI access: have the service check it first, by
+	// lifting the switch while it is off.
+	if err := r.o.Service.Resume(ctx, localapi.KillRequest{Source: "cli", Password: password}); err != nil {
+		c.fail("the password was not accepted, so the kill switch was not tried: %v", err)
 		return
 	}
 	s, err := r.open(ctx)

@@ -197,3 +197,23 @@ func runCases(t *testing.T, o Options, ids ...string) []Case {
 	}
 	return out
 }
+
+// TestKillCaseChecksThePasswordFirst: a wrong password fails OQ-09
+// before the kill switch is set, so the account keeps its AI access.
+func TestKillCaseChecksThePasswordFirst(t *testing.T) {
+	svc := startService(t)
+	st, err := svc.Status(context.Background(), localapi.StatusRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &run{o: Options{Service: svc, Version: "test", Now: time.Now,
+		Password: func() (string, error) { return "wrong", nil }}, status: st, by: Executor{Account: st.User.Name}}
+	var c Case
+	r.checkKill(context.Background(), &c)
+	if c.Result != Fail || !strings.Contains(c.Actual, "the kill switch was not tried") {
+		t.Fatalf("OQ-09 with a wrong password = %s %q", c.Result, c.Actual)
+	}
+	if st, err := svc.Status(context.Background(), localapi.StatusRequest{}); err != nil || st.Killed {
+		t.Fatalf("after OQ-09 with a wrong password: killed %v, %v", st.Killed, err)
+	}
+}
