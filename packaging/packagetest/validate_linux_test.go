@@ -120,7 +120,11 @@ func validate(ctx context.Context, t *testing.T, keyring bool) (*validation.Repo
 		"XDG_STATE_HOME=" + filepath.Join(home, "state"), "XDG_CONFIG_HOME=" + filepath.Join(home, "config"),
 	}
 	if keyring {
-		argv = append([]string{filepath.Join(repoRoot, "packaging", "with-keyring.sh")}, argv...)
+		script, err := filepath.Abs(filepath.Join(repoRoot, "packaging", "with-keyring.sh"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		argv = append([]string{script}, argv...)
 	} else {
 		// An explicit empty bus: no stray dbus-daemon for the keychain.
 		env = append(env, "DBUS_SESSION_BUS_ADDRESS=")
