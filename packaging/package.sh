@@ -136,7 +136,9 @@ say "SBOM"
 cyclonedx=$(tool "$CYCLONEDX")
 (cd "$repo" && GOFLAGS=-mod=readonly "$cyclonedx" mod -json -licenses -noserial -notimestamp -output "$out/sbom.cdx.json" . ) >&2 \
   || die "cyclonedx-gomod failed"
-(cd "$src" && go run ./packaging/pkgtool sbom "$out/sbom.cdx.json")
+# The version stamped into the executables is the SBOM's application
+# version too (validate's IQ-09 compares them).
+(cd "$src" && go run ./packaging/pkgtool sbom -version "$version" "$out/sbom.cdx.json")
 
 mkdir -p "$out/policy-templates/windows/en-US" "$out/policy-templates/macos" "$out/policy-templates/linux"
 install -m 0644 packaging/windows/ScispotMCP.admx "$out/policy-templates/windows/"
@@ -204,6 +206,20 @@ if want linux; then
   ln -s scispot-mcp.1.gz "$root/usr/share/man/man1/scispot-mcp-tray.1.gz"
   install -D -m 0644 packaging/linux/lintian-overrides "$root/usr/share/lintian/overrides/scispot-mcp"
 
+  # The conffiles: dpkg keeps an admin's edits to them across upgrades.
+  conffiles=(/etc/pam.d/scispot-mcp /etc/scispot-mcp/policy.example.json /etc/xdg/autostart/io.scispot.mcp.desktop)
+
+  # SHA256SUMS of every file the package installs (sha256sum format, paths
+  # relative to /), which `scispot-mcp validate` checks the installation
+  # against (IQ-01); the SBOM is among them. Left out: the list itself, the
+  # conffiles (admins are expected to edit them: the PAM service for their
+  # directory, the autostart entry to turn the tray off for everyone, the
+  # example policy; IQ-11 checks the autostart entry by what it says) and
+  # symlinks (sha256sum would hash their targets, listed themselves).
+  (cd "$root" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' | LC_ALL=C sort |
+    grep -vxF -f <(printf '%s\n' "${conffiles[@]#/}") | xargs sha256sum) > "$work/deb-SHA256SUMS"
+  install -D -m 0644 "$work/deb-SHA256SUMS" "$root/usr/share/scispot-mcp/SHA256SUMS"
+
   # Library dependencies of the cgo executables, as Debian computes them.
   mkdir -p "$work/shlibs/debian"
   printf 'Source: scispot-mcp\n\nPackage: scispot-mcp\nArchitecture: amd64\n' > "$work/shlibs/debian/control"
@@ -254,7 +270,7 @@ Description: AI access to a Scispot lab workspace under the lab's MCP policy
  the package installs none. The tray starts at login through
  /etc/xdg/autostart.
 EOF
-  printf '%s\n' /etc/pam.d/scispot-mcp /etc/scispot-mcp/policy.example.json /etc/xdg/autostart/io.scispot.mcp.desktop > "$root/DEBIAN/conffiles"
+  printf '%s\n' "${conffiles[@]}" > "$root/DEBIAN/conffiles"
   (cd "$root" && find . -path ./DEBIAN -prune -o -type f -print | sed 's|^\./||' | LC_ALL=C sort | xargs md5sum) > "$root/DEBIAN/md5sums"
   chmod 0644 "$root/DEBIAN/control" "$root/DEBIAN/conffiles" "$root/DEBIAN/md5sums"
   find "$root" -type d -exec chmod 0755 {} +

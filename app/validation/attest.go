@@ -53,7 +53,9 @@ type Corroboration struct {
 // person's program: st is the status the service gives the caller, the
 // sums file and root as the package installed them.
 func Recheck(ctx context.Context, st localapi.Status, sumsFile, sumsRoot string) []Case {
-	r := &run{o: Options{SumsFile: sumsFile, SumsRoot: sumsRoot, Now: time.Now}, status: st,
+	// The SBOM case compares with the program's version: the service's
+	// own (IQ-08 is where the two must agree).
+	r := &run{o: Options{SumsFile: sumsFile, SumsRoot: sumsRoot, Version: st.Service.Version, Now: time.Now}, status: st,
 		by: Executor{Account: "scispot-mcpd"}}
 	var out []Case
 	for _, d := range r.iqCases() {

@@ -5,10 +5,14 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
@@ -135,6 +139,23 @@ func (r *run) iqCases() []caseDef {
 				}
 				c.pass("scispot-mcp and scispot-mcpd %s on %s", r.o.Version, firstNonEmpty(osVersion(), "unknown OS"))
 			}},
+		{Case{ID: "IQ-09", Title: "The release's SBOM is installed and names this version",
+			Requirements: []string{"REQ-P11-06"},
+			Steps: []string{"Read the CycloneDX SBOM the package installed.",
+				"Check it is listed in SHA256SUMS (so IQ-01 checks its hash) and names this application and version."},
+			Expected: "The SBOM is CycloneDX JSON, listed in SHA256SUMS, and its main component is " + MainModule + " at this program's version."},
+			func(_ context.Context, c *Case) { r.checkSBOM(c) }},
+		{Case{ID: "IQ-10", Title: "The system service starts at boot",
+			Requirements: []string{"REQ-P11-01"},
+			Steps: []string{"Check the unit the package installed is enabled (the symlink systemctl enable makes).",
+				"Check no unit in /etc masks or replaces it; list any drop-ins."},
+			Expected: "scispot-mcpd.service is enabled, neither masked nor replaced."},
+			func(_ context.Context, c *Case) { r.checkServiceEnabled(c) }},
+		{Case{ID: "IQ-11", Title: "The tray starts at every desktop login",
+			Requirements: []string{"REQ-POL-10", "REQ-P11-03"},
+			Steps:        []string{"Read the tray's XDG autostart entry the package installed (a conffile: it is checked by what it says, not its hash)."},
+			Expected:     "The entry starts scispot-mcp-tray and is not turned off (Hidden, X-GNOME-Autostart-enabled)."},
+			func(_ context.Context, c *Case) { r.checkAutostart(c) }},
 	}
 }
 
@@ -165,11 +186,34 @@ func (r *run) checkSums(c *Case) {
 // CheckSums checks every file a SHA256SUMS lists under root; bad names
 // each file that is missing or differs.
 func CheckSums(sumsFile, root string) (files int, bad []string, err error) {
-	f, err := os.Open(sumsFile)
+	lines, err := readSums(sumsFile)
 	if err != nil {
 		return 0, nil, err
 	}
+	for _, l := range lines {
+		got, err := fileSHA256(filepath.Join(root, filepath.FromSlash(l.name)))
+		switch {
+		case err != nil:
+			bad = append(bad, fmt.Sprintf("%s: %v", l.name, err))
+		case !strings.EqualFold(got, l.sum):
+			bad = append(bad, fmt.Sprintf("%s: SHA-256 %s, released %s", l.name, short(got), short(l.sum)))
+		}
+	}
+	return len(lines), bad, nil
+}
+
+// sumLine is one line of a SHA256SUMS.
+type sumLine struct{ sum, name string }
+
+// readSums reads a SHA256SUMS: sha256sum's format, "HEX  PATH" or
+// "HEX *PATH", paths relative and staying below the root.
+func readSums(sumsFile string) ([]sumLine, error) {
+	f, err := os.Open(sumsFile)
+	if err != nil {
+		return nil, err
+	}
 	defer f.Close()
+	var lines []sumLine
 	sc := bufio.NewScanner(io.LimitReader(f, 16<<20))
 	for n := 1; sc.Scan(); n++ {
 		line := sc.Text()
@@ -179,24 +223,17 @@ func CheckSums(sumsFile, root string) (files int, bad []string, err error) {
 		sum, name, ok := strings.Cut(line, " ")
 		name = strings.TrimPrefix(strings.TrimPrefix(name, " "), "*")
 		if !ok || len(sum) != 64 || name == "" || filepath.IsAbs(name) || strings.Contains(name, "..") {
-			return files, bad, fmt.Errorf("%s line %d is not a sha256sum line", sumsFile, n)
+			return nil, fmt.Errorf("%s line %d is not a sha256sum line", sumsFile, n)
 		}
-		files++
-		got, err := fileSHA256(filepath.Join(root, filepath.FromSlash(name)))
-		switch {
-		case err != nil:
-			bad = append(bad, fmt.Sprintf("%s: %v", name, err))
-		case !strings.EqualFold(got, sum):
-			bad = append(bad, fmt.Sprintf("%s: SHA-256 %s, released %s", name, short(got), short(sum)))
-		}
+		lines = append(lines, sumLine{sum, name})
 	}
 	if err := sc.Err(); err != nil {
-		return files, bad, fmt.Errorf("reading %s: %w", sumsFile, err)
+		return nil, fmt.Errorf("reading %s: %w", sumsFile, err)
 	}
-	if files == 0 {
-		return 0, nil, fmt.Errorf("%s lists no files", sumsFile)
+	if len(lines) == 0 {
+		return nil, fmt.Errorf("%s lists no files", sumsFile)
 	}
-	return files, bad, nil
+	return lines, nil
 }
 
 func fileSHA256(path string) (string, error) {
@@ -226,4 +263,282 @@ func firstNonEmpty(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// MainModule is this application's Go module (go.mod), the main component
+// the release's SBOM names.
+const MainModule = "github.com/scispot/mcp-desktop"
+
+// installed is where the package put a file: the path Options gives, or
+// else this platform's default under SumsRoot ("" when this platform's
+// package puts none).
+func (r *run) installed(path, def string) string {
+	if path != "" {
+		return path
+	}
+	if def == "" {
+		return ""
+	}
+	return filepath.Join(firstNonEmpty(r.o.SumsRoot, "/"), filepath.FromSlash(def))
+}
+
+// packageInstall reports whether a package install is there to check (its
+// SHA256SUMS is), and otherwise skips c saying why: a case about what the
+// package installs never passes where no package is installed, nor fails
+// on a workstation running a build from source.
+func (r *run) packageInstall(c *Case, what string) bool {
+	if r.o.SumsFile == "" {
+		c.skip("no package install to check (no package on this platform installs %s yet)", what)
+		return false
+	}
+	if _, err := os.Stat(r.o.SumsFile); err != nil {
+		c.skip("no package install found (%s: %v), so %s is not checked", r.o.SumsFile, unwrapPath(err), what)
+		return false
+	}
+	return true
+}
+
+// unwrapPath drops the path an *fs.PathError repeats.
+func unwrapPath(err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		return pe.Err
+	}
+	return err
+}
+
+// sbom is what IQ-09 reads of a CycloneDX JSON document.
+type sbom struct {
+	BOMFormat   string `json:"bomFormat"`
+	SpecVersion string `json:"specVersion"`
+	Metadata    struct {
+		Component *struct {
+			Name    string `json:"name"`
+			Version string `json:"version"`
+		} `json:"component"`
+	} `json:"metadata"`
+	Components []json.RawMessage `json:"components"`
+}
+
+// checkSBOM is IQ-09: the SBOM the package installed is CycloneDX JSON,
+// names this application at this version, and is listed in SHA256SUMS,
+// so IQ-01 checks that it is the released one.
+func (r *run) checkSBOM(c *Case) {
+	if !r.packageInstall(c, "the SBOM") {
+		return
+	}
+	path := r.installed(r.o.SBOMFile, DefaultSBOM)
+	c.note("sbom", "%s", path)
+	b, err := readSmall(path, 64<<20)
+	if err != nil {
+		c.fail("the SBOM is not readable: %v", err)
+		return
+	}
+	c.note("sbom sha256", "%s", Digest("", b).SHA256)
+	var doc sbom
+	if err := json.Unmarshal(b, &doc); err != nil {
+		c.fail("%s is not JSON: %v", path, err)
+		return
+	}
+	if doc.BOMFormat != "CycloneDX" || doc.SpecVersion == "" {
+		c.fail("%s is not a CycloneDX SBOM (bomFormat %q, specVersion %q)", path, doc.BOMFormat, doc.SpecVersion)
+		return
+	}
+	c.note("format", "CycloneDX %s, %d components", doc.SpecVersion, len(doc.Components))
+	comp := doc.Metadata.Component
+	if comp == nil {
+		c.fail("%s names no main component (metadata.component)", path)
+		return
+	}
+	c.note("main component", "%s %s", comp.Name, comp.Version)
+	if comp.Name != MainModule {
+		c.fail("%s describes %q, not %s", path, comp.Name, MainModule)
+		return
+	}
+	if comp.Version != r.o.Version {
+		c.fail("%s describes %s %s, but this scispot-mcp is %s: the SBOM is of another release", path, MainModule, firstNonEmpty(comp.Version, "with no version"), r.o.Version)
+		return
+	}
+	lines, err := readSums(r.o.SumsFile)
+	if err != nil {
+		c.fail("%v", err)
+		return
+	}
+	rel, err := filepath.Rel(firstNonEmpty(r.o.SumsRoot, "/"), path)
+	rel = filepath.ToSlash(rel)
+	if err != nil || !slices.ContainsFunc(lines, func(l sumLine) bool { return l.name == rel }) {
+		c.fail("%s is not listed in %s, so nothing checks it is the released SBOM", path, r.o.SumsFile)
+		return
+	}
+	c.pass("%s: CycloneDX %s SBOM of %s %s (%d components), listed in SHA256SUMS", path, doc.SpecVersion, comp.Name, comp.Version, len(doc.Components))
+}
+
+// checkServiceEnabled is IQ-10: the symlink `systemctl enable` makes for
+// the unit's WantedBy= target points at the unit the package installed,
+// and no unit of the same name in /etc masks or replaces it. This is what
+// `systemctl is-enabled` reads for such a unit, and unlike it works where
+// systemd is not running (a container) and under a test's root.
+func (r *run) checkServiceEnabled(c *Case) {
+	if !r.packageInstall(c, "the service's enablement") {
+		return
+	}
+	unit := r.installed(r.o.ServiceUnit, DefaultServiceUnit)
+	link := r.installed(r.o.ServiceLink, DefaultServiceLink)
+	c.note("unit", "%s", unit)
+	c.note("enabled by", "%s", link)
+	if fi, err := os.Stat(unit); err != nil || !fi.Mode().IsRegular() {
+		c.fail("the service's unit %s is not installed (%v)", unit, errOrMode(err, fi))
+		return
+	}
+	fi, err := os.Lstat(link)
+	if err != nil {
+		c.fail("%s is not enabled: %s is missing (systemctl enable %s)", filepath.Base(unit), link, filepath.Base(unit))
+		return
+	}
+	if fi.Mode()&fs.ModeSymlink == 0 {
+		c.fail("%s is not the symlink systemctl enable makes (%v)", link, fi.Mode())
+		return
+	}
+	target, err := os.Readlink(link)
+	if err != nil {
+		c.fail("reading %s: %v", link, err)
+		return
+	}
+	c.note("link target", "%s", target)
+	resolved := filepath.Join(filepath.Dir(link), target)
+	if filepath.IsAbs(target) {
+		resolved = filepath.Join(firstNonEmpty(r.o.SumsRoot, "/"), target)
+	}
+	// The same file, not the same name: deb-systemd-helper may link
+	// /lib/systemd/system/… where /lib is /usr/lib.
+	if !sameFile(resolved, unit) {
+		c.fail("%s points to %s, not the unit the package installed (%s)", link, target, unit)
+		return
+	}
+	// /etc/systemd/system/NAME.service, two folders above the .wants link,
+	// takes precedence over the package's unit: a mask (-> /dev/null) or
+	// a copy the package does not check.
+	local := filepath.Join(filepath.Dir(filepath.Dir(link)), filepath.Base(unit))
+	if fi, err := os.Lstat(local); err == nil {
+		if t, _ := os.Readlink(local); fi.Mode()&fs.ModeSymlink != 0 && t == os.DevNull {
+			c.fail("%s is masked (%s -> %s): it never starts", filepath.Base(unit), local, t)
+		} else {
+			c.fail("%s replaces the unit the package installed: the service would run from a unit IQ-01 does not check", local)
+		}
+		return
+	}
+	dropins, _ := filepath.Glob(local + ".d/*.conf")
+	if len(dropins) > 0 {
+		// An admin's drop-in (a proxy's Environment=, say) is allowed;
+		// the report shows it for review, and IQ-02 checks the process
+		// still runs as designed.
+		c.note("drop-ins", "%s", strings.Join(dropins, ", "))
+		c.pass("%s is enabled (%s), with drop-ins to review: %s", filepath.Base(unit), link, strings.Join(dropins, ", "))
+		return
+	}
+	c.pass("%s is enabled (%s -> %s)", filepath.Base(unit), link, target)
+}
+
+// trayProgram is what the tray's autostart entry runs.
+const trayProgram = "scispot-mcp-tray"
+
+// checkAutostart is IQ-11: the tray's XDG autostart entry runs the tray
+// and is not turned off. It is a conffile (an admin may set Hidden=true
+// to turn the tray off for everyone), so it is read for what it says, not
+// hashed.
+func (r *run) checkAutostart(c *Case) {
+	if !r.packageInstall(c, "the tray's autostart entry") {
+		return
+	}
+	path := r.installed(r.o.Autostart, DefaultAutostart)
+	c.note("autostart entry", "%s", path)
+	b, err := readSmall(path, 64<<10)
+	if err != nil {
+		c.fail("the tray does not start at login: %v", err)
+		return
+	}
+	e := desktopEntry(b)
+	if len(e) == 0 {
+		c.fail("%s has no [Desktop Entry] group", path)
+		return
+	}
+	c.note("Exec", "%s", e["Exec"])
+	for _, k := range []string{"OnlyShowIn", "NotShowIn", "X-GNOME-Autostart-Delay"} {
+		if v, ok := e[k]; ok {
+			c.note(k, "%s", v)
+		}
+	}
+	prog, _, _ := strings.Cut(strings.TrimSpace(e["Exec"]), " ")
+	switch {
+	case e["Type"] != "Application":
+		c.fail("%s is of Type %q, not Application", path, e["Type"])
+	case filepath.Base(prog) != trayProgram:
+		c.fail("%s runs %q, not %s", path, e["Exec"], trayProgram)
+	case e["Hidden"] == "true":
+		c.fail("%s has Hidden=true: the tray is turned off for every account (if the lab decided so, record it as a deviation)", path)
+	case e["X-GNOME-Autostart-enabled"] == "false":
+		c.fail("%s has X-GNOME-Autostart-enabled=false: GNOME does not start the tray", path)
+	default:
+		c.pass("%s starts %s at every desktop login", path, prog)
+	}
+}
+
+// desktopEntry reads the keys of a .desktop file's [Desktop Entry] group
+// (not the localised ones, Name[de]=…).
+func desktopEntry(b []byte) map[string]string {
+	keys := map[string]string{}
+	in := false
+	for line := range strings.Lines(string(b)) {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "" || strings.HasPrefix(line, "#"):
+		case strings.HasPrefix(line, "["):
+			in = line == "[Desktop Entry]"
+		case in:
+			k, v, ok := strings.Cut(line, "=")
+			k = strings.TrimSpace(k)
+			if ok && !strings.Contains(k, "[") {
+				if _, seen := keys[k]; !seen { // the first wins, as desktops read it
+					keys[k] = strings.TrimSpace(v)
+				}
+			}
+		}
+	}
+	return keys
+}
+
+// readSmall reads a file of at most max bytes.
+func readSmall(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(b)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes", path, max)
+	}
+	return b, nil
+}
+
+func errOrMode(err error, fi fs.FileInfo) any {
+	if err != nil {
+		return unwrapPath(err)
+	}
+	return fi.Mode()
+}
+
+func sameFile(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	fa, err := os.Stat(a)
+	if err != nil {
+		return false
+	}
+	fb, err := os.Stat(b)
+	return err == nil && os.SameFile(fa, fb)
 }

@@ -38,5 +38,17 @@ func osVersion() string {
 	return ""
 }
 
-// DefaultSums is the SHA256SUMS the Linux package installs.
-const DefaultSums = "/usr/share/scispot-mcp/SHA256SUMS"
+// Where the Linux package (packaging/package.sh) installs what IQ checks.
+const (
+	// DefaultSums lists every file the package installs but the conffiles
+	// (IQ-01).
+	DefaultSums = "/usr/share/scispot-mcp/SHA256SUMS"
+	// DefaultSBOM is the release's CycloneDX SBOM (IQ-09).
+	DefaultSBOM = "/usr/share/doc/scispot-mcp/sbom.cdx.json"
+	// DefaultServiceUnit is the service's systemd unit, and
+	// DefaultServiceLink the symlink enabling it (its WantedBy=) (IQ-10).
+	DefaultServiceUnit = "/usr/lib/systemd/system/scispot-mcpd.service"
+	DefaultServiceLink = "/etc/systemd/system/multi-user.target.wants/scispot-mcpd.service"
+	// DefaultAutostart is the tray's XDG autostart entry (IQ-11).
+	DefaultAutostart = "/etc/xdg/autostart/io.scispot.mcp.desktop"
+)

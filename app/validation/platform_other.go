@@ -12,5 +12,12 @@ func processOwner(int) (string, error) {
 
 func osVersion() string { return "" }
 
-// DefaultSums: no package on this platform installs a SHA256SUMS yet.
-const DefaultSums = ""
+// No package on this platform installs a SHA256SUMS yet, so the IQ cases
+// about the package's files skip (see platform_linux.go).
+const (
+	DefaultSums        = ""
+	DefaultSBOM        = ""
+	DefaultServiceUnit = ""
+	DefaultServiceLink = ""
+	DefaultAutostart   = ""
+)

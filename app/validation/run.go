@@ -59,6 +59,13 @@ type Options struct {
 	// format, paths relative to SumsRoot); "" or missing: no package
 	// install to check.
 	SumsFile, SumsRoot string
+	// SBOMFile (IQ-09), ServiceUnit and ServiceLink, the symlink that
+	// enables it at boot (IQ-10), and Autostart, the tray's XDG autostart
+	// entry (IQ-11), are where the package put them; "" is this
+	// platform's default (DefaultSBOM, …) under SumsRoot. Absolute
+	// symlink targets are read under SumsRoot too. They are checked only
+	// where SumsFile is, as a package install has it.
+	SBOMFile, ServiceUnit, ServiceLink, Autostart string
 	// Progress, if set, hears each case as it ends. While the run waits
 	// before a case (for the account's earlier calls to leave the
 	// rate-limit window), it hears that case with Result NotRun and a

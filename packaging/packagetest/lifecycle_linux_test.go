@@ -104,6 +104,9 @@ func checkDebLifecycle(ctx context.Context, t *testing.T, deb string) {
 		}
 	}
 
+	// validate's installation qualification of the installed package.
+	checkValidate(ctx, t, []byte(`{"ManagedBy": "Ansible", "MaxCallsPerMinute": 100000}`+"\n"))
+
 	// The admin's policy and a local edit of a conffile survive an upgrade.
 	policy := []byte(`{"ManagedBy": "Ansible"}` + "\n")
 	if err := os.WriteFile("/etc/scispot-mcp/policy.json", policy, 0o644); err != nil {

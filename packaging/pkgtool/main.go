@@ -5,7 +5,7 @@
 //
 //	go run ./packaging/pkgtool icons -src assets/icon.png -out DIR
 //	go run ./packaging/pkgtool guid NAME...
-//	go run ./packaging/pkgtool sbom FILE
+//	go run ./packaging/pkgtool sbom [-version V] FILE
 package main
 
 import (
@@ -18,7 +18,7 @@ import (
 )
 
 // errUsage marks a command line that cannot be run; main exits 2 for it.
-var errUsage = errors.New("usage: pkgtool icons -src PNG -out DIR | guid NAME... | sbom FILE")
+var errUsage = errors.New("usage: pkgtool icons -src PNG -out DIR | guid NAME... | sbom [-version V] FILE")
 
 func main() {
 	err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr)
@@ -62,10 +62,13 @@ func run(_ context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return nil
 	case "sbom":
-		if len(args) != 2 {
+		fs := flag.NewFlagSet("sbom", flag.ContinueOnError)
+		fs.SetOutput(stderr)
+		version := fs.String("version", "", "the application's version, stamped as the SBOM's main component's")
+		if err := fs.Parse(args[1:]); err != nil || fs.NArg() != 1 {
 			return errUsage
 		}
-		return normaliseSBOMFile(args[1])
+		return normaliseSBOMFile(fs.Arg(0), *version)
 	default:
 		return errUsage
 	}

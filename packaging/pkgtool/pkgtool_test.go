@@ -13,6 +13,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -182,6 +183,47 @@ func TestNormaliseSBOM(t *testing.T) {
 	}
 	if _, err := normaliseSBOM([]byte(`{"bomFormat":"SPDX"}`)); !errors.Is(err, errNotCycloneDX) {
 		t.Errorf("err = %v, want errNotCycloneDX", err)
+	}
+}
+
+// TestSBOMVersion: `sbom -version V` names V as the application's version
+// (what validate's IQ-09 compares with the running scispot-mcp), and an
+// SBOM without a main component is refused rather than left unnamed.
+func TestSBOMVersion(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, in, version, want, wantErr string
+	}{
+		{name: "stamped", in: `{"bomFormat":"CycloneDX","metadata":{"component":{"name":"github.com/scispot/mcp-desktop"}}}`,
+			version: "v1.2.3-4-gabc", want: `"version": "v1.2.3-4-gabc"`},
+		{name: "replaces the tag's", in: `{"bomFormat":"CycloneDX","metadata":{"component":{"name":"m","version":"v1.2.2"}}}`,
+			version: "v1.2.3", want: `"version": "v1.2.3"`},
+		{name: "no version asked", in: `{"bomFormat":"CycloneDX","metadata":{"component":{"name":"m"}}}`,
+			want: `"name": "m"`},
+		{name: "no main component", in: `{"bomFormat":"CycloneDX","metadata":{}}`, version: "v1", wantErr: "no main component"},
+	}
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p := filepath.Join(dir, strconv.Itoa(i)+".json")
+			if err := os.WriteFile(p, []byte(tt.in), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args := []string{"sbom", p}
+			if tt.version != "" {
+				args = []string{"sbom", "-version", tt.version, p}
+			}
+			err := run(t.Context(), args, io.Discard, io.Discard)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			out, _ := os.ReadFile(p)
+			if err != nil || !strings.Contains(string(out), tt.want) {
+				t.Fatalf("err %v, SBOM:\n%s\nwant %s", err, out, tt.want)
+			}
+		})
 	}
 }
 

@@ -16,6 +16,18 @@ var errNotCycloneDX = errors.New("not a CycloneDX JSON document")
 // is as reproducible as the packages it describes. cyclonedx-gomod is
 // also asked to omit both; this is the guarantee.
 func normaliseSBOM(in []byte) ([]byte, error) {
+	doc, err := decodeSBOM(in)
+	if err != nil {
+		return nil, err
+	}
+	delete(doc, "serialNumber")
+	if md, ok := doc["metadata"].(map[string]any); ok {
+		delete(md, "timestamp")
+	}
+	return encodeSBOM(doc)
+}
+
+func decodeSBOM(in []byte) (map[string]any, error) {
 	var doc map[string]any
 	dec := json.NewDecoder(bytes.NewReader(in))
 	dec.UseNumber()
@@ -25,10 +37,10 @@ func normaliseSBOM(in []byte) ([]byte, error) {
 	if doc["bomFormat"] != "CycloneDX" {
 		return nil, fmt.Errorf("reading SBOM: %w", errNotCycloneDX)
 	}
-	delete(doc, "serialNumber")
-	if md, ok := doc["metadata"].(map[string]any); ok {
-		delete(md, "timestamp")
-	}
+	return doc, nil
+}
+
+func encodeSBOM(doc map[string]any) ([]byte, error) {
 	var out bytes.Buffer
 	enc := json.NewEncoder(&out)
 	enc.SetEscapeHTML(false)
@@ -39,12 +51,37 @@ func normaliseSBOM(in []byte) ([]byte, error) {
 	return out.Bytes(), nil
 }
 
-func normaliseSBOMFile(path string) error {
+// stampSBOMVersion names version as the main component's (the
+// application's) version. cyclonedx-gomod finds it only from a v-tag on
+// HEAD, so a build between releases would otherwise carry none, and
+// validate's IQ-09 checks that the installed SBOM names the version of the
+// scispot-mcp it runs: package.sh passes the version it stamps into the
+// executables.
+func stampSBOMVersion(in []byte, version string) ([]byte, error) {
+	doc, err := decodeSBOM(in)
+	if err != nil {
+		return nil, err
+	}
+	md, _ := doc["metadata"].(map[string]any)
+	comp, _ := md["component"].(map[string]any)
+	if comp == nil {
+		return nil, errors.New("the SBOM names no main component (metadata.component) to give a version")
+	}
+	comp["version"] = version
+	return encodeSBOM(doc)
+}
+
+// normaliseSBOMFile normalises the SBOM at path and, if version is not
+// empty, stamps it as the application's version.
+func normaliseSBOMFile(path, version string) error {
 	in, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("reading SBOM: %w", err)
 	}
 	out, err := normaliseSBOM(in)
+	if err == nil && version != "" {
+		out, err = stampSBOMVersion(out, version)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
