@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/scispot/mcp-desktop/app/validation"
 	"github.com/scispot/mcp-desktop/mcpserver/access"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 )
@@ -118,6 +120,34 @@ func TestClientKnownByExecutable(t *testing.T) {
 	if !slices.Contains(st.ExecutablesSeen, self) || !slices.Contains(st.ExecutablesSeen, shell) || !slices.Contains(st.ExecutablesSeen, testHelper()) || st.SignersSeen == nil {
 		t.Errorf("status executables_seen %q signers_seen %q, want %s and %s", st.ExecutablesSeen, st.SignersSeen, self, shell)
 	}
+
+	t.Run("validate started from a shell", func(t *testing.T) {
+		// The shell is not an approved launcher, but validate is the
+		// product's own program on the demo: its cases run (no password
+		// on stdin, so the kill switch case skips).
+		out := w.mkdirOwned("scispot-validate-", 0o700)
+		cmd := w.command("sh", "-c", `"$0" validate --json --out "$1" </dev/null; exit $?`, binary, out)
+		var stdout bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, w.logWriter()
+		_ = cmd.Run() // IQ cases fail in this world; the OQ cases matter
+		rep, err := validation.Parse(stdout.Bytes())
+		if err != nil {
+			t.Fatalf("validate from a shell printed no report: %v\n%s\n%s", err, stdout.String(), w.logs.String())
+		}
+		for _, c := range rep.OQ {
+			switch c.ID {
+			case "OQ-01", "OQ-02", "OQ-03", "OQ-04", "OQ-07":
+				if c.Result != validation.Pass {
+					t.Errorf("%s %s = %s: %s", c.ID, c.Title, c.Result, c.Actual)
+				}
+			}
+		}
+		for _, r := range records(t, w) {
+			if r.Event == audit.EventRefused && r.Rule == access.RuleClientExecutable && r.Client.Name == validation.ClientName {
+				t.Errorf("a validation session was refused by AllowedClientExecutables: %+v", r)
+			}
+		}
+	})
 }
 
 // TestHelperLauncher is an AI client of its own in a helper process: it

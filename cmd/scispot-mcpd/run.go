@@ -130,6 +130,8 @@ func run(ctx context.Context, args []string, stderr io.Writer) int {
 		FullName:      osauth.FullName,
 		DirectEvery:   *directEvery,
 		FileReport:    validationreport.Filer(validation.DefaultSums, "/"),
+		Validators:    validators(),
+		ProcessArgs:   peercred.ProcessArgs,
 	}
 	if mode == localapi.ModeSystem {
 		cfg.ClientSettings = &clientpolicy.Keeper{
@@ -245,4 +247,22 @@ func releaseClientSettings(ctx context.Context, root, state string, stderr io.Wr
 		}
 	}
 	return code
+}
+
+// validators are the scispot-mcp and scispot-mcp-tray installed beside
+// this program, as the kernel names a running executable (symlinks
+// resolved); none when this program's own path cannot be read.
+func validators() service.Validators {
+	self, err := os.Executable()
+	if err != nil {
+		return service.Validators{}
+	}
+	if resolved, err := filepath.EvalSymlinks(self); err == nil {
+		self = resolved
+	}
+	dir, ext := filepath.Dir(self), filepath.Ext(self)
+	return service.Validators{
+		CLI:  filepath.Join(dir, "scispot-mcp"+ext),
+		Tray: filepath.Join(dir, "scispot-mcp-tray"+ext),
+	}
 }

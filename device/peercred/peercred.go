@@ -124,6 +124,21 @@ func ProcessExe(pid int) (string, error) {
 	return processExe(pid)
 }
 
+// ProcessArgs returns the arguments process pid was started with, argv[0]
+// first.
+//
+//	Linux    /proc/<pid>/cmdline
+//	others   ErrUnsupported
+//
+// Only the program itself can change them once it runs, so for a known
+// executable they say what it was asked to do.
+func ProcessArgs(pid int) ([]string, error) {
+	if pid <= 0 {
+		return nil, fmt.Errorf("reading the arguments of process %d: invalid pid", pid)
+	}
+	return processArgs(pid)
+}
+
 // ParentPID returns the pid of the parent of process pid.
 //
 //	Linux    field 4 of /proc/<pid>/stat

@@ -98,3 +98,7 @@ func exists(pid int) bool {
 	kps, err := unix.SysctlKinfoProcSlice("kern.proc.pid", pid)
 	return err != nil || len(kps) > 0
 }
+
+func processArgs(pid int) ([]string, error) {
+	return nil, fmt.Errorf("reading the arguments of process %d: %w", pid, ErrUnsupported)
+}

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"strconv"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -51,6 +52,18 @@ func processExe(pid int) (string, error) {
 		return "", fmt.Errorf("reading the executable of process %d: %w", pid, procErr(err))
 	}
 	return exe, nil
+}
+
+func processArgs(pid int) ([]string, error) {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
+	if err != nil {
+		return nil, fmt.Errorf("reading the arguments of process %d: %w", pid, procErr(err))
+	}
+	if len(b) == 0 {
+		// A zombie or a kernel thread has none.
+		return nil, fmt.Errorf("reading the arguments of process %d: none", pid)
+	}
+	return strings.Split(strings.TrimSuffix(string(b), "\x00"), "\x00"), nil
 }
 
 func parentPID(pid int) (int, error) {

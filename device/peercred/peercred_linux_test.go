@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"os/user"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -399,5 +400,15 @@ func TestNoProcess(t *testing.T) {
 	}
 	if _, err := ParentPID(pid); !errors.Is(err, ErrNoProcess) {
 		t.Errorf("ParentPID(%d) error = %v, want ErrNoProcess", pid, err)
+	}
+}
+
+func TestProcessArgs(t *testing.T) {
+	got, err := ProcessArgs(os.Getpid())
+	if err != nil || !slices.Equal(got, os.Args) {
+		t.Fatalf("ProcessArgs(self) = %q, %v; want %q", got, err, os.Args)
+	}
+	if _, err := ProcessArgs(0); err == nil {
+		t.Error("ProcessArgs(0) gave no error")
 	}
 }

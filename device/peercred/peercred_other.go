@@ -18,3 +18,7 @@ func processExe(pid int) (string, error) {
 func parentPID(pid int) (int, error) {
 	return 0, fmt.Errorf("reading the parent of process %d: %w", pid, ErrUnsupported)
 }
+
+func processArgs(pid int) ([]string, error) {
+	return nil, fmt.Errorf("reading the arguments of process %d: %w", pid, ErrUnsupported)
+}

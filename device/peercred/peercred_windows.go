@@ -195,3 +195,7 @@ func parentPID(pid int) (int, error) {
 	}
 	return 0, fmt.Errorf("reading the parent of process %d (Process32Next): %w", pid, err)
 }
+
+func processArgs(pid int) ([]string, error) {
+	return nil, fmt.Errorf("reading the arguments of process %d: %w", pid, ErrUnsupported)
+}

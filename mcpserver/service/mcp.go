@@ -124,6 +124,9 @@ func (s *Service) startHost(ctx context.Context, c *caller, hr hostRequest) (*se
 	l := liveHost{pid: pid, exe: exe, transport: hr.transport, started: s.cfg.Now()}
 	src := s.sourcesFor(c, hr.token, hr.tokenErr)
 	src.Launcher = &access.Launcher{Exe: exe, Signer: signer, SignersApply: signersApply}
+	if hr.demo && s.isValidator(c) {
+		src.Launcher = nil
+	}
 	h, err := session.Start(ctx, session.Config{
 		Sources:   src,
 		Demo:      hr.demo || s.cfg.Mode == localapi.ModeUserDemo,
@@ -330,4 +333,27 @@ func (s *Service) httpHostFor(ctx context.Context, c *caller, hr hostRequest) (*
 
 func errorf(status int, rule, format string, args ...any) *localapi.Error {
 	return &localapi.Error{Status: status, Rule: rule, Sentence: fmt.Sprintf(format, args...)}
+}
+
+// isValidator reports whether the caller is the installed scispot-mcp
+// running `validate`, or the installed tray (which opens sessions only to
+// validate); see Validators.
+func (s *Service) isValidator(c *caller) bool {
+	v := s.cfg.Validators
+	if s.cfg.ProcessExe == nil || c.cred.PID <= 0 || (v.CLI == "" && v.Tray == "") {
+		return false
+	}
+	exe, err := s.cfg.ProcessExe(c.cred.PID)
+	switch {
+	case err != nil || exe == "":
+		return false
+	case exe == v.Tray:
+		return true
+	case exe != v.CLI || s.cfg.ProcessArgs == nil:
+		return false
+	}
+	// The same program is also the relay (serve) an AI client starts;
+	// only its validate command is validation.
+	args, err := s.cfg.ProcessArgs(c.cred.PID)
+	return err == nil && len(args) > 1 && args[1] == "validate"
 }

@@ -97,12 +97,30 @@ type Config struct {
 	// denying direct Scispot connections (policy BlockDirectConnections);
 	// nil keeps none (the user-demo instance, unit tests).
 	ClientSettings *clientpolicy.Keeper
+	// Validators are the product's own programs that run validation
+	// (Validators.Is). Empty: none.
+	Validators Validators
+	// ProcessArgs names what a program was started to do
+	// (peercred.ProcessArgs); nil: no caller is known to be validate.
+	ProcessArgs func(pid int) ([]string, error)
 	// FileReport checks and renders the validation reports accounts file
 	// (validation/file); nil: this service files none.
 	FileReport ReportFiler
 	// ClientSettingsEvery is how often they are checked again besides
 	// every policy change; 0 means five minutes.
 	ClientSettingsEvery time.Duration
+}
+
+// Validators are the installed scispot-mcp and scispot-mcp-tray. Their
+// validation sessions on the demo workspace are not held to the policy's
+// AllowedClientExecutables and AllowedClientSigners: those judge the
+// program that started the caller, which for validate is the admin's
+// shell and for the tray the desktop session, not an AI client; listing
+// the shell to let validation run would admit every program started
+// from one. Only the demo is concerned, which holds no lab data, and
+// AllowedClients still applies.
+type Validators struct {
+	CLI, Tray string
 }
 
 // Service is one running workstation service.
