@@ -33,7 +33,9 @@ type Filed struct {
 // renders its files and records their SHA-256 as validation.run; File then
 // writes them into the folder out, never over an existing file and never
 // one holding token.
-func File(ctx context.Context, svc Filer, rep *Report, out, token string) (Filed, error) {
+//
+// source is the front end filing it, "cli" or "tray", for the record.
+func File(ctx context.Context, svc Filer, rep *Report, out, token, source string) (Filed, error) {
 	filed := Filed{DocID: rep.DocID}
 	b, err := rep.Marshal()
 	if err != nil {
@@ -42,7 +44,7 @@ func File(ctx context.Context, svc Filer, rep *Report, out, token string) (Filed
 	if FindSecret(b, token) {
 		return filed, errors.New("the report would contain a token; nothing was filed")
 	}
-	got, err := svc.FileValidation(ctx, localapi.FileValidationRequest{Report: b})
+	got, err := svc.FileValidation(ctx, localapi.FileValidationRequest{Report: b, Source: source})
 	if err != nil {
 		return filed, err
 	}
@@ -73,4 +75,12 @@ func writeNew(path string, b []byte) error {
 		return fmt.Errorf("writing %s: %w", path, err)
 	}
 	return nil
+}
+
+// source is o.Source, "cli" when empty.
+func (o Options) source() string {
+	if o.Source == "" {
+		return "cli"
+	}
+	return o.Source
 }

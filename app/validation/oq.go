@@ -467,7 +467,7 @@ func (r *run) checkKill(ctx context.Context, c *Case) {
 	// A wrong password would only show when lifting the switch, leaving
 	// the account without AI access: have the service check it first, by
 	// lifting the switch while it is off.
-	if err := r.o.Service.Resume(ctx, localapi.KillRequest{Source: "cli", Password: password}); err != nil {
+	if err := r.o.Service.Resume(ctx, localapi.KillRequest{Source: r.o.source(), Password: password}); err != nil {
 		c.fail("the password was not accepted, so the kill switch was not tried: %v", err)
 		return
 	}
@@ -487,10 +487,10 @@ func (r *run) checkKill(ctx context.Context, c *Case) {
 	resume := func() error {
 		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
-		return r.o.Service.Resume(rctx, localapi.KillRequest{Source: "cli", Password: password})
+		return r.o.Service.Resume(rctx, localapi.KillRequest{Source: r.o.source(), Password: password})
 	}
 	t0 := time.Now()
-	if err := r.o.Service.Kill(ctx, localapi.KillRequest{Reason: "validation OQ-09", Source: "cli"}); err != nil {
+	if err := r.o.Service.Kill(ctx, localapi.KillRequest{Reason: "validation OQ-09", Source: r.o.source()}); err != nil {
 		c.fail("turning the kill switch on: %v", err)
 		return
 	}

@@ -47,6 +47,9 @@ type Options struct {
 	Version, Commit string
 	// Operator is the name given with --operator.
 	Operator string
+	// Source is the front end running the validation, "cli" (when empty)
+	// or "tray", for the kill switch's records and the filing's.
+	Source string
 	// Token and TokenError are the person's keychain item and why it
 	// could not be read, for the token's IQ case (never printed).
 	Token, TokenError string

@@ -236,7 +236,7 @@ func TestFailures(t *testing.T) {
 		return res, tests[3].err
 	})
 	x.tap(t, "Run validation")
-	x.shows(t, "Validation did not finish", tests[3].want, "not recorded in the audit trail, so it does not count")
+	x.shows(t, "Validation did not finish", tests[3].want, "It is incomplete: run the validation again")
 	if x.phase() != Failed || x.v.openReport.Visible() || !x.v.showFolder.Visible() {
 		t.Errorf("phase %v, Open report %v, Show folder %v", x.phase(), x.v.openReport.Visible(), x.v.showFolder.Visible())
 	}

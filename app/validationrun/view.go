@@ -260,7 +260,7 @@ func (v *View) render(s State) {
 		v.counts.SetText(s.Reason)
 		v.detail.SetText("")
 		if len(s.Result.Files) > 0 {
-			v.detail.SetText(fmt.Sprintf("What was written is in %s; it is not recorded in the audit trail, so it does not count as a validation.", s.Folder))
+			v.detail.SetText(fmt.Sprintf("What was written is in %s. It is incomplete: run the validation again for a report to file.", s.Folder))
 		}
 		v.failed.SetText(failures(s.Failures))
 		v.openReport.Hide()

@@ -28,7 +28,7 @@ func validateRun(host *cli.TrayHost, b cli.Build) validationrun.RunFunc {
 			return validationrun.Result{}, fmt.Errorf("asking the Scispot MCP service for its status: %w", err)
 		}
 		opts := validation.Options{
-			Service: c, Version: b.Version, Commit: b.Commit, Operator: req.Operator,
+			Service: c, Version: b.Version, Commit: b.Commit, Operator: req.Operator, Source: "tray",
 			Token: token, TokenError: tokenErr,
 			SumsFile: validation.DefaultSums, SumsRoot: "/",
 			Progress: progress,
@@ -47,7 +47,7 @@ func validateRun(host *cli.TrayHost, b cli.Build) validationrun.RunFunc {
 		if err := ctx.Err(); err != nil {
 			return validationrun.Result{}, err
 		}
-		filed, err := validation.File(ctx, c, rep, req.Folder, token)
+		filed, err := validation.File(ctx, c, rep, req.Folder, token, "tray")
 		return validationrun.Result{DocID: rep.DocID, Summary: rep.Summary, Files: filed.Files}, err
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/scispot/mcp-desktop/app/validationrun"
 	"github.com/scispot/mcp-desktop/cmd/scispot-mcp/cli"
 	"github.com/scispot/mcp-desktop/device/keychain"
+	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
@@ -56,6 +57,19 @@ func TestValidateFromTray(t *testing.T) {
 	}
 	if len(asked) != 1 || asked[0] == "" {
 		t.Errorf("the password was asked for %q", asked)
+	}
+	// The trail says the tray ran it, not the command line.
+	recs, err := svc.Records(context.Background(), localapi.RecordsQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range recs {
+		switch r.Event {
+		case audit.EventValidationRun, audit.EventKill, audit.EventResume:
+			if r.Client.Name != "scispot-mcp-tray" {
+				t.Errorf("%s recorded as %q, want scispot-mcp-tray", r.Event, r.Client.Name)
+			}
+		}
 	}
 	t.Logf("%s: %+v", res.DocID, res.Summary)
 }

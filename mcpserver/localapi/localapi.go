@@ -407,6 +407,8 @@ type RecordRequest struct {
 // their SHA-256 as validation.run.
 type FileValidationRequest struct {
 	Report json.RawMessage `json:"report"`
+	// Source is "cli" or "tray", for the record.
+	Source string `json:"source,omitempty"`
 }
 
 // MaxValidationReport is the largest report JSON the service files.

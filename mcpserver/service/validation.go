@@ -57,13 +57,13 @@ func (s *Service) handleFileValidation(w http.ResponseWriter, r *http.Request, c
 	filed, args, err := s.cfg.FileReport(ctx, req.Report, st, trail)
 	if err != nil {
 		sentence := "The validation report was not filed: " + err.Error() + "."
-		s.record(ctx, c, validationClient, audit.Record{Event: audit.EventRefused, Outcome: audit.OutcomeDenied,
+		s.record(ctx, c, clientOfSource(req.Source), audit.Record{Event: audit.EventRefused, Outcome: audit.OutcomeDenied,
 			Rule: "validation-unsupported", Reason: sentence})
 		writeError(w, errorf(http.StatusUnprocessableEntity, "validation-unsupported", "%s", sentence))
 		return
 	}
 	rec := audit.Record{Event: audit.EventValidationRun, Outcome: audit.OutcomeOK, Reason: filed.DocID, Args: args}
-	written, err := s.recordOnce(ctx, c, validationClient, rec)
+	written, err := s.recordOnce(ctx, c, clientOfSource(req.Source), rec)
 	if err != nil {
 		writeError(w, errorf(http.StatusInternalServerError, "", "Recording the validation run: %v.", err))
 		return
@@ -71,6 +71,3 @@ func (s *Service) handleFileValidation(w http.ResponseWriter, r *http.Request, c
 	filed.Record = written.Hash
 	writeJSON(w, filed)
 }
-
-// validationClient attributes what filing a report records.
-const validationClient = "scispot-mcp-cli"

@@ -51,7 +51,7 @@ func TestFilingHoldsTheReportToTheServicesObservations(t *testing.T) {
 	}
 
 	out := t.TempDir()
-	filed, err := validation.File(ctx, svc.Client, rep, out, "")
+	filed, err := validation.File(ctx, svc.Client, rep, out, "", "cli")
 	if err != nil {
 		t.Fatalf("filing a real run: %v", err)
 	}
@@ -114,7 +114,7 @@ func TestFilingHoldsTheReportToTheServicesObservations(t *testing.T) {
 			}
 			f.edit(forged)
 			forged.Summary = validation.Summarize(forged.IQ, forged.OQ)
-			_, err = validation.File(ctx, svc.Client, forged, t.TempDir(), "")
+			_, err = validation.File(ctx, svc.Client, forged, t.TempDir(), "", "cli")
 			var le *localapi.Error
 			if !errors.As(err, &le) || le.Rule != "validation-unsupported" || !strings.Contains(le.Sentence, f.says) {
 				t.Fatalf("filing it = %v, want a validation-unsupported refusal saying %q", err, f.says)

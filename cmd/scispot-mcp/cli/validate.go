@@ -62,7 +62,7 @@ func runValidate(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return apiError(err)
 	}
-	filed, err := validation.File(ctx, c, rep, *out, token)
+	filed, err := validation.File(ctx, c, rep, *out, token, "cli")
 	if err != nil {
 		return apiError(err)
 	}
