@@ -34,6 +34,7 @@ package peercred
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"os/user"
 	"strconv"
@@ -137,6 +138,17 @@ func ProcessArgs(pid int) ([]string, error) {
 		return nil, fmt.Errorf("reading the arguments of process %d: invalid pid", pid)
 	}
 	return processArgs(pid)
+}
+
+// ProcessExeFile describes the file process pid runs: on Linux the
+// file itself, through /proc/<pid>/exe, whatever path the process sees it
+// under (a private mount can show another file at the installed path);
+// elsewhere the file at ProcessExe's path. Compare it with os.SameFile.
+func ProcessExeFile(pid int) (fs.FileInfo, error) {
+	if pid <= 0 {
+		return nil, fmt.Errorf("reading the executable of process %d: invalid pid", pid)
+	}
+	return processExeFile(pid)
 }
 
 // ParentPID returns the pid of the parent of process pid.

@@ -2,7 +2,9 @@ package peercred
 
 import (
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
 	"path/filepath"
 
 	"golang.org/x/sys/unix"
@@ -101,4 +103,12 @@ func exists(pid int) bool {
 
 func processArgs(pid int) ([]string, error) {
 	return nil, fmt.Errorf("reading the arguments of process %d: %w", pid, ErrUnsupported)
+}
+
+func processExeFile(pid int) (fs.FileInfo, error) {
+	exe, err := processExe(pid)
+	if err != nil {
+		return nil, err
+	}
+	return os.Stat(exe)
 }

@@ -54,6 +54,14 @@ func processExe(pid int) (string, error) {
 	return exe, nil
 }
 
+func processExeFile(pid int) (fs.FileInfo, error) {
+	fi, err := os.Stat("/proc/" + strconv.Itoa(pid) + "/exe")
+	if err != nil {
+		return nil, fmt.Errorf("reading the executable of process %d: %w", pid, procErr(err))
+	}
+	return fi, nil
+}
+
 func processArgs(pid int) ([]string, error) {
 	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline")
 	if err != nil {

@@ -412,3 +412,18 @@ func TestProcessArgs(t *testing.T) {
 		t.Error("ProcessArgs(0) gave no error")
 	}
 }
+
+func TestProcessExeFile(t *testing.T) {
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := os.Stat(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ProcessExeFile(os.Getpid())
+	if err != nil || !os.SameFile(got, want) {
+		t.Fatalf("ProcessExeFile(self) = %v, %v; want the file %s", got, err, self)
+	}
+}

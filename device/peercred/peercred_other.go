@@ -4,7 +4,9 @@ package peercred
 
 import (
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
 )
 
 func get(net.Conn) (Cred, error) {
@@ -21,4 +23,12 @@ func parentPID(pid int) (int, error) {
 
 func processArgs(pid int) ([]string, error) {
 	return nil, fmt.Errorf("reading the arguments of process %d: %w", pid, ErrUnsupported)
+}
+
+func processExeFile(pid int) (fs.FileInfo, error) {
+	exe, err := processExe(pid)
+	if err != nil {
+		return nil, err
+	}
+	return os.Stat(exe)
 }

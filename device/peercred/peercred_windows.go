@@ -19,7 +19,9 @@ package peercred
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
 	"runtime"
 	"unsafe"
 
@@ -198,4 +200,12 @@ func parentPID(pid int) (int, error) {
 
 func processArgs(pid int) ([]string, error) {
 	return nil, fmt.Errorf("reading the arguments of process %d: %w", pid, ErrUnsupported)
+}
+
+func processExeFile(pid int) (fs.FileInfo, error) {
+	exe, err := processExe(pid)
+	if err != nil {
+		return nil, err
+	}
+	return os.Stat(exe)
 }

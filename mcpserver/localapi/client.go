@@ -44,12 +44,18 @@ type Client struct {
 	// refusing at once. Other streams (audit tail --follow, serve --http)
 	// only listen.
 	Approves bool
+	// System checks on every request that the server runs as the system,
+	// as requests carrying a secret always do: for answers someone relies
+	// on (validate --verify), which a service the account runs itself
+	// (SCISPOT_MCPD_SOCKET, a socket of its own) must not give.
+	System bool
 }
 
 // host is what URLs name; the transport ignores it.
 const host = "scispot-mcpd.local"
 
 func (c *Client) dial(ctx context.Context, system bool) (net.Conn, error) {
+	system = system || c.System
 	conn, err := c.Dial(ctx, c.Socket)
 	if err != nil {
 		if ctx.Err() != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -124,7 +125,7 @@ func (s *Service) startHost(ctx context.Context, c *caller, hr hostRequest) (*se
 	l := liveHost{pid: pid, exe: exe, transport: hr.transport, started: s.cfg.Now()}
 	src := s.sourcesFor(c, hr.token, hr.tokenErr)
 	src.Launcher = &access.Launcher{Exe: exe, Signer: signer, SignersApply: signersApply}
-	if hr.demo && s.isValidator(c) {
+	if hr.demo && hr.transport == audit.TransportCLI && s.isValidator(c) {
 		src.Launcher = nil
 	}
 	h, err := session.Start(ctx, session.Config{
@@ -337,23 +338,33 @@ func errorf(status int, rule, format string, args ...any) *localapi.Error {
 
 // isValidator reports whether the caller is the installed scispot-mcp
 // running `validate`, or the installed tray (which opens sessions only to
-// validate); see Validators.
+// validate); see Validators. The file the process runs must be the
+// installed one itself, not another shown at its path by a private mount.
 func (s *Service) isValidator(c *caller) bool {
 	v := s.cfg.Validators
-	if s.cfg.ProcessExe == nil || c.cred.PID <= 0 || (v.CLI == "" && v.Tray == "") {
+	if s.cfg.ProcessExe == nil || s.cfg.ProcessExeFile == nil || c.cred.PID <= 0 || (v.CLI == "" && v.Tray == "") {
 		return false
 	}
 	exe, err := s.cfg.ProcessExe(c.cred.PID)
-	switch {
-	case err != nil || exe == "":
+	if err != nil || exe == "" || (exe != v.Tray && exe != v.CLI) {
 		return false
-	case exe == v.Tray:
+	}
+	running, err := s.cfg.ProcessExeFile(c.cred.PID)
+	if err != nil {
+		return false
+	}
+	installed, err := os.Stat(exe)
+	if err != nil || !os.SameFile(running, installed) {
+		return false
+	}
+	if exe == v.Tray {
 		return true
-	case exe != v.CLI || s.cfg.ProcessArgs == nil:
-		return false
 	}
 	// The same program is also the relay (serve) an AI client starts;
 	// only its validate command is validation.
+	if s.cfg.ProcessArgs == nil {
+		return false
+	}
 	args, err := s.cfg.ProcessArgs(c.cred.PID)
 	return err == nil && len(args) > 1 && args[1] == "validate"
 }

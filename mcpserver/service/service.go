@@ -25,6 +25,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -101,8 +102,10 @@ type Config struct {
 	// (Validators.Is). Empty: none.
 	Validators Validators
 	// ProcessArgs names what a program was started to do
-	// (peercred.ProcessArgs); nil: no caller is known to be validate.
-	ProcessArgs func(pid int) ([]string, error)
+	// (peercred.ProcessArgs) and ProcessExeFile the file it runs
+	// (peercred.ProcessExeFile); nil: no caller is known to be validate.
+	ProcessArgs    func(pid int) ([]string, error)
+	ProcessExeFile func(pid int) (fs.FileInfo, error)
 	// FileReport checks and renders the validation reports accounts file
 	// (validation/file); nil: this service files none.
 	FileReport ReportFiler

@@ -28,6 +28,9 @@ type user struct {
 	feedOnce sync.Once
 	feed     *audit.Feed
 
+	// filing holds one validation filing of the account at a time.
+	filing sync.Mutex
+
 	mu        sync.Mutex
 	hosts     map[*session.Host]liveHost
 	http      map[httpKey]*httpHost

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
@@ -13,12 +15,28 @@ import (
 )
 
 // ReportFiler checks a validation report an account files against what
-// the service observed (st, the caller's status as the service gives it,
-// and trail, the account's records since the report was generated) and
-// renders its files. record is the validation.run record's args. It is a
-// function of the composition root so the service does not carry the
-// report's renderers (app/validation/report); errors are sentences.
-type ReportFiler func(ctx context.Context, report []byte, st localapi.Status, trail []audit.Record) (filed localapi.FiledValidation, record json.RawMessage, err error)
+// the service observed and renders its files. record is the
+// validation.run record's args. It is a function of the composition root
+// so the service does not carry the report's renderers
+// (app/validation/report); errors are sentences.
+type ReportFiler func(ctx context.Context, report []byte, seen ReportFacts) (filed localapi.FiledValidation, record json.RawMessage, err error)
+
+// ReportFacts is what the service observed for a filing.
+type ReportFacts struct {
+	// Status is the caller's status as the service gives it.
+	Status localapi.Status
+	// Trail is the account's records since the report was generated.
+	Trail []audit.Record
+	// TrailVerifies is whether the account's whole trail verifies now.
+	TrailVerifies bool
+	// Hostname is this machine's.
+	Hostname string
+	Now      time.Time
+}
+
+// maxReportAge is how old a report's run may be when it is filed; older
+// ones are refused before the trail is read.
+const maxReportAge = 6 * time.Hour
 
 // reportHead is what the service reads of a report before the filer:
 // when its run began, to read the trail from then on.
@@ -47,19 +65,34 @@ func (s *Service) handleFileValidation(w http.ResponseWriter, r *http.Request, c
 		return
 	}
 	ctx := r.Context()
+	refuse := func(why string) {
+		sentence := "The validation report was not filed: " + why + "."
+		s.record(ctx, c, clientOfSource(req.Source), audit.Record{Event: audit.EventRefused, Outcome: audit.OutcomeDenied,
+			Rule: "validation-unsupported", Reason: sentence})
+		writeError(w, errorf(http.StatusUnprocessableEntity, "validation-unsupported", "%s", sentence))
+	}
+	now := s.cfg.Now()
+	if head.Generated.Before(now.Add(-maxReportAge)) || head.Generated.After(now.Add(time.Minute)) {
+		refuse(fmt.Sprintf("it was generated at %s; a report is filed within %s of its run", head.Generated.UTC().Format(time.RFC3339), maxReportAge))
+		return
+	}
+	// One filing at a time per account: a document ID is filed once.
+	c.user.filing.Lock()
+	defer c.user.filing.Unlock()
 	facts, _ := s.facts(ctx, c, false, "", "")
-	st := s.status(ctx, c, facts)
+	seen := ReportFacts{Status: s.status(ctx, c, facts), Now: now}
+	seen.Hostname, _ = os.Hostname()
 	trail, err := audit.Read(ctx, c.user.auditDir(), audit.Filter{Since: head.Generated})
 	if err != nil && !errors.Is(err, io.EOF) {
 		writeError(w, errorf(http.StatusInternalServerError, "", "Reading the audit trail to check the report: %v.", err))
 		return
 	}
-	filed, args, err := s.cfg.FileReport(ctx, req.Report, st, trail)
+	seen.Trail = trail
+	vr, err := audit.Verify(ctx, c.user.auditDir(), s.verifyOptions()...)
+	seen.TrailVerifies = err == nil && vr.OK()
+	filed, args, err := s.cfg.FileReport(ctx, req.Report, seen)
 	if err != nil {
-		sentence := "The validation report was not filed: " + err.Error() + "."
-		s.record(ctx, c, clientOfSource(req.Source), audit.Record{Event: audit.EventRefused, Outcome: audit.OutcomeDenied,
-			Rule: "validation-unsupported", Reason: sentence})
-		writeError(w, errorf(http.StatusUnprocessableEntity, "validation-unsupported", "%s", sentence))
+		refuse(err.Error())
 		return
 	}
 	rec := audit.Record{Event: audit.EventValidationRun, Outcome: audit.OutcomeOK, Reason: filed.DocID, Args: args}

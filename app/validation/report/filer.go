@@ -4,11 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"time"
 
 	"github.com/scispot/mcp-desktop/app/validation"
-	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
+	"github.com/scispot/mcp-desktop/mcpserver/service"
 )
 
 // Filer is what the workstation service runs when an account files a
@@ -18,16 +17,18 @@ import (
 // itself and returns them with the validation.run record's content. So
 // the digests in the trail are of files the service made from a report
 // it checked, not of whatever the account's program wrote.
-func Filer(sumsFile, sumsRoot string) func(ctx context.Context, report []byte, st localapi.Status, trail []audit.Record) (localapi.FiledValidation, json.RawMessage, error) {
-	return func(ctx context.Context, report []byte, st localapi.Status, trail []audit.Record) (localapi.FiledValidation, json.RawMessage, error) {
+func Filer(sumsFile, sumsRoot string) service.ReportFiler {
+	return func(ctx context.Context, report []byte, seen service.ReportFacts) (localapi.FiledValidation, json.RawMessage, error) {
 		rep, err := validation.Parse(report)
 		if err != nil {
 			return localapi.FiledValidation{}, nil, err
 		}
+		st := seen.Status
 		k := validation.Corroboration{
-			Account: st.User.Name, Device: st.Device, ServiceVersion: st.Service.Version,
-			Now: time.Now(), Records: trail,
-			IQ: validation.Recheck(ctx, st, sumsFile, sumsRoot),
+			Account: st.User.Name, Device: st.Device, ServiceVersion: st.Service.Version, Hostname: seen.Hostname,
+			Now: seen.Now, Records: seen.Trail, TrailVerifies: seen.TrailVerifies,
+			IQ:        validation.Recheck(ctx, st, sumsFile, sumsRoot),
+			Catalogue: validation.Catalogue(),
 		}
 		if err := validation.Corroborate(rep, k); err != nil {
 			return localapi.FiledValidation{}, nil, err

@@ -73,6 +73,37 @@ func TestFilingHoldsTheReportToTheServicesObservations(t *testing.T) {
 		t.Fatalf("the filed JSON reads back as %v, %v", back, err)
 	}
 	readFiled(t, rep, filed)
+	back, _ := validation.Parse(written)
+	serviceCheck := func(id string) string {
+		for _, e := range caseOf(back, id).Evidence {
+			if e.Name == "service check" {
+				return e.Value
+			}
+		}
+		return ""
+	}
+	if got := serviceCheck("OQ-02"); !strings.Contains(got, "is in the trail") {
+		t.Errorf("OQ-02's service check = %q, want its record confirmed", got)
+	}
+	if got := serviceCheck("IQ-03"); !strings.HasPrefix(got, "rerun by the service") {
+		t.Errorf("IQ-03's service check = %q", got)
+	}
+	if got := serviceCheck("OQ-13"); !strings.Contains(got, "not observable by the service") {
+		t.Errorf("OQ-13's service check = %q", got)
+	}
+
+	// A record of the account's own making, to cite.
+	if err := svc.Record(ctx, localapi.RecordRequest{Event: audit.EventSetupWrite, Reason: "cursor"}); err != nil {
+		t.Fatal(err)
+	}
+	recs, err := svc.Records(ctx, localapi.RecordsQuery{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	setupWrite := recs[len(recs)-1]
+	if setupWrite.Event != audit.EventSetupWrite {
+		t.Fatalf("last record %+v", setupWrite)
+	}
 
 	forgeries := []struct {
 		name string
@@ -95,12 +126,32 @@ func TestFilingHoldsTheReportToTheServicesObservations(t *testing.T) {
 		}, `it says it was run by "qa-lead"`},
 		{"another device", func(r *validation.Report) {
 			r.Workstation.Device = "labpc99"
-		}, "it is about device labpc99"},
+		}, `it is about device "labpc99"`},
 		{"the same report filed again", func(*validation.Report) {}, "was already filed"},
 		{"a run that never happened", func(r *validation.Report) {
 			r.Generated = time.Now().UTC()
 			r.DocID = strings.TrimSuffix(r.DocID, r.DocID[len(r.DocID)-16:]) + r.Generated.Format("20060102T150405Z")
 		}, "no scispot-mcp-validate session"},
+		{"a record of another kind cited", func(r *validation.Report) {
+			c := caseOf(r, "OQ-02")
+			c.Evidence = []validation.Evidence{{Name: "record", Value: "tool.denied hash " + setupWrite.Hash}}
+		}, "OQ-02 cites record " + setupWrite.Hash},
+		{"a citation too short to look up", func(r *validation.Report) {
+			c := caseOf(r, "OQ-04")
+			c.Evidence = append(c.Evidence, validation.Evidence{Name: "record", Value: "HASH: 12ab"})
+		}, "names a hash the service cannot look up"},
+		{"a case left out", func(r *validation.Report) {
+			r.OQ = slices.DeleteFunc(r.OQ, func(c validation.Case) bool { return c.ID == "OQ-13" })
+		}, "IQ and OQ cases; this version runs"},
+		{"a weaker expected result", func(r *validation.Report) {
+			caseOf(r, "OQ-02").Expected = "The tool is refused or not."
+		}, "OQ-02's title, expected result or requirements are not this version's"},
+		{"a PQ case marked passed", func(r *validation.Report) {
+			r.PQ[0].Result, r.PQ[0].Actual = validation.Pass, "the lab's scenario worked"
+		}, "PQ section is not the blank template"},
+		{"a case dated before the run", func(r *validation.Report) {
+			caseOf(r, "OQ-01").Time = r.Generated.Add(-time.Hour)
+		}, "OQ-01 ran at"},
 		{"a report from long ago", func(r *validation.Report) {
 			r.Generated = r.Generated.Add(-24 * time.Hour)
 		}, "a report is filed within"},
@@ -122,7 +173,7 @@ func TestFilingHoldsTheReportToTheServicesObservations(t *testing.T) {
 		})
 	}
 
-	recs, err := svc.Records(ctx, localapi.RecordsQuery{})
+	recs, err = svc.Records(ctx, localapi.RecordsQuery{})
 	if err != nil {
 		t.Fatal(err)
 	}
