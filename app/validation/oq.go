@@ -174,14 +174,24 @@ func (r *run) refuseHidden(ctx context.Context) (tool, text string, rec audit.Re
 	return tool, text, rec, err
 }
 
-func (r *run) checkHidden(ctx context.Context, c *Case) {
+// hiddenRefused calls a hidden tool for OQ-02 and OQ-03; when there is
+// none or the call goes wrong, it settles c and ok is false.
+func (r *run) hiddenRefused(ctx context.Context, c *Case) (tool, text string, rec audit.Record, ok bool) {
 	tool, text, rec, err := r.refuseHidden(ctx)
 	switch {
 	case err == nil && tool == "":
 		c.skip("the policy hides no tool on the demo workspace")
-		return
+		return "", "", rec, false
 	case err != nil:
 		c.fail("%v", err)
+		return "", "", rec, false
+	}
+	return tool, text, rec, true
+}
+
+func (r *run) checkHidden(ctx context.Context, c *Case) {
+	tool, text, rec, ok := r.hiddenRefused(ctx, c)
+	if !ok {
 		return
 	}
 	c.note("tool", "%s", tool)
@@ -205,13 +215,8 @@ func (r *run) checkHidden(ctx context.Context, c *Case) {
 }
 
 func (r *run) checkSentence(ctx context.Context, c *Case) {
-	tool, text, rec, err := r.refuseHidden(ctx)
-	switch {
-	case err == nil && tool == "":
-		c.skip("the policy hides no tool on the demo workspace")
-		return
-	case err != nil:
-		c.fail("%v", err)
+	_, text, rec, ok := r.hiddenRefused(ctx, c)
+	if !ok {
 		return
 	}
 	c.note("result", "%s", text)
