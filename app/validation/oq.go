@@ -85,7 +85,7 @@ func (r *run) oqCases() []caseDef {
 		{Case{ID: "OQ-12", Title: "Calls beyond the per-minute limit are refused",
 			Requirements: []string{"REQ-POL-09"},
 			Steps:        []string{"Open a new session.", "Call " + cheapTool + " MaxCallsPerMinute times, then once more."},
-			Expected: "A call beyond MaxCallsPerMinute in a minute is refused with rule rate-limit. The service counts the account's calls across all its sessions (the refusal's sentence says \"this session\"), " +
+			Expected: "A call beyond MaxCallsPerMinute in a minute is refused with rule rate-limit. The service counts the account's calls across all its sessions, " +
 				"so the refusal comes at this session's call MaxCallsPerMinute+1 at the latest, earlier by the account's calls of the last minute. " +
 				"The case runs last and spends the minute's calls: the account's AI clients may be refused for up to a minute after it."}, r.checkRate},
 	}

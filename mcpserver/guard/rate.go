@@ -107,5 +107,5 @@ func rateRefusal(limit int, wait time.Duration) *Refusal {
 	}
 	s := ceilSeconds(wait)
 	return &Refusal{Rule: RuleRateLimit, err: ErrRateLimited, RetryAfter: time.Duration(s) * time.Second,
-		Sentence: fmt.Sprintf("This session has made %d Scispot %s in the last minute, the limit your admin set (MaxCallsPerMinute); retry in %d s.", limit, calls, s)}
+		Sentence: fmt.Sprintf("Your AI sessions on this workstation have made %d Scispot %s in the last minute, the limit your admin set (MaxCallsPerMinute); retry in %d s.", limit, calls, s)}
 }

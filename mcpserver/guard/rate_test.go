@@ -131,8 +131,8 @@ func TestRateLimiterTakeSentence(t *testing.T) {
 		want  string
 		retry time.Duration
 	}{
-		{60, "This session has made 60 Scispot calls in the last minute, the limit your admin set (MaxCallsPerMinute); retry in 12 s.", 12 * time.Second},
-		{1, "This session has made 1 Scispot call in the last minute, the limit your admin set (MaxCallsPerMinute); retry in 12 s.", 12 * time.Second},
+		{60, "Your AI sessions on this workstation have made 60 Scispot calls in the last minute, the limit your admin set (MaxCallsPerMinute); retry in 12 s.", 12 * time.Second},
+		{1, "Your AI sessions on this workstation have made 1 Scispot call in the last minute, the limit your admin set (MaxCallsPerMinute); retry in 12 s.", 12 * time.Second},
 		{0, "Your admin has set MaxCallsPerMinute to 0, so this session may not call Scispot tools; ask your admin if you need access.", 0},
 	}
 	for _, tt := range tests {
