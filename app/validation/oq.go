@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -585,13 +586,24 @@ func (r *run) checkClients(ctx context.Context, c *Case) {
 		return
 	}
 	c.note("AllowedClients", "%s", strings.Join(allowed, ", "))
-	if !slices.Contains(allowed, ClientName) {
-		c.fail("AllowedClients does not list %s, so the other OQ cases could not run; add it for validation", ClientName)
+	if !gateway.ClientAllowed(allowed, ClientName) {
+		c.fail("AllowedClients does not admit %s, so the other OQ cases could not run; add it for validation", ClientName)
 		return
 	}
-	// A client the policy does not list gets the refused state: one tool,
-	// scispot_access_status, and no Scispot tool.
-	const unlisted = ClientName + "-unlisted"
+	// A client the policy does not admit gets the refused state: one
+	// tool, scispot_access_status, and no Scispot tool. Entries may be
+	// wildcards, so take the first of a few names none of them admits.
+	unlisted := ""
+	for _, name := range []string{ClientName + "-unlisted", "unlisted-ai-client", "x-" + strconv.FormatInt(r.o.Now().UnixNano(), 36)} {
+		if !gateway.ClientAllowed(allowed, name) {
+			unlisted = name
+			break
+		}
+	}
+	if unlisted == "" {
+		c.skip("AllowedClients admits any name (%s), so no client is refused by name", strings.Join(allowed, ", "))
+		return
+	}
 	s, err := r.openAs(ctx, unlisted)
 	if err != nil {
 		c.pass("a session as %s was refused: %v", unlisted, err)

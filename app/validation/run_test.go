@@ -121,9 +121,10 @@ func (p policyText) Read(context.Context) (policy.Settings, error) {
 	return policy.ParseJSON([]byte(p))
 }
 
-// TestApprovedClients: with AllowedClients set, a client it does not list
-// gets no Scispot tool (OQ-10 passes); a policy that leaves out the
-// validation's own client fails the case and says what to add.
+// TestApprovedClients: with AllowedClients set, a client it does not admit
+// gets no Scispot tool (OQ-10 passes, also where a wildcard admits the
+// validation); a policy that leaves out the validation's own client fails
+// the case and says what to add; one admitting every name skips it.
 func TestApprovedClients(t *testing.T) {
 	tests := []struct {
 		policy string
@@ -132,6 +133,10 @@ func TestApprovedClients(t *testing.T) {
 	}{
 		{`{"AllowedClients": ["claude-code", "scispot-mcp-validate"]}`, Pass, "lists only scispot_access_status"},
 		{`{"AllowedClients": ["claude-code"]}`, Fail, "add it for validation"},
+		// A wildcard admitting the validation admits its first unlisted
+		// name too: the case takes another.
+		{`{"AllowedClients": ["claude-code", "scispot-mcp-*"]}`, Pass, "a session as unlisted-ai-client lists only scispot_access_status"},
+		{`{"AllowedClients": ["*"]}`, Skip, "admits any name"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.policy, func(t *testing.T) {
