@@ -28,6 +28,7 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
+	"github.com/scispot/mcp-desktop/mcpserver/keyfile"
 )
 
 // FileName is the key file's name in the service's keys folder.
@@ -105,7 +106,7 @@ func Load(path string) (*Key, error) {
 		return nil, fmt.Errorf("reading the device signing key: %w", err)
 	}
 	defer f.Close()
-	if err := checkPrivate(path); err != nil {
+	if err := keyfile.CheckPrivate(path, "the device signing key"); err != nil {
 		return nil, err
 	}
 	buf := make([]byte, maxKeyFile+1)

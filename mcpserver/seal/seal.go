@@ -37,6 +37,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/scispot/mcp-desktop/mcpserver/keyfile"
 )
 
 // Prefix starts every sealed token.
@@ -116,7 +118,7 @@ func LoadOrCreate(path string) (*Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the service key: %w", err)
 	}
-	if err := checkPrivate(path); err != nil {
+	if err := keyfile.CheckPrivate(path, "the service key"); err != nil {
 		return nil, err
 	}
 	return NewKey(raw)
