@@ -137,6 +137,11 @@ type checkpointSeen struct {
 	count, lastSeq int64
 	lastHash       [32]byte
 	at             loc
+	// trusted: its signature verified with --keys (or no keys were
+	// given). Only a trusted checkpoint closes a session or cuts a copy:
+	// anyone who can write to the pipeline can sign one with a key of
+	// their own.
+	trusted bool
 }
 
 type trail struct {
@@ -441,14 +446,16 @@ func (v *Verifier) checkpoint(t *trail, body []byte, at loc, seq int64) {
 	if t.id == "" {
 		t.id = cp.Trail
 	}
-	if _, p, detail := cp.Check(r.Device, r.Time, v.opts.Keys); p != "" {
+	_, p, detail := cp.Check(r.Device, r.Time, v.opts.Keys)
+	switch {
+	case p != "":
 		v.issue(t, at, seq, string(p), detail)
-	} else if v.opts.Keys != nil {
+	case v.opts.Keys != nil:
 		v.checked.verified++
-	} else {
+	default:
 		v.checked.unchecked++
 	}
-	c := checkpointSeen{seq: seq, count: cp.Count, lastSeq: cp.LastSeq, at: at}
+	c := checkpointSeen{seq: seq, count: cp.Count, lastSeq: cp.LastSeq, at: at, trusted: p == ""}
 	if len(cp.LastHash) != 2*len(c.lastHash) {
 		v.issue(t, at, seq, string(audit.ProblemCheckpoint), "the checkpoint's last_hash is not a hash")
 		return
@@ -508,13 +515,18 @@ func (v *Verifier) finish(t *trail) {
 	if started && !ended && last > 0 {
 		v.issue(t, t.entries.get(last).at, last, string(audit.ProblemNoEnd), "no session.end: the session was still running, its process died, or its end never arrived")
 	}
-	var closing int64 // the last checkpoint after session.end
+	// closing is the last trusted checkpoint after session.end; one that
+	// did not verify is reported on its own and closes nothing.
+	var closing, anyClosing int64
 	for _, c := range t.checkpoints {
 		if ended && c.seq > endSeq {
-			closing = max(closing, c.seq)
+			anyClosing = max(anyClosing, c.seq)
+			if c.trusted {
+				closing = max(closing, c.seq)
+			}
 		}
 	}
-	if ended && v.opts.Keys != nil && closing == 0 {
+	if ended && v.opts.Keys != nil && anyClosing == 0 {
 		v.issue(t, t.entries.get(endSeq).at, endSeq, ProblemNoCheckpoint,
 			"no signed checkpoint after session.end: the device had no usable key, or the checkpoint never arrived")
 	}
@@ -546,7 +558,7 @@ func (v *Verifier) finish(t *trail) {
 		at := loc{file: f}
 		var cut *checkpointSeen
 		for i := range t.checkpoints {
-			if c := &t.checkpoints[i]; c.seq > m && (cut == nil || c.seq < cut.seq) {
+			if c := &t.checkpoints[i]; c.trusted && c.seq > m && (cut == nil || c.seq < cut.seq) {
 				cut = c
 			}
 		}

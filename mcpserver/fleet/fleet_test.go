@@ -3,6 +3,7 @@ package fleet
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
@@ -12,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"golang.org/x/mod/sumdb/note"
 
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 )
@@ -130,6 +133,13 @@ func TestFindings(t *testing.T) {
 			appendForged(t, f.trails[1], audit.Record{Event: audit.EventToolDenied, Tool: "delete_samples", Outcome: audit.OutcomeDenied}, 2)
 			return []string{syslogFile(t, f.dir, "messages", f.trails[1])}, f.opts
 		}, []string{"unsigned-after-end@messages:7", "unsigned-after-end@messages:8"}},
+		{"records and a self-signed checkpoint chained on after the signed end", func(t *testing.T, f *fixture) ([]string, Options) {
+			// A checkpoint signed with a key of the forger's own closes
+			// nothing: the records after the real one stay unsigned.
+			appendForged(t, f.trails[1], audit.Record{Event: audit.EventToolDenied, Tool: "delete_samples", Outcome: audit.OutcomeDenied}, 2)
+			appendForgedCheckpoint(t, f.trails[1])
+			return []string{syslogFile(t, f.dir, "messages", f.trails[1])}, f.opts
+		}, []string{"unsigned-after-end@messages:7", "unsigned-after-end@messages:8", "checkpoint-unknown-key@messages:9", "unsigned-after-end@messages:9"}},
 		{"unrecognised line", func(t *testing.T, f *fixture) ([]string, Options) {
 			p := filepath.Join(f.dir, "junk")
 			os.WriteFile(p, []byte("hello\n"), 0o600)
@@ -207,6 +217,43 @@ func appendForged(t *testing.T, path string, r audit.Record, n int) {
 		f.Write(append(b, '\n'))
 		last = r
 	}
+}
+
+// appendForgedCheckpoint chains a checkpoint onto the trail at path,
+// signed with a fresh key under the device's key name: what a forger
+// with pipeline access can make.
+func appendForgedCheckpoint(t *testing.T, path string) {
+	t.Helper()
+	lines := trailLines(t, path)
+	var last audit.Record
+	if err := json.Unmarshal(lines[len(lines)-1], &last); err != nil {
+		t.Fatal(err)
+	}
+	skey, _, err := note.GenerateKey(rand.Reader, audit.SignerName(last.Device))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := audit.Record{V: last.V, Seq: last.Seq + 1, Time: last.Time, Session: last.Session, Event: audit.EventCheckpoint,
+		User: last.User, Device: last.Device, Client: last.Client, Transport: last.Transport, Prev: last.Hash}
+	stmt := audit.CheckpointNote{Device: r.Device, Trail: audit.TrailID(path), Count: last.Seq, LastSeq: last.Seq, LastHash: last.Hash, Time: r.Time}
+	msg, err := note.Sign(&note.Note{Text: stmt.Text()}, signer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Checkpoint = &audit.Checkpoint{Trail: stmt.Trail, Count: stmt.Count, LastSeq: stmt.LastSeq, LastHash: stmt.LastHash,
+		Key: audit.KeyName(signer.Name(), signer.KeyHash()), Note: string(msg)}
+	r.Hash = audit.HashRecord(r)
+	b, _ := r.MarshalJSON()
+	f, err := os.OpenFile(path, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	f.Write(append(b, '\n'))
 }
 
 // An input that fails part-way, or a cancelled read, is an error; the

@@ -120,12 +120,16 @@ func readKeys(path string) (note.Verifiers, error) {
 	}
 	defer f.Close()
 	var vs []note.Verifier
+	// A key pasted twice would make the list ambiguous, and every
+	// checkpoint of that device would then fail to verify.
+	seen := map[string]bool{}
 	sc := bufio.NewScanner(f)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
+		if line == "" || strings.HasPrefix(line, "#") || seen[line] {
 			continue
 		}
+		seen[line] = true
 		v, err := note.NewVerifier(line)
 		if err != nil {
 			return nil, usagef("--keys %s line %d is not a verifier key (name+hash+key, as status --json shows device_key)", path, n)
