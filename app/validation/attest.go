@@ -151,13 +151,24 @@ func Corroborate(rep *Report, k Corroboration) error {
 	if !slices.EqualFunc(rep.PQ, pqTemplate(), func(a, b Case) bool { return equalJSON(a, b) }) {
 		add("its PQ section is not the blank template (the lab completes PQ on paper or in its own system)")
 	}
+	var otherRunner, outside []string
+	var outsideAt time.Time
 	for _, c := range slices.Concat(rep.IQ, rep.OQ) {
 		if c.ExecutedBy != rep.ExecutedBy {
-			add("%s says it was run by %+v", c.ID, c.ExecutedBy)
+			otherRunner = append(otherRunner, c.ID)
 		}
 		if c.Time.Before(rep.Generated) || c.Time.After(k.Now.Add(time.Minute)) {
-			add("%s ran at %s, outside the run", c.ID, c.Time.UTC().Format(time.RFC3339))
+			outside, outsideAt = append(outside, c.ID), c.Time
 		}
+	}
+	if len(otherRunner) > 0 {
+		add("%s say they were run by someone other than the report's %q", strings.Join(otherRunner, ", "), rep.ExecutedBy.Account)
+	}
+	switch {
+	case len(outside) == 1:
+		add("%s ran at %s, outside the run", outside[0], outsideAt.UTC().Format(time.RFC3339))
+	case len(outside) > 1:
+		add("%s ran outside the run (which began %s)", strings.Join(outside, ", "), rep.Generated.UTC().Format(time.RFC3339))
 	}
 
 	// The installation, as the service finds it.
@@ -198,13 +209,17 @@ func Corroborate(rep *Report, k Corroboration) error {
 			signatures++
 		}
 	}
+	// A cited prefix must name one record: with two, which one the map
+	// gave first would decide the verdict.
 	find := func(h string) (audit.Record, bool) {
+		var found audit.Record
+		n := 0
 		for full, r := range byHash {
 			if strings.HasPrefix(full, strings.ToLower(h)) {
-				return r, true
+				found, n = r, n+1
 			}
 		}
-		return audit.Record{}, false
+		return found, n == 1
 	}
 	for _, c := range rep.OQ {
 		var hashes []string
@@ -228,7 +243,7 @@ func Corroborate(rep *Report, k Corroboration) error {
 			r, ok := find(h)
 			switch {
 			case !ok:
-				add("%s cites record %s, which is not in your audit trail since the run began", c.ID, h)
+				add("%s cites record %s, which does not name one record of your audit trail since the run began", c.ID, h)
 			case backed && !validationSessions[r.Session]:
 				add("%s cites record %s of session %s, which is not a %s session of this run", c.ID, h, r.Session, ClientName)
 			case backed && !want(r):
@@ -262,7 +277,13 @@ func Corroborate(rep *Report, k Corroboration) error {
 		add("OQ cases passed, but no %s session is in your audit trail since the run began", ClientName)
 	}
 	if len(bad) > 0 {
-		return fmt.Errorf("%w: %s", ErrUnsupported, strings.Join(bad, "; "))
+		// The sentence goes into the trail, whose fields are capped:
+		// name the first few claims and count the rest.
+		const shown = 8
+		if len(bad) > shown {
+			bad = append(bad[:shown], fmt.Sprintf("and %d more", len(bad)-shown))
+		}
+		return fmt.Errorf("%w: %s; run scispot-mcp validate again and file its report unedited", ErrUnsupported, strings.Join(bad, "; "))
 	}
 	for _, cs := range [][]Case{rep.IQ, rep.OQ} {
 		for i := range cs {
