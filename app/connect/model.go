@@ -53,9 +53,15 @@ func (s System) opts() clients.Options {
 	return clients.Options{Executable: s.Executable, Demo: s.Demo, StateFile: s.StateFile, Record: s.Record}
 }
 
+// statusOptions are what every status of the clients looks with,
+// including the policy's upstream host for direct connections.
+func (s System) statusOptions(ctx context.Context) clients.StatusOptions {
+	return clients.StatusOptions{Executable: s.Executable, StateFile: s.StateFile, Hosts: s.hosts(ctx)}
+}
+
 // Status implements Clients.
 func (s System) Status(ctx context.Context) []clients.ClientStatus {
-	return clients.Status(ctx, s.Env, clients.StatusOptions{Executable: s.Executable, StateFile: s.StateFile, Hosts: s.hosts(ctx)})
+	return clients.Status(ctx, s.Env, s.statusOptions(ctx))
 }
 
 // Connect implements Clients.

@@ -70,7 +70,7 @@ func WatchRemoved(ctx context.Context, d *app.Deps, notify func(clientID, client
 	s := SystemFor(d)
 	w := &clients.Watcher{
 		Env:     s.Env,
-		Options: clients.StatusOptions{Executable: s.Executable, StateFile: s.StateFile},
+		Options: s.statusOptions(ctx),
 		OnChange: func(_ context.Context, _ []clients.ClientStatus, changed []clients.StatusChange) {
 			for _, c := range Removed(changed) {
 				notify(c.Client, c.To.Name)
@@ -114,7 +114,7 @@ func open(d *app.Deps, c Clients, watch bool, spawn func(func())) *View {
 	w.Resize(fyne.NewSize(640, 620))
 	w.Show()
 	if s, ok := c.(System); ok && watch {
-		cw := &clients.Watcher{Env: s.Env, Options: clients.StatusOptions{Executable: s.Executable, StateFile: s.StateFile},
+		cw := &clients.Watcher{Env: s.Env, Options: s.statusOptions(ctx),
 			OnChange: func(_ context.Context, all []clients.ClientStatus, _ []clients.StatusChange) { m.Show(all) }}
 		go func() {
 			if err := cw.Run(ctx); err != nil && d.Logger != nil {
