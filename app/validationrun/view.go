@@ -380,7 +380,7 @@ func (v *View) passwordDialog(account string, answer chan<- string) dialog.Dialo
 	if account != "" {
 		who = "the account " + account
 	}
-	text := wrapped("The kill-switch case sets the kill switch and lifts it again, which takes the password of " + who + "; the Scispot MCP service checks it itself. Skip leaves the case out (it is reported as skipped).")
+	text := wrapped("Lifting the kill switch after OQ-09 and, where the policy allows writes, signing OQ-11's demo write takes the password of " + who + "; the Scispot MCP service checks it itself. That signature is recorded in your name on the demo workspace, with an approving meaning and the reason \"Validation …: demo write signed to qualify electronic signatures\". Skip leaves both cases out (they are reported as skipped).")
 	entry := widget.NewPasswordEntry()
 	entry.SetPlaceHolder("Password")
 	var d *dialog.CustomDialog

@@ -51,7 +51,14 @@ func runValidate(ctx context.Context, env Env, args []string) error {
 	}
 	if st.Service.Mode == localapi.ModeSystem {
 		// Lifting the kill switch after OQ-09 needs the person.
-		opts.Password = func() (string, error) { return readPassword(env, st.User.Name) }
+		opts.Password = func() (string, error) {
+			// The same answer signs OQ-11's demo write: say so before
+			// it is given.
+			if env.StdinIsTerminal != nil && env.StdinIsTerminal() {
+				fmt.Fprintln(env.Stderr, "The account password lifts the kill switch after OQ-09 and, where the policy allows writes, signs OQ-11's demo write (an approving meaning, reason \"Validation …: demo write signed to qualify electronic signatures\") in your name. Press Enter without one to skip both cases.")
+			}
+			return readPassword(env, st.User.Name)
+		}
 	}
 	if !*asJSON {
 		opts.Progress = func(done, total int, cs validation.Case) {
