@@ -51,6 +51,20 @@ func TestFilingHoldsTheReportToTheServicesObservations(t *testing.T) {
 	}
 
 	out := t.TempDir()
+	// A folder that already holds one of the files stops the filing
+	// before the service records anything, and keeps what was there.
+	taken := filepath.Join(out, rep.DocID+".pdf")
+	os.WriteFile(taken, []byte("someone's file"), 0o644)
+	if _, err := validation.File(ctx, svc.Client, rep, out, "", "cli"); err == nil || !strings.Contains(err.Error(), "nothing was filed") {
+		t.Fatalf("filing into a folder holding %s: %v", taken, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(out, "*")); len(left) != 1 {
+		t.Fatalf("after a refused filing the folder holds %v", left)
+	}
+	if b, _ := os.ReadFile(taken); string(b) != "someone's file" {
+		t.Fatalf("the existing file became %q", b)
+	}
+	os.Remove(taken)
 	filed, err := validation.File(ctx, svc.Client, rep, out, "", "cli")
 	if err != nil {
 		t.Fatalf("filing a real run: %v", err)
