@@ -64,6 +64,15 @@ func (d Direct) String() string {
 	return fmt.Sprintf("%s: entry %q%s %s, without the gateway", d.File, d.Entry, scope, what)
 }
 
+// Remedy says what the person does about d, in one sentence: an entry in
+// a machine-level file is the IT admin's to remove.
+func (d Direct) Remedy() string {
+	if d.Machine {
+		return "It is in a machine-level file, which only your IT admin can change: ask them to remove it."
+	}
+	return "Replace it with the gateway: Replace with gateway in the Connect AI clients window, or `scispot-mcp setup " + d.Client + " --migrate`."
+}
+
 // Key identifies the finding across scans (for recording it once).
 func (d Direct) Key() string {
 	return strings.Join([]string{d.Client, d.File, d.Project, d.Entry, d.Kind}, "\x00")

@@ -1,6 +1,7 @@
 package tray
 
 import (
+	"encoding/json"
 	"log/slog"
 	"strings"
 	"time"
@@ -8,6 +9,7 @@ import (
 	"fyne.io/fyne/v2"
 
 	"github.com/scispot/mcp-desktop/app"
+	"github.com/scispot/mcp-desktop/app/clients"
 	"github.com/scispot/mcp-desktop/mcpserver/audit"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 	"github.com/scispot/mcp-desktop/mcpserver/pin"
@@ -39,8 +41,11 @@ func RecordNote(r audit.Record) (Note, bool) {
 	if r.Event == audit.EventBypassFound {
 		// The service's periodic check found a client config entry that
 		// reaches Scispot without the gateway; Reason names file and entry.
+		// Its args are the finding, which says whose the remedy is.
+		var d clients.Direct
+		_ = json.Unmarshal(r.Args, &d)
 		return Note{Kind: NotifyDirect, Title: "AI client connects to Scispot directly",
-			Body: r.Reason + ". Replace it with the gateway in the Connect AI clients window.", Open: app.WindowSetup}, true
+			Body: r.Reason + ". " + d.Remedy(), Open: app.WindowSetup}, true
 	}
 	for _, f := range r.Flags {
 		if f == audit.FlagInjectionSuspect {

@@ -1,6 +1,8 @@
 package tray_test
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -225,6 +227,18 @@ func TestRecordNote(t *testing.T) {
 				t.Errorf("RecordNote = %+v, %v; want kind %q", n, ok, tt.want)
 			}
 		})
+	}
+	// A direct entry's notice says whose the remedy is.
+	for _, tt := range []struct {
+		args, says string
+	}{
+		{`{"client":"cursor","file":"/home/ann/.cursor/mcp.json","entry":"s","kind":"url"}`, "`scispot-mcp setup cursor --migrate`"},
+		{`{"client":"claude-code","file":"/etc/claude-code/managed-mcp.json","entry":"s","kind":"url","machine":true}`, "only your IT admin can change"},
+	} {
+		n, _ := tray.RecordNote(audit.Record{Event: audit.EventBypassFound, Reason: "x", Args: json.RawMessage(tt.args)})
+		if !strings.Contains(n.Body, tt.says) {
+			t.Errorf("notice for %s says %q, want %q", tt.args, n.Body, tt.says)
+		}
 	}
 }
 

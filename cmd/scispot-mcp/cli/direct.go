@@ -35,11 +35,7 @@ func directConnections(ctx context.Context, env Env, st localapi.Status) []clien
 
 func printDirect(env Env, found []clients.Direct) {
 	for _, d := range found {
-		fix := "replace it with `scispot-mcp setup " + d.Client + " --migrate`"
-		if d.Machine {
-			fix = "a machine-level file: ask your administrator"
-		}
-		fmt.Fprintf(env.Stdout, "  ✗ direct entry     %s — %s\n", d, fix)
+		fmt.Fprintf(env.Stdout, "  ✗ direct entry     %s — %s\n", d, d.Remedy())
 	}
 }
 
