@@ -444,7 +444,13 @@ func attachDirect(ctx context.Context, env Env, hosts []string, out []ClientStat
 // reports it in its effective policy, for DirectOptions.Hosts.
 func UpstreamHost(effective map[string]any) []string {
 	s, _ := effective["UpstreamURL"].(string)
-	if h := urlHost(s); h != "" {
+	return HostsOf(s)
+}
+
+// HostsOf is the host of an upstream URL as FindDirect's Hosts take it,
+// or none.
+func HostsOf(upstreamURL string) []string {
+	if h := urlHost(upstreamURL); h != "" {
 		return []string{h}
 	}
 	return nil

@@ -2,10 +2,10 @@ package service
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/scispot/mcp-desktop/device/policy"
-	"github.com/scispot/mcp-desktop/mcpserver/clientpolicy"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
@@ -30,7 +30,7 @@ func (s *Service) keepClientSettings(ctx context.Context) {
 				}
 			}
 			s.mu.Lock()
-			changed := !equalStates(s.clientSettings, states)
+			changed := !slices.Equal(s.clientSettings, states)
 			s.clientSettings = states
 			if changed {
 				for _, u := range s.users {
@@ -46,18 +46,6 @@ func (s *Service) keepClientSettings(ctx context.Context) {
 		case <-s.clientSettingsPoke:
 		}
 	}
-}
-
-func equalStates(a, b []clientpolicy.State) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // clientSettingsStatus is where each client's managed settings stand, for

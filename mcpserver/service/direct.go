@@ -8,7 +8,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -59,9 +58,7 @@ func (s *Service) watchDirect(ctx context.Context) {
 func (s *Service) checkDirect(ctx context.Context) {
 	var hosts []string
 	if snap := policy.Load(ctx, s.cfg.Policy...); snap.Err == nil {
-		if u, err := url.Parse(snap.Policy.UpstreamURL); err == nil && u.Hostname() != "" {
-			hosts = append(hosts, u.Hostname())
-		}
+		hosts = clients.HostsOf(snap.Policy.UpstreamURL)
 	}
 	entries, err := os.ReadDir(filepath.Join(s.cfg.StateDir, "users"))
 	if err != nil {

@@ -3,27 +3,16 @@ package cli
 import (
 	"context"
 	"fmt"
-	"net/url"
 
 	"github.com/scispot/mcp-desktop/app/clients"
 	"github.com/scispot/mcp-desktop/mcpserver/localapi"
 )
 
-// upstreamHosts are the hosts besides mcp.scispot.io that count as
-// Scispot: the policy's UpstreamURL host, as the service reports it.
-func upstreamHosts(st localapi.Status) []string {
-	s, _ := st.Policy.Effective["UpstreamURL"].(string)
-	if u, err := url.Parse(s); err == nil && u.Hostname() != "" {
-		return []string{u.Hostname()}
-	}
-	return nil
-}
-
 // directConnections are the client config entries that reach Scispot
 // without the gateway (never nil, so JSON shows []). A file that cannot
 // be read is said on stderr; the others are still checked.
 func directConnections(ctx context.Context, env Env, st localapi.Status) []clients.Direct {
-	found, err := clients.FindDirect(ctx, clients.FromOS(), clients.DirectOptions{Hosts: upstreamHosts(st)})
+	found, err := clients.FindDirect(ctx, clients.FromOS(), clients.DirectOptions{Hosts: clients.UpstreamHost(st.Policy.Effective)})
 	if err != nil {
 		fmt.Fprintf(env.Stderr, "Some client configs could not be checked for direct Scispot connections: %v\n", err)
 	}
@@ -50,7 +39,7 @@ func serviceHosts(ctx context.Context, env Env) []string {
 	if err != nil {
 		return nil
 	}
-	return upstreamHosts(st)
+	return clients.UpstreamHost(st.Policy.Effective)
 }
 
 // setupDirect reports (and with migrate, replaces) the direct Scispot
