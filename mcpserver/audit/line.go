@@ -22,8 +22,8 @@ type LineFacts struct {
 	// empty for a first record.
 	Hash, Prev []byte
 	// String members, unescaped; empty when absent.
-	Session, Event, User, Device, Token, Outcome, Tool []byte
-	ResultBytes                                        int64
+	Session, Event, User, Device, Token, Outcome []byte
+	ResultBytes                                  int64
 	// Client and Flags are the raw JSON of those members, nil when absent.
 	Client, Flags []byte
 	// Checkpoint: the record is (or claims to be) a checkpoint; decode the
@@ -56,8 +56,8 @@ func (c *LineChecker) Check(line []byte) (LineFacts, Problem, string) {
 		Hash: line[len(line)-hashSuffixLen+len(`,"hash":"`) : len(line)-2],
 		Prev: text(fl.prev), Session: text(fl.session), Event: text(fl.event),
 		User: text(fl.user), Device: text(fl.device), Token: text(fl.token),
-		Outcome: text(fl.outcome), Tool: text(fl.tool),
-		Client: fl.client, Flags: fl.flags,
+		Outcome: text(fl.outcome),
+		Client:  fl.client, Flags: fl.flags,
 		Checkpoint: fl.checkpoint != nil || fl.event.equal(string(EventCheckpoint)),
 	}
 	if fl.hasResultBytes && !fl.badResultBytes {

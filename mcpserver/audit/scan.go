@@ -17,11 +17,11 @@ const maxDepth = 10000
 // the raw bytes between the quotes (escapes undone only when present, see
 // field).
 type lineFields struct {
-	v, seq, resultBytes                int64
-	hasV, hasSeq, hasResultBytes       bool
-	badV, badSeq, badResultBytes       bool // present but not an integer
-	session, event, prev               field
-	user, device, token, outcome, tool field
+	v, seq, resultBytes          int64
+	hasV, hasSeq, hasResultBytes bool
+	badV, badSeq, badResultBytes bool // present but not an integer
+	session, event, prev         field
+	user, device, token, outcome field
 	// signature, checkpoint, client and flags are the raw values of those
 	// members, nil when absent: the verifier decodes the first two (only
 	// signature and checkpoint lines have them), the fleet verifier the
@@ -148,8 +148,6 @@ func scanLine(line []byte, f *lineFields) error {
 					target = &f.token
 				case "outcome":
 					target = &f.outcome
-				case "tool":
-					target = &f.tool
 				case "result_bytes":
 					num, has, bad = &f.resultBytes, &f.hasResultBytes, &f.badResultBytes
 				case "signature":

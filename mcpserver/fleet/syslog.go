@@ -19,11 +19,10 @@ const sdID = "scispot@32473"
 
 // syslogMessage is one parsed line; its slices point into the line.
 type syslogMessage struct {
-	msgID []byte
-	// params are scispot@32473's parameters (escapes undone).
-	trail, session, device, hash []byte
-	seq                          []byte
-	msg                          []byte
+	// params are the scispot@32473 parameters fleet-verify uses (escapes
+	// undone); the record itself says the rest.
+	trail, device, seq []byte
+	msg                []byte
 }
 
 var errNotSyslog = errors.New("not an RFC 5424 message")
@@ -59,7 +58,6 @@ func parseSyslog(line []byte, m *syslogMessage) error {
 	if string(fields[0]) != "1" {
 		return errors.New("the version is not 1")
 	}
-	m.msgID = fields[5]
 	if i >= len(line) {
 		return errors.New("no structured data")
 	}
@@ -138,12 +136,8 @@ func parseSDElement(b []byte, m *syslogMessage) (int, error) {
 		switch string(name) {
 		case "trail":
 			m.trail = val
-		case "session":
-			m.session = val
 		case "device":
 			m.device = val
-		case "hash":
-			m.hash = val
 		case "seq":
 			m.seq = val
 		}
