@@ -72,11 +72,12 @@ type Corroboration struct {
 
 // Recheck runs, in the service, the IQ cases that do not need the
 // person's program: st is the status the service gives the caller, the
-// sums file and root as the package installed them.
-func Recheck(ctx context.Context, st localapi.Status, sumsFile, sumsRoot string) []Case {
+// sums file and root as the package installed them, now the service's
+// clock.
+func Recheck(ctx context.Context, st localapi.Status, sumsFile, sumsRoot string, now time.Time) []Case {
 	// The SBOM case compares with the program's version: the service's
 	// own (IQ-08 is where the two must agree).
-	r := &run{o: Options{SumsFile: sumsFile, SumsRoot: sumsRoot, Version: st.Service.Version, Now: time.Now}, status: st,
+	r := &run{o: Options{SumsFile: sumsFile, SumsRoot: sumsRoot, Version: st.Service.Version, Now: func() time.Time { return now }}, status: st,
 		by: Executor{Account: "scispot-mcpd"}}
 	var out []Case
 	for _, d := range r.iqCases() {

@@ -18,7 +18,12 @@ import (
 // the digests in the trail are of files the service made from a report
 // it checked, not of whatever the account's program wrote.
 func Filer(sumsFile, sumsRoot string) service.ReportFiler {
+	// The requirements are built in: read them once, not per filing.
+	reqs, reqsErr := validation.Requirements()
 	return func(ctx context.Context, report []byte, seen service.ReportFacts) (localapi.FiledValidation, json.RawMessage, error) {
+		if reqsErr != nil {
+			return localapi.FiledValidation{}, nil, reqsErr
+		}
 		rep, err := validation.Parse(report)
 		if err != nil {
 			return localapi.FiledValidation{}, nil, err
@@ -27,14 +32,10 @@ func Filer(sumsFile, sumsRoot string) service.ReportFiler {
 		k := validation.Corroboration{
 			Account: st.User.Name, Device: st.Device, ServiceVersion: st.Service.Version, Hostname: seen.Hostname,
 			Now: seen.Now, Records: seen.Trail, TrailVerifies: seen.TrailVerifies,
-			IQ:        validation.Recheck(ctx, st, sumsFile, sumsRoot),
+			IQ:        validation.Recheck(ctx, st, sumsFile, sumsRoot, seen.Now),
 			Catalogue: validation.Catalogue(),
 		}
 		if err := validation.Corroborate(rep, k); err != nil {
-			return localapi.FiledValidation{}, nil, err
-		}
-		reqs, err := validation.Requirements()
-		if err != nil {
 			return localapi.FiledValidation{}, nil, err
 		}
 		filed := localapi.FiledValidation{DocID: rep.DocID}
