@@ -63,7 +63,9 @@ func runTray(t *testing.T, svc app.Service) (*tray.Tray, notifyApp) {
 	tr := tray.New(tray.Config{
 		Deps:      d,
 		Open:      func(string) {},
-		ActiveFor: 20 * time.Millisecond,
+		// Long enough that a call's event, late on a loaded machine,
+		// still finds the icon active; short enough to see it end.
+		ActiveFor: time.Second,
 		Spawn:     func(f func()) { f() },
 	})
 	ctx, cancel := context.WithCancel(context.Background())
