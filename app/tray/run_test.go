@@ -61,8 +61,8 @@ func runTray(t *testing.T, svc app.Service) (*tray.Tray, notifyApp) {
 	a := notifyApp{App: test.NewTempApp(t), sent: make(chan *fyne.Notification, 16)}
 	d := &app.Deps{App: a, Demo: true, StateDir: t.TempDir(), Service: svc, Keychain: keychain.NewMemory()}
 	tr := tray.New(tray.Config{
-		Deps:      d,
-		Open:      func(string) {},
+		Deps: d,
+		Open: func(string) {},
 		// Long enough that a call's event, late on a loaded machine,
 		// still finds the icon active; short enough to see it end.
 		ActiveFor: time.Second,
